@@ -1,0 +1,116 @@
+"""Envoxy, a platform framework for Python microservices.
+
+This package only gathers the public API of the Envoxy distributions under one
+name, so ``from envoxy import mqttc, View, on`` keeps working whichever of them
+are installed. Every name is imported on first use (PEP 562): ``import envoxy``
+reads no configuration, opens no connection and imports no third-party library.
+
+A name whose distribution is not installed raises
+:class:`envoxy.exceptions.MissingDependencyError` saying what to install.
+"""
+
+from pkgutil import extend_path
+
+__path__ = extend_path(__path__, __name__)
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from envoxy import constants
+from envoxy.constants import __all__ as _constant_names
+
+if TYPE_CHECKING:
+    from envoxy.auth import authenticate as authenticate
+    from envoxy.cache import Cache as Cache
+    from envoxy.celery import celeryc as celeryc
+    from envoxy.constants import *  # noqa: F403
+    from envoxy.couchdb import couchdbc as couchdbc
+    from envoxy.decorators import auth_anonymous_allowed as auth_anonymous_allowed
+    from envoxy.decorators import auth_required as auth_required
+    from envoxy.decorators import cache as cache
+    from envoxy.decorators import log_event as log_event
+    from envoxy.decorators import on as on
+    from envoxy.mqtt import mqttc as mqttc
+    from envoxy.postgresql import pgsqlc as pgsqlc
+    from envoxy.redis import redisc as redisc
+    from envoxy.tools.alembic import alembic_config_path as alembic_config_path
+    from envoxy.utils.config import Config as Config
+    from envoxy.utils.logs import Log as Log
+    from envoxy.utils.logs import log as log
+    from envoxy.utils.watchdog import Watchdog as Watchdog
+    from envoxy.views import View as View
+    from envoxy.views.containers import Response as Response
+    from envoxy.zeromq import zmqc as zmqc
+
+    __version__: str
+
+#: public name -> (module, attribute, distribution to install when it is missing)
+_LAZY_EXPORTS: dict[str, tuple[str, str, str]] = {
+    "mqttc": ("envoxy.mqtt", "mqttc", "envoxy-dispatch[mqtt]"),
+    "redisc": ("envoxy.redis", "redisc", "envoxy-dispatch[redis]"),
+    "pgsqlc": ("envoxy.postgresql", "pgsqlc", "envoxy-dispatch[postgres]"),
+    "couchdbc": ("envoxy.couchdb", "couchdbc", "envoxy-dispatch[couchdb]"),
+    "zmqc": ("envoxy.zeromq", "zmqc", "envoxy-dispatch[zmq]"),
+    "celeryc": ("envoxy.celery", "celeryc", "envoxy-dispatch[celery]"),
+    "Cache": ("envoxy.cache", "Cache", "envoxy-dispatch[redis]"),
+    "Response": ("envoxy.views.containers", "Response", "envoxy-daemon"),
+    "View": ("envoxy.views", "View", "envoxy-daemon"),
+    "on": ("envoxy.decorators", "on", "envoxy-daemon"),
+    "auth_required": ("envoxy.decorators", "auth_required", "envoxy-daemon"),
+    "auth_anonymous_allowed": ("envoxy.decorators", "auth_anonymous_allowed", "envoxy-daemon"),
+    "cache": ("envoxy.decorators", "cache", "envoxy-daemon"),
+    "log_event": ("envoxy.decorators", "log_event", "envoxy-daemon"),
+    "authenticate": ("envoxy.auth", "authenticate", "envoxy-daemon"),
+    "log": ("envoxy.utils.logs", "log", "envoxy-core"),
+    "Log": ("envoxy.utils.logs", "Log", "envoxy-core"),
+    "Config": ("envoxy.utils.config", "Config", "envoxy-core"),
+    "Watchdog": ("envoxy.utils.watchdog", "Watchdog", "envoxy-core"),
+    "alembic_config_path": ("envoxy.tools.alembic", "alembic_config_path", "envoxy-alembic"),
+}
+
+__all__ = [*_LAZY_EXPORTS, "constants", "__version__", *_constant_names]
+
+# Bind the public constants eagerly: envoxy.constants is pure Python and cheap.
+globals().update({name: getattr(constants, name) for name in _constant_names})
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use and cache it in the module globals."""
+    if name == "__version__":
+        value: Any = _installed_version()
+    elif name in _LAZY_EXPORTS:
+        value = _import_export(name)
+    else:
+        raise AttributeError(f"module 'envoxy' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def _import_export(name: str) -> Any:
+    module_name, attribute, distribution = _LAZY_EXPORTS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not (module_name + ".").startswith(exc.name + "."):
+            raise
+        from envoxy.exceptions import MissingDependencyError
+
+        raise MissingDependencyError(
+            f"envoxy.{name} needs {distribution.split('[')[0]}: "
+            f"install it with `pip install {distribution}`",
+            name=distribution,
+        ) from exc
+    return getattr(module, attribute)
+
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("envoxy")
+    except PackageNotFoundError:
+        return "unknown"
