@@ -248,10 +248,10 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
         for index, header in enumerate(columns)
     ]
     print(f"\n{title}")
-    print("  ".join(header.ljust(width) for header, width in zip(columns, widths, strict=True)))
+    print("  ".join(h.ljust(w) for h, w in zip(columns, widths, strict=True)).rstrip())
     print("  ".join("-" * width for width in widths))
     for row in cells:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     sys.stdout.flush()
 
 
