@@ -1,0 +1,246 @@
+"""Set up the ``envoxy`` logger: level, format and the stderr handler.
+
+Nothing happens at import. The first message logged through :data:`envoxy.utils.logs.log`
+calls :func:`ensure_configured`; envoxyd calls :func:`configure_logging` at startup.
+
+- The level comes from ``log.level`` (alias section ``$log``; 0-9 or a name; when absent,
+  7 if the top-level ``debug`` is true, else 6) and the format from ``log.format``
+  (``json`` or ``pretty``). ``ENVOXY_LOG_LEVEL`` and ``ENVOXY_LOG_FORMAT`` override them.
+- One :class:`EnvoxyStreamHandler` (stderr) is added to the ``envoxy`` logger, with
+  ``propagate`` False, unless the application already attached a handler to that logger;
+  then the application's handlers and formatters are used. Other loggers are untouched.
+"""
+
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from typing import IO, Any
+
+from envoxy.exceptions import ConfigError
+from envoxy.utils.config import Config
+from envoxy.utils.conversions import as_bool
+from envoxy.utils.log_format import JsonFormatter, PrettyFormatter
+from envoxy.utils.log_levels import DEFAULT_LEVEL, LOGGING_LEVELS, LogLevel, parse_level
+
+__all__ = [
+    "DEFAULT_FORMAT",
+    "FORMATS",
+    "FORMAT_ENV_VAR",
+    "LEVEL_ENV_VAR",
+    "LOGGER_NAME",
+    "EnvoxyStreamHandler",
+    "LogSettings",
+    "configure_logging",
+    "current_settings",
+    "ensure_configured",
+    "reset_logging",
+    "resolve_settings",
+]
+
+#: The root of Envoxy's logger tree.
+LOGGER_NAME = "envoxy"
+#: Overrides ``log.level``.
+LEVEL_ENV_VAR = "ENVOXY_LOG_LEVEL"
+#: Overrides ``log.format``.
+FORMAT_ENV_VAR = "ENVOXY_LOG_FORMAT"
+#: The accepted formats.
+FORMATS = ("json", "pretty")
+#: The format used when nothing sets one.
+DEFAULT_FORMAT = "json"
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """The resolved logging settings.
+
+    :param level: the Envoxy level (messages at or below it are emitted).
+    :param format: ``"json"`` or ``"pretty"``.
+    :param exec_name: the ``exec`` field of JSON lines (``boot[0].name``), if configured.
+    """
+
+    level: LogLevel = DEFAULT_LEVEL
+    format: str = DEFAULT_FORMAT
+    exec_name: str | None = None
+
+
+class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
+    """The handler Envoxy adds: writes to ``stream``, or to the current ``sys.stderr``.
+
+    Following ``sys.stderr`` at each record keeps output visible when a test runner or a
+    CLI runner swaps it.
+
+    :param stream: a text stream, or ``None`` for ``sys.stderr``.
+    """
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        super().__init__(stream if stream is not None else sys.stderr)
+        self.follows_stderr = stream is None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` formatted, plus a newline, to the stream."""
+        if self.follows_stderr:
+            self.stream = sys.stderr
+        super().emit(record)
+
+    def is_terminal(self) -> bool:
+        """Return whether the stream is a terminal (``pretty`` is coloured only then)."""
+        stream = sys.stderr if self.follows_stderr else self.stream
+        try:
+            return bool(stream.isatty())
+        except (AttributeError, ValueError):
+            return False
+
+
+def resolve_settings(level: object = None, log_format: str | None = None) -> LogSettings:
+    """Work out the settings from the arguments, the environment and ``envoxy.json``.
+
+    :param level: an explicit level (0-9 or a name) that wins over everything else.
+    :param log_format: an explicit format that wins over everything else.
+    :raises ConfigError: for an invalid level or format (naming the setting) or an
+        unreadable configuration file.
+    """
+    section = Config.get("log") or Config.get("$log")
+    if not isinstance(section, dict):
+        raise ConfigError(f"the log section must be an object, got {type(section).__name__}")
+    return _settings(level, log_format, section, Config.get("debug"), Config.get("boot"))
+
+
+def configure_logging(
+    level: object = None,
+    log_format: str | None = None,
+    *,
+    stream: IO[str] | None = None,
+    force: bool = False,
+) -> LogSettings:
+    """Apply the logging settings to the ``envoxy`` logger (once, unless ``force``).
+
+    :param level: an explicit level (0-9 or a name), else the environment / configuration.
+    :param log_format: ``"json"`` or ``"pretty"``, else the environment / configuration.
+    :param stream: where Envoxy's handler writes (default: the current ``sys.stderr``).
+    :param force: re-apply even when already configured (replaces Envoxy's handler).
+    :returns: the settings in effect.
+    :raises ConfigError: for an invalid level or format, or an unreadable configuration.
+    """
+    with _LOCK:
+        if _STATE.settings is not None and not force:
+            return _STATE.settings
+        settings = resolve_settings(level, log_format)
+        _apply(settings, stream)
+        return settings
+
+
+def ensure_configured() -> None:
+    """Configure logging on first use, falling back to defaults on configuration errors.
+
+    A broken configuration never makes a log call fail: the problem is logged as a
+    warning and the defaults (plus any valid environment override) are used.
+    """
+    if _STATE.settings is not None:
+        return
+    problem = None
+    with _LOCK:
+        if _STATE.settings is not None:
+            return
+        try:
+            settings = resolve_settings()
+        except ConfigError as exc:
+            problem = exc
+            try:
+                settings = _settings(None, None, {}, None, None)
+            except ConfigError:
+                settings = LogSettings()
+        _apply(settings, None)
+    if problem is not None:
+        logging.getLogger(LOGGER_NAME).warning("logging uses its defaults: %s", problem)
+
+
+def current_settings() -> LogSettings | None:
+    """Return the settings in effect, or ``None`` before logging is configured."""
+    return _STATE.settings
+
+
+def reset_logging() -> None:
+    """Undo the set-up: remove Envoxy's handler, restore level and ``propagate``.
+
+    The next log call configures logging again (e.g. after ``Config.reload()``).
+    """
+    with _LOCK:
+        logger = logging.getLogger(LOGGER_NAME)
+        for handler in list(logger.handlers):
+            if isinstance(handler, EnvoxyStreamHandler):
+                logger.removeHandler(handler)
+                handler.close()
+        if _STATE.settings is not None:
+            logger.setLevel(logging.NOTSET)
+        if _STATE.silenced_propagation:
+            logger.propagate = True
+        _STATE.settings = None
+        _STATE.silenced_propagation = False
+
+
+class _State:
+    settings: LogSettings | None = None
+    silenced_propagation: bool = False
+
+
+_STATE = _State()
+_LOCK = threading.RLock()
+
+
+def _settings(
+    level: object,
+    log_format: str | None,
+    section: dict[str, Any],
+    debug: Any,
+    boot: Any,
+) -> LogSettings:
+    env_level = os.environ.get(LEVEL_ENV_VAR) or None
+    if level is not None:
+        resolved_level = parse_level(level, "level")
+    elif env_level is not None:
+        resolved_level = parse_level(env_level, LEVEL_ENV_VAR)
+    elif section.get("level") is not None:
+        resolved_level = parse_level(section["level"], "log.level")
+    elif debug not in (None, {}) and as_bool(debug, "debug"):
+        resolved_level = LogLevel.DEBUG
+    else:
+        resolved_level = DEFAULT_LEVEL
+
+    chosen_format, source = log_format, "format"
+    if chosen_format is None and os.environ.get(FORMAT_ENV_VAR):
+        chosen_format, source = os.environ[FORMAT_ENV_VAR], FORMAT_ENV_VAR
+    if chosen_format is None and section.get("format") is not None:
+        chosen_format, source = section["format"], "log.format"
+    resolved_format = str(chosen_format or DEFAULT_FORMAT).strip().lower()
+    if resolved_format not in FORMATS:
+        raise ConfigError(f"{source} must be one of {', '.join(FORMATS)}, got {chosen_format!r}")
+
+    exec_name = None
+    if isinstance(boot, list) and boot and isinstance(boot[0], dict):
+        name = boot[0].get("name")
+        exec_name = name if isinstance(name, str) and name else None
+    return LogSettings(resolved_level, resolved_format, exec_name)
+
+
+def _apply(settings: LogSettings, stream: IO[str] | None) -> None:
+    logger = logging.getLogger(LOGGER_NAME)
+    for handler in list(logger.handlers):
+        if isinstance(handler, EnvoxyStreamHandler):
+            logger.removeHandler(handler)
+            handler.close()
+    logger.setLevel(LOGGING_LEVELS[settings.level])
+    if not logger.handlers:
+        handler = EnvoxyStreamHandler(stream)
+        formatter: logging.Formatter
+        if settings.format == "pretty":
+            formatter = PrettyFormatter(colour=handler.is_terminal)
+        else:
+            formatter = JsonFormatter(exec_name=settings.exec_name)
+        handler.setFormatter(formatter)
+        logger.addHandler(handler)
+        if logger.propagate:
+            logger.propagate = False
+            _STATE.silenced_propagation = True
+    _STATE.settings = settings

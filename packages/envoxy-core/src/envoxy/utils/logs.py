@@ -1,0 +1,215 @@
+"""Envoxy's logging API: ``log.info(text)`` and friends, on the standard :mod:`logging`.
+
+::
+
+    from envoxy.utils.logs import log
+
+    log.info("> Request [HTTP] GET /items")
+    if log.is_gte_log_level(log.VERBOSE):
+        log.verbose(expensive_dump())
+    log.error("could not reach the broker", exc_info=True)
+
+Records go to the ``envoxy`` logger (``system`` to ``envoxy.system``). Levels, format
+and handler are set up on the first call (see :mod:`envoxy.utils.log_setup`); a call
+below the configured level returns before formatting anything.
+"""
+
+import logging
+from typing import Any, Final
+
+from envoxy.utils.log_levels import LOGGING_LEVELS, LogLevel
+from envoxy.utils.log_setup import LOGGER_NAME, current_settings, ensure_configured
+from envoxy.utils.log_style import LogStyle
+
+__all__ = ["TRUNCATION_MARKER", "Log", "LogLevel", "LogStyle", "log", "truncate_text"]
+
+#: The line that replaces the middle of a truncated message.
+TRUNCATION_MARKER = "--- truncated ---"
+
+type ExcInfo = bool | BaseException | tuple[Any, ...] | None
+
+
+def truncate_text(text: Any, max_lines: int | None = None) -> Any:
+    """Keep the first and last ``max_lines // 2`` lines of ``text`` around a marker line.
+
+    :param text: a string, or a list of lines (joined with newlines when truncated).
+        Anything else is returned unchanged.
+    :param max_lines: the most lines to keep; ``None`` keeps everything.
+    """
+    if max_lines is None:
+        return text
+    if isinstance(text, str):
+        if text.count("\n") < max_lines:
+            return text
+        lines = text.split("\n")
+    elif isinstance(text, list):
+        lines = text
+    else:
+        return text
+    if len(lines) <= max_lines:
+        return text
+    half = max(max_lines // 2, 0)
+    kept_tail = lines[len(lines) - half :] if half else []
+    return "\n".join([*map(str, lines[:half]), TRUNCATION_MARKER, *map(str, kept_tail)])
+
+
+class Log:
+    """Envoxy's level-named logging methods (``log`` is this class; no instance needed).
+
+    The level constants are one byte each, as in the original envoxy
+    (``Log.INFO == b"\\x06"``); :meth:`is_gte_log_level` takes them or plain ints.
+    """
+
+    EMERGENCY: Final = b"\x00"
+    ALERT: Final = b"\x01"
+    CRITICAL: Final = b"\x02"
+    ERROR: Final = b"\x03"
+    WARNING: Final = b"\x04"
+    NOTICE: Final = b"\x05"
+    INFO: Final = b"\x06"
+    DEBUG: Final = b"\x07"
+    TRACE: Final = b"\x08"
+    VERBOSE: Final = b"\x09"
+
+    #: The level used when nothing configures one.
+    DEFAULT: Final = INFO
+    #: The format used when nothing configures one.
+    FORMAT: Final = "json"
+
+    style = LogStyle
+    truncate_text = staticmethod(truncate_text)
+
+    @staticmethod
+    def log_level() -> int:
+        """Return the configured level, 0 (EMERGENCY) to 9 (VERBOSE); -1 when all is off."""
+        ensure_configured()
+        effective = _LOGGER.getEffectiveLevel()
+        enabled = [number for number, value in enumerate(LOGGING_LEVELS) if value >= effective]
+        return enabled[-1] if enabled else -1
+
+    @staticmethod
+    def is_gte_log_level(level: int | bytes) -> bool:
+        """Return whether messages at ``level`` are emitted (configured level ≥ ``level``).
+
+        :param level: 0-9 or one byte such as ``Log.DEBUG`` / ``b"\\x07"``.
+        :raises ValueError: when ``level`` is outside 0-9.
+        """
+        number = level[0] if isinstance(level, bytes) and len(level) == 1 else level
+        if not isinstance(number, int) or not 0 <= number <= 9:
+            raise ValueError(f"log level must be 0-9 or one byte b'\\x00'-b'\\x09', got {level!r}")
+        ensure_configured()
+        return _LOGGER.isEnabledFor(LOGGING_LEVELS[number])
+
+    @staticmethod
+    def is_format_log_pretty() -> bool:
+        """Return whether the configured format is ``pretty``."""
+        ensure_configured()
+        settings = current_settings()
+        return settings is not None and settings.format == "pretty"
+
+    @staticmethod
+    def emergency(text: Any, max_lines: int | None = None, *, exc_info: ExcInfo = None) -> None:
+        """Log ``text`` at EMERGENCY (0), truncated to ``max_lines`` lines.
+
+        :param exc_info: ``True`` (the exception being handled), an exception, or an
+            ``exc_info`` tuple: its traceback becomes ``full_message``.
+        """
+        _emit(_EMERGENCY, text, max_lines, exc_info)
+
+    @staticmethod
+    def alert(text: Any, max_lines: int | None = None, *, exc_info: ExcInfo = None) -> None:
+        """Log ``text`` at ALERT (1); parameters as :meth:`emergency`."""
+        _emit(_ALERT, text, max_lines, exc_info)
+
+    @staticmethod
+    def critical(text: Any, max_lines: int | None = None, *, exc_info: ExcInfo = None) -> None:
+        """Log ``text`` at CRITICAL (2); parameters as :meth:`emergency`."""
+        _emit(_CRITICAL, text, max_lines, exc_info)
+
+    @staticmethod
+    def error(text: Any, max_lines: int | None = None, *, exc_info: ExcInfo = None) -> None:
+        """Log ``text`` at ERROR (3); parameters as :meth:`emergency`."""
+        _emit(_ERROR, text, max_lines, exc_info)
+
+    @staticmethod
+    def warning(text: Any, max_lines: int | None = None, *, exc_info: ExcInfo = None) -> None:
+        """Log ``text`` at WARNING (4); parameters as :meth:`emergency`."""
+        _emit(_WARNING, text, max_lines, exc_info)
+
+    @staticmethod
+    def notice(text: Any, max_lines: int | None = 100, *, exc_info: ExcInfo = None) -> None:
+        """Log ``text`` at NOTICE (5), by default truncated to 100 lines."""
+        _emit(_NOTICE, text, max_lines, exc_info)
+
+    @staticmethod
+    def info(text: Any, max_lines: int | None = 100, *, exc_info: ExcInfo = None) -> None:
+        """Log ``text`` at INFO (6), by default truncated to 100 lines."""
+        _emit(_INFO, text, max_lines, exc_info)
+
+    @staticmethod
+    def debug(text: Any, max_lines: int | None = 100, *, exc_info: ExcInfo = None) -> None:
+        """Log ``text`` at DEBUG (7), by default truncated to 100 lines."""
+        _emit(_DEBUG, text, max_lines, exc_info)
+
+    @staticmethod
+    def trace(text: Any, max_lines: int | None = 100, *, exc_info: ExcInfo = None) -> None:
+        """Log ``text`` at TRACE (8), by default truncated to 100 lines."""
+        _emit(_TRACE, text, max_lines, exc_info)
+
+    @staticmethod
+    def verbose(
+        text: Any, prefix: bool = True, max_lines: int | None = None, *, exc_info: ExcInfo = None
+    ) -> None:
+        """Log ``text`` at VERBOSE (9).
+
+        :param prefix: kept for compatibility; every format already prefixes each line.
+        """
+        _emit(_VERBOSE, text, max_lines, exc_info)
+
+    @staticmethod
+    def system(text: Any, max_lines: int | None = None) -> None:
+        """Log ``text`` whatever the configured level (on ``envoxy.system``, as INFO)."""
+        ensure_configured()
+        if _SYSTEM_LOGGER.disabled:
+            return
+        path, line, function = _caller()
+        message = truncate_text(text, max_lines)
+        record = _SYSTEM_LOGGER.makeRecord(
+            _SYSTEM_LOGGER.name, _INFO, path, line, message, (), None, func=function
+        )
+        _SYSTEM_LOGGER.handle(record)
+
+
+#: The original lower-case name of :class:`Log`.
+log = Log
+
+_LOGGER = logging.getLogger(LOGGER_NAME)
+_SYSTEM_LOGGER = logging.getLogger(f"{LOGGER_NAME}.system")
+
+(
+    _EMERGENCY,
+    _ALERT,
+    _CRITICAL,
+    _ERROR,
+    _WARNING,
+    _NOTICE,
+    _INFO,
+    _DEBUG,
+    _TRACE,
+    _VERBOSE,
+) = LOGGING_LEVELS
+
+
+def _emit(levelno: int, text: Any, max_lines: int | None, exc_info: ExcInfo) -> None:
+    ensure_configured()
+    if not _LOGGER.isEnabledFor(levelno):
+        return
+    _LOGGER.log(levelno, truncate_text(text, max_lines), exc_info=exc_info, stacklevel=3)
+
+
+def _caller() -> tuple[str, int, str]:
+    """Return the file, line and function of the code that called ``Log.system``."""
+    import sys
+
+    frame = sys._getframe(2)
+    return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
