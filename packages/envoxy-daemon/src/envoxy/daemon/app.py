@@ -1,0 +1,232 @@
+"""The WSGI application: ``create_app(config) -> EnvoxyApp``.
+
+The app is a small dispatcher over werkzeug's request, response and routing:
+
+1. the built-in routes ``/_health`` and ``/_ready`` (and ``GET /`` under ``mode=test``);
+2. the views' routes (HEAD and OPTIONS automatic, 405 with ``Allow``, 404 as JSON);
+3. ``default_zmq_backend``, when enabled, for what no view answers.
+
+A declared JSON body is parsed before the handler (malformed → 400); every exception
+becomes the error contract of :mod:`envoxy.views.errors`.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from envoxy.daemon.cors import CorsPolicy
+from envoxy.daemon.credentials import CredentialsKeeper
+from envoxy.daemon.health import HEALTH_BODY, ReadinessProbe
+from envoxy.daemon.proxy import ZmqBackendProxy
+from envoxy.daemon.reqlog import RequestLogger
+from envoxy.daemon.settings import DaemonSettings
+from envoxy.views.base import View
+from envoxy.views.containers import Response
+from envoxy.views.errors import error_response
+from envoxy.views.request import Request
+from envoxy.views.routing import Route, RouteTable
+
+__all__ = ["TEST_MODE_BODY", "EnvoxyApp", "MqttRoute", "create_app"]
+
+TEST_MODE_BODY = "ENVOXY Working!"
+
+StartResponse = Callable[..., Any]
+
+
+class MqttRoute:
+    """An MQTT view bound to its topic.
+
+    :param view: the view instance (its ``on_event`` handles the messages).
+    :param endpoint: the topic (``+``/``#`` wildcards allowed).
+    :param server: the ``mqtt_servers`` key.
+    """
+
+    __slots__ = ("endpoint", "server", "view")
+
+    def __init__(self, view: View, endpoint: str, server: str) -> None:
+        self.view = view
+        self.endpoint = endpoint
+        self.server = server
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    views: Iterable[type[View]] | None = None,
+    mode: str | None = None,
+    config_path: str | None = None,
+) -> "EnvoxyApp":
+    """Build the WSGI application.
+
+    :param config: the parsed ``envoxy.json``; ``None`` reads the file loaded by
+        :class:`envoxy.utils.config.Config`.
+    :param views: the view classes; ``None`` loads the configured ``modules``/``packages``.
+    :param mode: ``"test"`` serves only ``/_health``, ``/_ready`` and ``GET /``.
+    :param config_path: the file's path (relative ``modules`` are taken from its directory).
+    :raises envoxy.exceptions.ConfigError: for an invalid setting.
+    :raises envoxy.daemon.exceptions.StartupError: when views cannot be loaded.
+    :raises envoxy.views.exceptions.ViewError: for an unusable view or route.
+    :raises envoxy.auth.AuthPluginError: when auth decorators are used without a plugin.
+    """
+    from envoxy.daemon.settings import config_snapshot
+
+    if config is None:
+        from envoxy.utils.config import Config
+
+        config = config_snapshot()
+        config_path = config_path or Config.file_path
+    settings = DaemonSettings.from_config(config, config_path=config_path, mode=mode)
+    if settings.test_mode:
+        return EnvoxyApp(settings, [])
+    from envoxy.daemon.loader import load_view_classes, needs_auth_plugin, validate_view_class
+
+    if views is None:
+        classes = load_view_classes(settings)
+    else:
+        classes = list(views)
+        for cls in classes:
+            validate_view_class(cls)
+    uses_auth = needs_auth_plugin(classes)
+    if uses_auth:
+        from envoxy.auth import AuthPluginError, load_auth_plugin, set_auth_class
+
+        if not settings.auth_plugin:
+            raise AuthPluginError(
+                f"{', '.join(uses_auth)} use auth decorators but plugins.auth is not set in "
+                "envoxy.json; set it to the directory or module of the Auth class"
+            )
+        set_auth_class(load_auth_plugin(settings.auth_plugin))
+    return EnvoxyApp(settings, classes)
+
+
+class EnvoxyApp:
+    """The WSGI callable serving the views of one service.
+
+    :param settings: the daemon settings.
+    :param view_classes: validated view classes (instantiated once here).
+    """
+
+    def __init__(self, settings: DaemonSettings, view_classes: Iterable[type[View]]) -> None:
+        self.settings = settings
+        self.routes = RouteTable()
+        self.mqtt_routes: list[MqttRoute] = []
+        for cls in view_classes:
+            self._add_view(cls)
+        self.credentials = CredentialsKeeper(settings.credentials) if settings.credentials else None
+        self.readiness = ReadinessProbe(
+            settings.clients, self.credentials.check if self.credentials else None
+        )
+        self.cors = CorsPolicy(settings.cors_origins) if settings.enable_cors else None
+        self.proxy = ZmqBackendProxy(settings.zmq_backend) if settings.zmq_backend else None
+        self.logger = RequestLogger()
+        self.request_class = type(
+            "EnvoxyRequest", (Request,), {"max_content_length": settings.max_body_size}
+        )
+        self.builtin: dict[str, Callable[[Any], WerkzeugResponse]] = {
+            "/_health": self._health,
+            "/_ready": self._ready,
+        }
+        if settings.test_mode:
+            self.builtin["/"] = self._test_index
+
+    def start_background(self) -> None:
+        """Start this process's background work (the credentials fetcher).
+
+        envoxyd calls it in each worker after the fork; call it yourself when serving
+        the app another way.
+        """
+        if self.credentials is not None:
+            from envoxy.utils.config import Config
+
+            Config.set_credentials_provider(self.credentials.get)
+            self.credentials.start()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Answer one WSGI request."""
+        request = self.request_class(environ)
+        logger = self.logger
+        started = logger.request(request) if logger.enabled else 0.0
+        method = request.method
+        allowed: Iterable[str] = ()
+        try:
+            builtin = self.builtin.get(request.path)
+            if builtin is not None:
+                if method not in ("GET", "HEAD"):
+                    raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
+                response = builtin(request)
+            else:
+                try:
+                    route, values = self.routes.match(request.path, method)
+                except (NotFound, MethodNotAllowed):
+                    if self.proxy is None or not self.proxy.handles(request.path, method):
+                        raise
+                    response = self.proxy(request)
+                else:
+                    allowed = route.methods
+                    response = self._dispatch(request, route, values)
+        except HTTPException as exc:
+            response = error_response(exc, request, force_json=exc.code in (404, 405))
+        except Exception as exc:
+            response = error_response(exc, request)
+        if self.cors is not None:
+            self.cors.apply(request, response, allowed)
+        if logger.enabled:
+            logger.response(request, response, started)
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Any, route: Route, values: dict[str, Any]) -> WerkzeugResponse:
+        method = request.method
+        if method == "OPTIONS" and "OPTIONS" not in route.methods:
+            allow = sorted(
+                route.methods | {"OPTIONS"} | ({"HEAD"} if "GET" in route.methods else set())
+            )
+            return Response(None, status=200, headers={"Allow": ", ".join(allow)})
+        environ = request.environ
+        if (
+            environ.get("CONTENT_LENGTH") not in (None, "", "0")
+            or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        ) and request.is_json:
+            request.get_json()
+        handler = getattr(route.view, "get" if method == "HEAD" else method.lower())
+        return to_response(handler(request, **values, endpoint=route.endpoint))
+
+    def _add_view(self, cls: type[View]) -> None:
+        meta = cls.__metaclass__
+        endpoint = str(meta.endpoint)
+        protocols = list(getattr(meta, "protocols", None) or ["http"])
+        view = cls()
+        if "http" in protocols:
+            self.routes.add(endpoint, view, cls.http_methods)
+        if "mqtt" in protocols:
+            self.mqtt_routes.append(MqttRoute(view, endpoint, str(meta.server)))
+
+    def _health(self, request: Any) -> WerkzeugResponse:
+        return Response(HEALTH_BODY)
+
+    def _ready(self, request: Any) -> WerkzeugResponse:
+        ready, checks = self.readiness.run()
+        if ready:
+            return Response({"status": "ready", "checks": checks})
+        return Response({"status": "not ready", "checks": checks}, status=503)
+
+    def _test_index(self, request: Any) -> WerkzeugResponse:
+        return Response(TEST_MODE_BODY, content_type="text/plain; charset=utf-8")
+
+
+def to_response(result: Any) -> WerkzeugResponse:
+    """Turn a handler's return value into a response.
+
+    A response is kept; ``None`` gives 204; a ``(body, status[, headers])`` tuple sets the
+    status and headers; anything else is ``Response(result)``.
+    """
+    if isinstance(result, WerkzeugResponse):
+        return result
+    if result is None:
+        return Response(None, status=204)
+    if isinstance(result, tuple) and 2 <= len(result) <= 3:
+        return Response(
+            result[0], status=result[1], headers=result[2] if len(result) == 3 else None
+        )
+    return Response(result)

@@ -1,0 +1,216 @@
+"""``envoxyd``: uWSGI (from the ``pyuwsgi`` wheel) serving an Envoxy service.
+
+``envoxyd [uWSGI flags]``, e.g. ``envoxyd --http :8080 --set conf=/path/envoxy.json``.
+The configuration is parsed, and the views loaded, once, in this process (the uWSGI
+master) before uWSGI forks its workers. See docs/ENVOXYD.md.
+"""
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from envoxy.daemon.exceptions import StartupError, UsageError
+
+__all__ = ["DEFAULT_OPTIONS", "HELP", "LaunchOptions", "main", "parse_args", "uwsgi_arguments"]
+
+#: uWSGI options envoxyd adds unless the command line gives the same option
+DEFAULT_OPTIONS: tuple[tuple[str, str | None], ...] = (
+    ("master", None),
+    ("processes", "4"),
+    ("threads", "2"),
+    ("enable-threads", None),
+    ("die-on-term", None),
+    ("need-app", None),
+    ("harakiri", "90"),
+    ("vacuum", None),
+    ("disable-logging", None),
+)
+
+#: short flags and synonyms -> the option they set
+_ALIASES: dict[str, str] = {
+    "M": "master",
+    "p": "processes",
+    "workers": "processes",
+    "T": "enable-threads",
+    "t": "harakiri",
+    "L": "disable-logging",
+    "S": "set",
+}
+_SOCKET_OPTIONS = frozenset(
+    {
+        "http",
+        "http-socket",
+        "https",
+        "socket",
+        "s",
+        "uwsgi-socket",
+        "fastcgi-socket",
+        "shared-socket",
+    }
+)
+
+HELP = """\
+usage: envoxyd [uWSGI options] --set conf=PATH
+       envoxyd [uWSGI options] --set mode=test
+
+Serve the views of an Envoxy service with uWSGI.
+
+envoxy options:
+  --set conf=PATH     the service's envoxy.json (else ENVOXY_CONFIG); parsed once,
+                      in the master, before the workers fork
+  --set mode=test     serve only /_health, /_ready and GET / ("ENVOXY Working!")
+  --help              this help;  --help-uwsgi  every uWSGI option
+  --version           the envoxy-daemon and uWSGI versions
+
+listening (one is required, else boot[0].http.bind of envoxy.json is used):
+  --http :8080        uWSGI's HTTP router in front of the workers
+  --http-socket :8080 workers speak HTTP themselves (fastest)
+
+defaults (a flag given on the command line replaces its default):
+  --master --processes 4 --threads 2 --enable-threads --die-on-term --need-app
+  --harakiri 90 --vacuum --disable-logging
+
+always added: --module envoxy.daemon.wsgi:application, one service mule
+(MQTT views, systemd watchdog), and a graceful stop on SIGTERM: new connections
+are refused and requests in progress get shutdown_grace seconds (envoxy.json).
+
+examples:
+  envoxyd --http :8080 --set conf=/etc/my-service/envoxy.json
+  envoxyd --http-socket 127.0.0.1:8080 --processes 2 --set conf=envoxy.json
+"""
+
+
+@dataclass
+class LaunchOptions:
+    """The parsed command line.
+
+    :param arguments: the uWSGI arguments as given.
+    :param given: the uWSGI option names present (aliases resolved).
+    :param placeholders: ``--set key=value`` pairs (``conf``, ``mode``...).
+    """
+
+    arguments: list[str] = field(default_factory=list)
+    given: set[str] = field(default_factory=set)
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def conf(self) -> str | None:
+        """The ``--set conf=`` path."""
+        return self.placeholders.get("conf") or None
+
+    @property
+    def mode(self) -> str | None:
+        """The ``--set mode=`` value."""
+        return self.placeholders.get("mode") or None
+
+
+def parse_args(arguments: Sequence[str]) -> LaunchOptions:
+    """Find the options given (for the defaults) and the ``--set`` placeholders."""
+    options = LaunchOptions(arguments=list(arguments))
+    index = 0
+    while index < len(arguments):
+        argument = arguments[index]
+        index += 1
+        if not argument.startswith("-") or argument == "-":
+            continue
+        name, has_value, value = argument.lstrip("-").partition("=")
+        name = _ALIASES.get(name, name)
+        options.given.add(name)
+        if name == "set":
+            if not has_value and index < len(arguments):
+                value = arguments[index]
+                index += 1
+            key, _, setting = value.partition("=")
+            options.placeholders[key.strip()] = setting.strip()
+    return options
+
+
+def uwsgi_arguments(options: LaunchOptions, *, http_bind: str | None, grace: int) -> list[str]:
+    """Return the full uWSGI argument list: defaults, the given flags, then envoxy's own.
+
+    :raises UsageError: when no listening socket is given nor configured.
+    """
+    arguments: list[str] = []
+    for name, value in DEFAULT_OPTIONS:
+        if name not in options.given:
+            arguments.append(f"--{name}")
+            if value is not None:
+                arguments.append(value)
+    arguments.extend(options.arguments)
+    if not options.given & _SOCKET_OPTIONS:
+        if not http_bind:
+            raise UsageError(
+                "no listening address: pass --http :8080 or --http-socket :8080 "
+                "(or set boot[0].http.bind in envoxy.json)"
+            )
+        arguments += ["--http-socket", http_bind]
+    arguments += ["--module", "envoxy.daemon.wsgi:application"]
+    arguments += ["--mule=envoxy.daemon.service:run"]
+    arguments += ["--hook-master-start", "unix_signal:15 gracefully_kill_them_all"]
+    for name, seconds in (
+        ("worker-reload-mercy", grace),
+        ("mule-reload-mercy", grace + 1),
+        ("reload-mercy", grace + 2),
+    ):
+        if name not in options.given:
+            arguments += [f"--{name}", str(seconds)]
+    return arguments
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run envoxyd with ``argv`` (default: ``sys.argv[1:]``); never returns while serving."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if "--help" in arguments or "-h" in arguments:
+        sys.stdout.write(HELP)
+        return
+    if "--help-uwsgi" in arguments:
+        _run_uwsgi(["--help"])
+        return
+    if "--version" in arguments:
+        sys.stdout.write(version_text() + "\n")
+        return
+    options = parse_args(arguments)
+    try:
+        from envoxy.daemon.boot import prepare
+
+        runtime = prepare(options.conf, options.mode)
+        settings = runtime.app.settings
+        full = uwsgi_arguments(options, http_bind=settings.http_bind, grace=settings.shutdown_grace)
+    except UsageError as exc:
+        sys.stderr.write(f"envoxyd: {exc}\n{HELP.splitlines()[0]}\n")
+        raise SystemExit(exc.exit_code) from None
+    except Exception as exc:
+        code = exc.exit_code if isinstance(exc, StartupError) else 1
+        sys.stderr.write(f"envoxyd: error: {_one_line(exc)}\n")
+        raise SystemExit(code) from None
+    _run_uwsgi(full)
+
+
+def version_text() -> str:
+    """Return ``envoxy-daemon <version> (uWSGI <version>)``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ours = version("envoxy-daemon")
+    except PackageNotFoundError:
+        ours = "unknown"
+    try:
+        theirs = version("pyuwsgi").split(".post")[0]
+    except PackageNotFoundError:
+        theirs = "unknown"
+    return f"envoxy-daemon {ours} (uWSGI {theirs})"
+
+
+def _run_uwsgi(arguments: list[str]) -> None:
+    import pyuwsgi
+
+    pyuwsgi.run(arguments)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    from envoxy.exceptions import EnvoxyError
+
+    if isinstance(exc, EnvoxyError) or not text:
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"

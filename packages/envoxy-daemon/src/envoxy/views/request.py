@@ -1,0 +1,73 @@
+"""The request object handed to view handlers: a werkzeug request with lenient JSON.
+
+``get_json()`` returns ``None`` for a body that is not declared JSON (never a 415),
+and raises :class:`~envoxy.views.exceptions.MalformedJSONError` (400) for a declared
+JSON body that does not parse. The daemon parses declared JSON bodies before the
+handler runs, so handlers only ever see valid JSON.
+"""
+
+import json
+from typing import Any
+
+import orjson
+from werkzeug.wrappers import Request as WerkzeugRequest
+
+from envoxy.views.exceptions import MalformedJSONError
+
+__all__ = ["DEFAULT_MAX_CONTENT_LENGTH", "Request"]
+
+#: largest accepted request body, in bytes, unless the app sets another (``max_body_size``)
+DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+_UNSET: Any = object()
+
+
+class Request(WerkzeugRequest):
+    """A werkzeug :class:`~werkzeug.wrappers.Request` (``args``, ``headers``, ``is_json``,
+    ``get_json()``) whose JSON parsing never answers 415.
+
+    A body larger than :attr:`max_content_length` raises werkzeug's
+    ``RequestEntityTooLarge`` (413) when it is read.
+    """
+
+    max_content_length = DEFAULT_MAX_CONTENT_LENGTH
+    _envoxy_json: Any = _UNSET
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Return the decoded JSON body, or ``None`` when the body is empty or not JSON.
+
+        :param force: decode even when the Content-Type is not JSON.
+        :param silent: return ``None`` instead of raising on a malformed body.
+        :param cache: keep the decoded value for later calls.
+        :raises MalformedJSONError: for a JSON body that does not parse (unless ``silent``).
+        """
+        if self._envoxy_json is not _UNSET:
+            return self._envoxy_json
+        if not (force or self.is_json):
+            return None
+        data = self.get_data(cache=True)
+        if not data.strip():
+            value = None
+        else:
+            try:
+                value = _loads(data)
+            except ValueError as exc:
+                if silent:
+                    return None
+                raise MalformedJSONError() from exc
+        if cache:
+            self._envoxy_json = value
+        return value
+
+    @property
+    def json(self) -> Any:
+        """The decoded JSON body, as :meth:`get_json` returns it."""
+        return self.get_json()
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except ValueError:
+        # orjson refuses integers beyond 64 bits, which are valid JSON
+        return json.loads(data)
