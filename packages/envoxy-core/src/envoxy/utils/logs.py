@@ -21,11 +21,12 @@ from envoxy.utils.log_levels import LOGGING_LEVELS, LogLevel
 from envoxy.utils.log_setup import LOGGER_NAME, current_settings, ensure_configured
 from envoxy.utils.log_style import LogStyle
 
-__all__ = ["TRUNCATION_MARKER", "Log", "LogLevel", "LogStyle", "log", "truncate_text"]
+__all__ = ["TRUNCATION_MARKER", "ExcInfo", "Log", "LogLevel", "LogStyle", "log", "truncate_text"]
 
 #: The line that replaces the middle of a truncated message.
 TRUNCATION_MARKER = "--- truncated ---"
 
+#: What the ``exc_info`` keyword of the logging methods accepts.
 type ExcInfo = bool | BaseException | tuple[Any, ...] | None
 
 

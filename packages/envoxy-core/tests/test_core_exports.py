@@ -1,0 +1,139 @@
+"""House rules for envoxy-core: ``__all__`` lists the public names, imports do nothing."""
+
+import ast
+import importlib
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SOURCE_ROOT = Path(__file__).resolve().parents[1] / "src"
+
+
+def core_modules() -> list[str]:
+    """Every module envoxy-core ships, as dotted names."""
+    names = []
+    for path in sorted(SOURCE_ROOT.rglob("*.py")):
+        parts = list(path.relative_to(SOURCE_ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        names.append(".".join(parts))
+    return names
+
+
+def defined_and_imported_names(module_name: str) -> tuple[set[str], set[str]]:
+    """Public names a module defines at top level, and names it imports."""
+    module = importlib.import_module(module_name)
+    assert module.__file__ is not None
+    tree = ast.parse(Path(module.__file__).read_text())
+    defined: set[str] = set()
+    imported: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            defined.add(node.name)
+        elif isinstance(node, ast.TypeAlias) and isinstance(node.name, ast.Name):
+            defined.add(node.name.id)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        defined.add(name.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            imported.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    public = {name for name in defined if not name.startswith("_")}
+    return public, imported
+
+
+def test_core_modules_are_found() -> None:
+    modules = core_modules()
+    assert "envoxy.utils.config" in modules
+    assert "envoxy.db.exceptions" in modules
+    assert "envoxy" not in modules  # no __init__.py at the namespace level
+    assert "envoxy.db" not in modules
+
+
+@pytest.mark.parametrize("module_name", [name for name in core_modules() if name != "envoxy.utils"])
+def test_all_lists_exactly_the_public_names(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    exported = getattr(module, "__all__", None)
+    assert exported is not None, f"{module_name} has no __all__"
+    assert len(exported) == len(set(exported)), f"{module_name}.__all__ has duplicates"
+    public, imported = defined_and_imported_names(module_name)
+    assert public - set(exported) == set(), f"{module_name}: public but not in __all__"
+    assert set(exported) - public <= imported, f"{module_name}: __all__ names nothing defined"
+    for name in exported:
+        assert hasattr(module, name), f"{module_name}.__all__ names missing {name}"
+
+
+def test_public_names_have_docstrings() -> None:
+    missing = []
+    for module_name in core_modules():
+        module = importlib.import_module(module_name)
+        if not module.__doc__:
+            missing.append(module_name)
+        for name in getattr(module, "__all__", []):
+            value = getattr(module, name)
+            defined_here = getattr(value, "__module__", None) == module_name
+            if callable(value) and defined_here and not value.__doc__:
+                missing.append(f"{module_name}.{name}")
+    assert missing == []
+
+
+def test_importing_every_core_module_has_no_side_effects(tmp_path: Path) -> None:
+    broken = tmp_path / "envoxy.json"
+    broken.write_text("{ this would raise if read")
+    script = textwrap.dedent(
+        f"""
+        import importlib, json, logging, sys, threading
+        events = []
+        def audit(event, args):
+            if event == "open" and str(args[0]).endswith(".json"):
+                events.append(("open", str(args[0])))
+            elif event.startswith("socket."):
+                events.append((event, ""))
+        sys.addaudithook(audit)
+        threads_before = threading.active_count()
+        for name in {core_modules()!r}:
+            importlib.import_module(name)
+        loggers = [logging.getLogger()] + [
+            logger for logger in logging.Logger.manager.loggerDict.values()
+            if isinstance(logger, logging.Logger)
+        ]
+        print(json.dumps({{
+            "handlers": sum(len(logger.handlers) for logger in loggers),
+            "threads": threading.active_count() - threads_before,
+            "events": events,
+            "heavy": sorted(set(sys.modules) & {{"orjson", "uwsgi", "zoneinfo", "cProfile"}}),
+        }}))
+        """
+    )
+    environment = {"ENVOXY_CONFIG": str(broken), "PATH": "/usr/bin:/bin"}
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert completed.stderr == ""
+    report = json.loads(completed.stdout)
+    assert report["handlers"] == 0
+    assert report["threads"] == 0
+    assert report["events"] == []
+    assert report["heavy"] == ["orjson"]  # only envoxy.utils.encoders needs it
+
+
+def test_config_and_logs_import_without_orjson() -> None:
+    script = (
+        "import sys, envoxy.utils.config, envoxy.utils.logs; "
+        "print(sorted(set(sys.modules) & {'orjson', 'zoneinfo', 'socket', 'multiprocessing'}))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert completed.stdout.strip() == "[]"
