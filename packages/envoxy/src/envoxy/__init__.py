@@ -4,6 +4,7 @@ This package only gathers the public API of the Envoxy distributions under one
 name, so ``from envoxy import mqttc, View, on`` keeps working whichever of them
 are installed. Every name is imported on first use (PEP 562): ``import envoxy``
 reads no configuration, opens no connection and imports no third-party library.
+Only the public constants of ``envoxy.constants`` (pure Python) are bound eagerly.
 
 A name whose distribution is not installed raises
 :class:`envoxy.exceptions.MissingDependencyError` saying what to install.
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 
     __version__: str
 
-#: public name -> (module, attribute, distribution to install when it is missing)
-_LAZY_EXPORTS: dict[str, tuple[str, str, str]] = {
+#: public name -> (module, attribute or None for the module itself, what to pip install)
+_LAZY_EXPORTS: dict[str, tuple[str, str | None, str]] = {
     "mqttc": ("envoxy.mqtt", "mqttc", "envoxy-dispatch[mqtt]"),
     "redisc": ("envoxy.redis", "redisc", "envoxy-dispatch[redis]"),
     "pgsqlc": ("envoxy.postgresql", "pgsqlc", "envoxy-dispatch[postgres]"),
@@ -58,7 +59,10 @@ _LAZY_EXPORTS: dict[str, tuple[str, str, str]] = {
     "on": ("envoxy.decorators", "on", "envoxy-daemon"),
     "auth_required": ("envoxy.decorators", "auth_required", "envoxy-daemon"),
     "auth_anonymous_allowed": ("envoxy.decorators", "auth_anonymous_allowed", "envoxy-daemon"),
-    "cache": ("envoxy.decorators", "cache", "envoxy-daemon"),
+    # ``envoxy.cache`` is both the package and, called, the view decorator: resolving the
+    # name to the package keeps ``envoxy.cache`` one object whatever is imported first
+    # (importing ``envoxy.cache`` rebinds this attribute to the package anyway).
+    "cache": ("envoxy.cache", None, "envoxy-dispatch"),
     "log_event": ("envoxy.decorators", "log_event", "envoxy-daemon"),
     "authenticate": ("envoxy.auth", "authenticate", "envoxy-daemon"),
     "log": ("envoxy.utils.logs", "log", "envoxy-core"),
@@ -75,7 +79,12 @@ globals().update({name: getattr(constants, name) for name in _constant_names})
 
 
 def __getattr__(name: str) -> Any:
-    """Import a public name on first use and cache it in the module globals."""
+    """Import a public name on first use and cache it in the module globals.
+
+    :raises AttributeError: ``name`` is not part of the public API.
+    :raises MissingDependencyError: the distribution providing ``name`` is not installed,
+        or an installed Envoxy distribution lacks a module it needs (versions out of step).
+    """
     if name == "__version__":
         value: Any = _installed_version()
     elif name in _LAZY_EXPORTS:
@@ -95,16 +104,23 @@ def _import_export(name: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name is None or not (module_name + ".").startswith(exc.name + "."):
+        missing = exc.name or ""
+        if (module_name + ".").startswith(missing + "."):
+            message = (
+                f"envoxy.{name} needs {distribution.split('[')[0]}, which is not installed: "
+                f"pip install '{distribution}'"
+            )
+        elif missing.startswith("envoxy."):
+            message = (
+                f"envoxy.{name} imports {missing}, which the installed Envoxy distributions "
+                "lack (their versions are out of step): pip install --upgrade envoxy"
+            )
+        else:
             raise
         from envoxy.exceptions import MissingDependencyError
 
-        raise MissingDependencyError(
-            f"envoxy.{name} needs {distribution.split('[')[0]}: "
-            f"install it with `pip install {distribution}`",
-            name=distribution,
-        ) from exc
-    return getattr(module, attribute)
+        raise MissingDependencyError(message, name=missing) from exc
+    return module if attribute is None else getattr(module, attribute)
 
 
 def _installed_version() -> str:
