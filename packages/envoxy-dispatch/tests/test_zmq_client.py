@@ -1,0 +1,404 @@
+"""zmqc against real ZeroMQ REP peers written here (each a thread with its own context)."""
+
+import asyncio
+import json
+import os
+import pathlib
+import re
+import socket
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+import zmq
+
+from envoxy.constants import Performative
+from envoxy.exceptions import ConfigError, ValidationException
+from envoxy.utils.config import Config
+from envoxy.zeromq import PayloadEncodingError, ZmqClient, zmqc
+
+pytestmark = pytest.mark.zmq
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+class ReplyPeer:
+    """A REP socket on a free loopback port, answering with ``handler(request)``."""
+
+    def __init__(self, handler: Handler | None = None) -> None:
+        self.handler: Handler = handler or (lambda request: {"status": 200, "payload": request})
+        self.frames: list[list[bytes]] = []
+        self._context = zmq.Context()
+        self._socket = self._context.socket(zmq.REP)
+        self._socket.linger = 0
+        self.port = self._socket.bind_to_random_port("tcp://127.0.0.1")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="zmq-test-peer", daemon=True)
+        self._thread.start()
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        return [json.loads(frames[-1]) for frames in self.frames]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._socket.close()
+        self._context.term()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            if not self._socket.poll(20):
+                continue
+            frames = self._socket.recv_multipart()
+            self.frames.append(frames)
+            reply = self.handler(json.loads(frames[-1]))
+            self._socket.send_multipart([b"", json.dumps(reply).encode()])
+
+
+@pytest.fixture
+def peer() -> Iterator[ReplyPeer]:
+    server = ReplyPeer()
+    yield server
+    server.close()
+
+
+def client_for(port: int, **settings: Any) -> ZmqClient:
+    conf = {"host": "127.0.0.1", "port": port, "timeout": 2, "retries": 0, **settings}
+    return ZmqClient({"core": conf}, workers={}, retry_delay=settings.get("retry_delay", 0.05))
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_get_sends_the_zapata_envelope_in_req_framing(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    try:
+        client.request(
+            "core", Performative.GET, "/v3/users/me", {"page": 2}, None, {"X-Custom": "1"}
+        )
+    finally:
+        client.close()
+    (frames,) = peer.frames
+    assert len(frames) == 2
+    assert frames[0] == b""
+    request = json.loads(frames[1])
+    assert list(request) == ["resource", "headers", "params", "payload", "performative"]
+    assert request["resource"] == "/v3/users/me"
+    assert request["params"] == {"page": 2}
+    assert request["payload"] is None
+    assert request["performative"] == 0
+    headers = request["headers"]
+    assert headers["Accept"] == "application/json"
+    assert headers["Accept-Charset"] == "utf-8"
+    assert headers["User-Agent"] == "Envoxy Server"
+    assert headers["X-Custom"] == "1"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", headers["Date"])
+    assert uuid.UUID(headers["X-Cid"]).version == 4
+
+
+def test_caller_headers_win_over_generated_ones(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    try:
+        client.request("core", Performative.GET, "/a", headers={"X-Cid": "mine", "Accept": "x"})
+    finally:
+        client.close()
+    assert peer.requests[0]["headers"]["X-Cid"] == "mine"
+    assert peer.requests[0]["headers"]["Accept"] == "x"
+
+
+def test_each_verb_sends_its_performative(peer: ReplyPeer, tmp_path: pathlib.Path) -> None:
+    config = tmp_path / "envoxy.json"
+    config.write_text(
+        json.dumps({"zmq_servers": {"core": {"host": "127.0.0.1", "port": peer.port}}})
+    )
+    previous = Config.file_path
+    Config.set_file_path(config)
+    try:
+        for verb in ("get", "put", "post", "delete", "head", "patch"):
+            getattr(zmqc, verb)("core", f"/verbs/{verb}", payload={"verb": verb})
+    finally:
+        zmqc.close()
+        Config.set_file_path(previous)
+    sent = {request["resource"]: request["performative"] for request in peer.requests}
+    assert sent == {
+        "/verbs/get": 0,
+        "/verbs/put": 1,
+        "/verbs/post": 2,
+        "/verbs/delete": 3,
+        "/verbs/head": 4,
+        "/verbs/patch": 6,
+    }
+
+
+def test_reply_loses_cid_protocol_and_performative() -> None:
+    server = ReplyPeer(
+        lambda request: {
+            "status": 200,
+            "resource": request["resource"],
+            "protocol": "zapata",
+            "performative": 7,
+            "headers": {"X-Cid": request["headers"]["X-Cid"], "X-Status": "ok"},
+            "payload": {"id": 1},
+        }
+    )
+    client = client_for(server.port)
+    try:
+        reply = client.request("core", Performative.GET, "/things/1")
+    finally:
+        client.close()
+        server.close()
+    assert reply == {
+        "status": 200,
+        "resource": "/things/1",
+        "headers": {"X-Status": "ok"},
+        "payload": {"id": 1},
+    }
+
+
+def test_twenty_threads_each_get_their_own_reply(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    results: dict[int, Any] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(20)
+
+    def call(number: int) -> None:
+        start.wait()
+        try:
+            for round_number in range(5):
+                params = {"thread": number, "round": round_number}
+                reply = client.request("core", Performative.GET, f"/echo/{number}", params)
+                assert reply["payload"]["params"] == params
+            results[number] = reply
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call, args=(number,)) for number in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    try:
+        assert errors == []
+        assert sorted(results) == list(range(20))
+        assert len(peer.frames) == 100
+        assert client._endpoints["core"].pool.open_sockets <= 20
+    finally:
+        client.close()
+
+
+def test_dead_peer_raises_503_within_the_configured_timeout(free_port: int) -> None:
+    client = client_for(free_port, timeout=0.3, retries=2, retry_delay=0.05)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ValidationException) as caught:
+            client.request("core", Performative.GET, "/nobody/home")
+    finally:
+        client.close()
+    elapsed = time.monotonic() - started
+    assert str(caught.value) == "Service Unavailable"
+    assert (caught.value.code, caught.value.status) == (0, 503)
+    # three attempts of 0.3 s and two pauses of 0.05 s
+    assert 0.9 <= elapsed < 2.0
+
+
+def test_slow_peer_within_the_timeout_answers() -> None:
+    def slow(request: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.3)  # the peer's own work, not synchronisation
+        return {"status": 200, "payload": "late but fine"}
+
+    server = ReplyPeer(slow)
+    client = client_for(server.port, timeout=2)
+    try:
+        assert client.request("core", Performative.GET, "/slow")["payload"] == "late but fine"
+    finally:
+        client.close()
+        server.close()
+    assert len(server.frames) == 1
+
+
+def test_peer_slower_than_the_timeout_is_retried_on_a_fresh_socket() -> None:
+    def first_call_slow(request: dict[str, Any]) -> dict[str, Any]:
+        if len(server.frames) == 1:
+            time.sleep(1.0)  # the peer's own work, not synchronisation
+        return {"status": 200, "payload": len(server.frames)}
+
+    server = ReplyPeer(first_call_slow)
+    client = client_for(server.port, timeout=0.3, retries=3, retry_delay=0.1)
+    try:
+        reply = client.request("core", Performative.GET, "/sometimes-slow")
+    finally:
+        client.close()
+        server.close()
+    # The late reply to attempt 1 went to a closed socket: the reply we got answers a
+    # later attempt, and every attempt carried the same request.
+    assert reply["payload"] >= 2
+    assert len({request["headers"]["X-Cid"] for request in server.requests}) == 1
+
+
+def test_unserialisable_payload_raises_at_once(peer: ReplyPeer) -> None:
+    client = client_for(peer.port, retries=3, retry_delay=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(PayloadEncodingError, match="/things"):
+            client.request("core", Performative.POST, "/things", payload={"bad": object()})
+    finally:
+        client.close()
+    assert time.monotonic() - started < 0.5
+    assert isinstance(PayloadEncodingError("x"), TypeError)
+    assert peer.frames == []
+
+
+def test_unknown_server_key_names_the_section_and_key(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    with pytest.raises(ConfigError, match=r"zmq_servers.*'nope'"):
+        client.request("nope", Performative.GET, "/x")
+    client.close()
+
+
+def test_unknown_key_from_envoxy_json_names_the_section_and_key(tmp_path: pathlib.Path) -> None:
+    config = tmp_path / "envoxy.json"
+    config.write_text(json.dumps({"zmq_servers": {"core": {"host": "127.0.0.1", "port": 1}}}))
+    previous = Config.file_path
+    Config.set_file_path(config)
+    try:
+        with pytest.raises(ConfigError, match=r"zmq_servers.*'missing'"):
+            zmqc.get("missing", "/x")
+    finally:
+        zmqc.close()
+        Config.set_file_path(previous)
+
+
+def test_send_generates_missing_headers_and_keeps_the_callers_dict(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    message = {"resource": "/prepared", "performative": Performative.PUT, "payload": {"a": 1}}
+    original = json.loads(json.dumps(message))
+    try:
+        reply = client.send("core", message)
+    finally:
+        client.close()
+    assert message == original
+    sent = peer.requests[0]
+    assert sent["performative"] == 1
+    assert sent["headers"]["User-Agent"] == "Envoxy Server"
+    assert reply["payload"]["payload"] == {"a": 1}
+
+
+def test_send_without_resource_is_rejected(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    with pytest.raises(ValidationException, match="'resource'") as caught:
+        client.send("core", {"performative": 0})
+    client.close()
+    assert caught.value.status == 412
+    assert peer.frames == []
+
+
+def test_future_returns_a_future_of_the_reply(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    try:
+        pending = client.request("core", Performative.GET, "/later", future=True)
+        assert isinstance(pending, Future)
+        assert pending.result(5)["payload"]["resource"] == "/later"
+    finally:
+        client.close()
+
+
+def test_bulk_requests_returns_replies_in_input_order() -> None:
+    def slower_for_lower_numbers(request: dict[str, Any]) -> dict[str, Any]:
+        return {"status": 200, "payload": request["params"]["n"]}
+
+    servers = [ReplyPeer(slower_for_lower_numbers) for _ in range(3)]
+    conf = {
+        f"s{index}": {"host": "127.0.0.1", "port": server.port, "timeout": 2, "retries": 0}
+        for index, server in enumerate(servers)
+    }
+    client = ZmqClient(conf, workers={})
+    items = [
+        {"server_key": f"s{n % 3}", "performative": 0, "url": f"/n/{n}", "params": {"n": n}}
+        for n in range(12)
+    ]
+    try:
+        replies = client.bulk_requests(items)
+    finally:
+        client.close()
+        for server in servers:
+            server.close()
+    assert [reply["payload"] for reply in replies] == list(range(12))
+
+
+def test_bulk_requests_works_inside_a_running_event_loop(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    items = [{"server_key": "core", "performative": 2, "url": f"/loop/{n}"} for n in range(4)]
+
+    async def inside_loop() -> list[Any]:
+        return client.bulk_requests(items)
+
+    try:
+        replies = asyncio.run(inside_loop())
+    finally:
+        client.close()
+    assert [reply["payload"]["resource"] for reply in replies] == [f"/loop/{n}" for n in range(4)]
+
+
+def test_bulk_requests_validates_every_item_before_sending(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    items: list[dict[str, Any]] = [
+        {"server_key": "core", "performative": 0, "url": "/fine"},
+        {"server_key": "core", "performative": "GET", "url": "/bad"},
+    ]
+    with pytest.raises(ValidationException, match=r"item 1.*performative"):
+        client.bulk_requests(items)
+    with pytest.raises(ConfigError, match="'other'"):
+        client.bulk_requests([*items[:1], {"server_key": "other", "performative": 0, "url": "/"}])
+    client.close()
+    assert peer.frames == []
+
+
+def test_close_is_idempotent_and_the_client_reopens(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    client.request("core", Performative.GET, "/one")
+    client.close()
+    client.close()
+    assert client.request("core", Performative.GET, "/two")["payload"]["resource"] == "/two"
+    client.close()
+
+
+def test_forked_child_talks_over_its_own_sockets(peer: ReplyPeer) -> None:
+    client = client_for(peer.port)
+    client.request("core", Performative.GET, "/parent/before")
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads running
+        child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        status = 1
+        try:
+            reply = client.request("core", Performative.GET, "/child")
+            os.write(write_end, reply["payload"]["resource"].encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        child_saw = pipe.read()
+    _, status = os.waitpid(child, 0)
+    try:
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert child_saw == b"/child"
+        assert client.request("core", Performative.GET, "/parent/after")["status"] == 200
+    finally:
+        client.close()
+    assert [request["resource"] for request in peer.requests] == [
+        "/parent/before",
+        "/child",
+        "/parent/after",
+    ]

@@ -1,0 +1,214 @@
+"""zmqc pieces that need no socket: envelope, replies, headers, settings, retry policy."""
+
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from envoxy.exceptions import ConfigError, ValidationException
+from envoxy.utils.datetime import Now
+from envoxy.zeromq import RetryPolicy, ZmqAttemptError, ZmqTimeoutError, zmqc
+from envoxy.zeromq.envelope import build_request, clean_response, prepare_message
+from envoxy.zeromq.headers import api_now, correlation_id, generate_headers
+from envoxy.zeromq.route_cache import route_of
+from envoxy.zeromq.settings import ZmqServerSettings, ZmqWorkerSettings
+
+
+def test_generate_headers_has_exactly_the_envoxy_headers() -> None:
+    headers = generate_headers()
+    assert list(headers) == ["Accept", "Accept-Charset", "Date", "User-Agent", "X-Cid"]
+    assert headers["Accept"] == "application/json"
+    assert headers["Accept-Charset"] == "utf-8"
+    assert headers["User-Agent"] == "Envoxy Server"
+    assert uuid.UUID(headers["X-Cid"]).version == 4
+    assert generate_headers("given-id")["X-Cid"] == "given-id"
+
+
+def test_date_header_matches_now_api_format() -> None:
+    before = Now.api_format()
+    ours = api_now()
+    after = Now.api_format()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", ours)
+    assert before <= ours <= after
+
+
+def test_correlation_ids_are_unique_uuid4s() -> None:
+    ids = {correlation_id() for _ in range(10_000)}
+    assert len(ids) == 10_000
+    assert {uuid.UUID(value).version for value in ids} == {4}
+
+
+def test_correlation_ids_differ_between_processes() -> None:
+    code = "from envoxy.zeromq.headers import correlation_id; print(correlation_id())"
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert other[:24] != correlation_id()[:24]
+
+
+def test_build_request_merges_caller_headers_and_casts_the_performative() -> None:
+    request = build_request(6, "/v3/things/1", {"a": 1}, {"b": 2}, {"Authorization": "Bearer x"})
+    assert request["performative"] == 6
+    assert type(request["performative"]) is int
+    assert request["headers"]["Authorization"] == "Bearer x"
+    assert request["params"] == {"a": 1}
+    assert request["payload"] == {"b": 2}
+
+
+def test_prepare_message_copies_and_requires_a_performative() -> None:
+    message: dict[str, Any] = {"resource": "/x", "performative": 0, "headers": {"X-Cid": "c"}}
+    prepared = prepare_message(message)
+    prepared["headers"]["X-Other"] = "1"
+    assert message["headers"] == {"X-Cid": "c"}
+    with pytest.raises(ValidationException, match="'performative'"):
+        prepare_message({"resource": "/x"})
+    with pytest.raises(ValidationException, match="integer"):
+        prepare_message({"resource": "/x", "performative": "GET"})
+
+
+def test_clean_response_tolerates_replies_without_headers() -> None:
+    assert clean_response({"status": 200, "protocol": "x"}) == {"status": 200}
+    assert clean_response(None) is None
+
+
+def test_validate_response_none_is_service_unavailable() -> None:
+    with pytest.raises(ValidationException) as caught:
+        zmqc.validate_response(None)
+    assert (str(caught.value), caught.value.code, caught.value.status) == (
+        "Service Unavailable",
+        0,
+        503,
+    )
+
+
+@pytest.mark.parametrize("status", [200, 201])
+def test_validate_response_returns_successes(status: int) -> None:
+    reply = {"status": status, "payload": {}}
+    assert zmqc.validate_response(reply) is reply
+
+
+def test_validate_response_uses_the_payload_text_and_code() -> None:
+    reply = {"status": 404, "resource": "/x", "payload": {"text": "not here", "code": 1234}}
+    with pytest.raises(ValidationException) as caught:
+        zmqc.validate_response(reply)
+    assert (str(caught.value), caught.value.code, caught.value.status) == ("not here", 1234, 404)
+
+
+def test_validate_response_describes_errors_without_text() -> None:
+    with pytest.raises(ValidationException) as caught:
+        zmqc.validate_response({"status": "500", "resource": "/y", "payload": None})
+    assert str(caught.value) == "Resource error, code: 500, /y"
+    assert (caught.value.code, caught.value.status) == (0, 500)
+
+
+def test_validate_response_accepts_a_listing_with_elements_and_id() -> None:
+    reply = {"status": 206, "payload": {"elements": [], "_id": "x"}}
+    assert zmqc.validate_response(reply) is reply
+
+
+def test_route_of_uses_the_performative_and_four_path_parts() -> None:
+    assert route_of({"performative": 0, "resource": "/v3/users/me/devices/1"}) == "0:/v3/users/me"
+
+
+def test_server_settings_defaults_and_endpoint() -> None:
+    settings = ZmqServerSettings.from_config("core", {"host": "10.0.0.1", "port": "5555"})
+    assert settings.endpoint == "tcp://10.0.0.1:5555"
+    assert (settings.timeout, settings.retries, settings.retry_delay) == (30.0, 3, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("conf", "fault"),
+    [
+        ({"port": 1}, "zmq_servers.core needs 'host'"),
+        ({"host": "h", "port": 1, "timeout": 0}, "zmq_servers.core.timeout"),
+        ({"host": "h", "port": 1, "retries": -1}, "zmq_servers.core.retries"),
+        ({"host": "h", "port": "x"}, "zmq_servers.core.port"),
+    ],
+)
+def test_server_settings_errors_name_the_setting(conf: dict[str, Any], fault: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(fault)):
+        ZmqServerSettings.from_config("core", conf)
+
+
+def test_worker_settings_read_zmq_workers() -> None:
+    settings = ZmqWorkerSettings.from_config(
+        {"thread_poll_executor_max_workers": "8", "context_max_workers": 4}
+    )
+    assert (settings.max_workers, settings.max_sockets) == (8, 4)
+    with pytest.raises(ConfigError, match="context_max_workers"):
+        ZmqWorkerSettings.from_config({"context_max_workers": 0})
+
+
+def test_retry_policy_retries_then_raises_the_last_error() -> None:
+    calls: list[float] = []
+    retries: list[tuple[int, float]] = []
+
+    def failing() -> None:
+        calls.append(time.monotonic())
+        raise ZmqTimeoutError(f"attempt {len(calls)}")
+
+    policy = RetryPolicy(retries=2, delay=0.05)
+    with pytest.raises(ZmqTimeoutError, match="attempt 3"):
+        policy.call(failing, on_retry=lambda number, error, delay: retries.append((number, delay)))
+    assert len(calls) == 3
+    assert retries == [(1, 0.05), (2, 0.05)]
+    assert calls[1] - calls[0] >= 0.05
+
+
+def test_retry_policy_does_not_retry_other_errors() -> None:
+    calls = []
+
+    def broken() -> None:
+        calls.append(1)
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError):
+        RetryPolicy(retries=3, delay=0).call(broken)
+    assert calls == [1]
+
+
+def test_retry_policy_backoff_is_capped() -> None:
+    policy = RetryPolicy(retries=5, delay=1, backoff=3, max_delay=10)
+    assert list(policy.delays()) == [1, 3, 9, 10, 10]
+
+
+def test_retry_policy_returns_the_first_success() -> None:
+    outcomes: Iterator[BaseException | str] = iter([ZmqAttemptError("no"), "yes"])
+
+    def flaky() -> str:
+        outcome = next(outcomes)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    assert RetryPolicy(retries=1, delay=0).call(flaky) == "yes"
+
+
+def test_importing_envoxy_zeromq_imports_no_zmq_and_reads_no_config() -> None:
+    code = (
+        "import sys, envoxy.zeromq\n"
+        "from envoxy.utils.config import Config\n"
+        "assert 'zmq' not in sys.modules, 'zmq imported'\n"
+        "assert Config._data is None, 'config read'\n"
+        "import threading; assert threading.active_count() == 1\n"
+    )
+    env = {"ENVOXY_CONFIG": "/nonexistent/envoxy.json", "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_envoxy_zeromq_exports_match_all() -> None:
+    import envoxy.zeromq
+
+    assert sorted(envoxy.zeromq.__all__) == sorted(
+        name
+        for name in vars(envoxy.zeromq)
+        if not name.startswith("_")
+        and name != "annotations"
+        and not isinstance(getattr(envoxy.zeromq, name), type(envoxy))
+    )
+    assert envoxy.zeromq.zmqc is envoxy.zeromq.Dispatcher
