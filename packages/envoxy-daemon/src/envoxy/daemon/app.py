@@ -16,21 +16,25 @@ from typing import Any
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from envoxy.constants import SERVER_NAME
 from envoxy.daemon.cors import CorsPolicy
 from envoxy.daemon.credentials import CredentialsKeeper
 from envoxy.daemon.health import HEALTH_BODY, ReadinessProbe
 from envoxy.daemon.proxy import ZmqBackendProxy
 from envoxy.daemon.reqlog import RequestLogger
 from envoxy.daemon.settings import DaemonSettings
+from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.views.base import View
-from envoxy.views.containers import Response
+from envoxy.views.containers import Response, http_date_now
 from envoxy.views.errors import error_response
 from envoxy.views.request import Request
 from envoxy.views.routing import Route, RouteTable
 
-__all__ = ["TEST_MODE_BODY", "EnvoxyApp", "MqttRoute", "create_app"]
+__all__ = ["TEST_MODE_BODY", "EnvoxyApp", "JsonAnswer", "MqttRoute", "create_app", "to_response"]
 
 TEST_MODE_BODY = "ENVOXY Working!"
+#: dict keys that give a result a meaning beyond its JSON body (see Response)
+_RESERVED_KEYS = frozenset({"status", "headers", "cookies", "payload"})
 
 StartResponse = Callable[..., Any]
 
@@ -121,6 +125,8 @@ class EnvoxyApp:
         self.cors = CorsPolicy(settings.cors_origins) if settings.enable_cors else None
         self.proxy = ZmqBackendProxy(settings.zmq_backend) if settings.zmq_backend else None
         self.logger = RequestLogger()
+        # plain dict/list results skip werkzeug's Response unless CORS or VERBOSE need it
+        self._fast = self.cors is None and not self.logger.verbose
         self.request_class = type(
             "EnvoxyRequest", (Request,), {"max_content_length": settings.max_body_size}
         )
@@ -176,7 +182,7 @@ class EnvoxyApp:
             logger.response(request, response, started)
         return response(environ, start_response)
 
-    def _dispatch(self, request: Any, route: Route, values: dict[str, Any]) -> WerkzeugResponse:
+    def _dispatch(self, request: Any, route: Route, values: dict[str, Any]) -> Any:
         method = request.method
         if method == "OPTIONS" and "OPTIONS" not in route.methods:
             allow = sorted(
@@ -190,7 +196,12 @@ class EnvoxyApp:
         ) and request.is_json:
             request.get_json()
         handler = getattr(route.view, "get" if method == "HEAD" else method.lower())
-        return to_response(handler(request, **values, endpoint=route.endpoint))
+        result = handler(request, **values, endpoint=route.endpoint)
+        if self._fast and (
+            type(result) is list or (type(result) is dict and _RESERVED_KEYS.isdisjoint(result))
+        ):
+            return JsonAnswer(result)
+        return to_response(result)
 
     def _add_view(self, cls: type[View]) -> None:
         meta = cls.__metaclass__
@@ -202,8 +213,8 @@ class EnvoxyApp:
         if "mqtt" in protocols:
             self.mqtt_routes.append(MqttRoute(view, endpoint, str(meta.server)))
 
-    def _health(self, request: Any) -> WerkzeugResponse:
-        return Response(HEALTH_BODY)
+    def _health(self, request: Any) -> Any:
+        return JsonAnswer(HEALTH_BODY) if self._fast else Response(HEALTH_BODY)
 
     def _ready(self, request: Any) -> WerkzeugResponse:
         ready, checks = self.readiness.run()
@@ -213,6 +224,35 @@ class EnvoxyApp:
 
     def _test_index(self, request: Any) -> WerkzeugResponse:
         return Response(TEST_MODE_BODY, content_type="text/plain; charset=utf-8")
+
+
+class JsonAnswer:
+    """A 200 JSON answer built without werkzeug's :class:`Response` (the fast path for
+    handlers returning a plain dict or list); same body and headers as ``Response(value)``.
+    """
+
+    __slots__ = ("body",)
+
+    status_code = 200
+
+    def __init__(self, value: dict[str, Any] | list[Any]) -> None:
+        if type(value) is list:
+            value = {"elements": value, "size": len(value)}
+        self.body = envoxy_json_dumps(value)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """Send the answer (no body for HEAD)."""
+        body = self.body
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                ("Server", SERVER_NAME),
+                ("Date", http_date_now()),
+            ],
+        )
+        return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
 def to_response(result: Any) -> WerkzeugResponse:

@@ -15,26 +15,31 @@ type       matches                              handler receives
 =========  ===================================  =================
 
 ``{name}`` alone means ``{name:str}``.
+
+Matching uses each converter's ``regex`` and ``to_python`` (a converter declines a
+value by raising werkzeug's ``ValidationError``). Static routes are found with one
+dictionary look-up; the others are tried most specific first (fewer ``path``
+variables, then more literal characters), as werkzeug ranks its rules.
 """
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import (
     BaseConverter,
     FloatConverter,
     IntegerConverter,
     Map,
     PathConverter,
-    Rule,
     UnicodeConverter,
     UUIDConverter,
+    ValidationError,
 )
 
-from envoxy.views.exceptions import DuplicateRouteError, UnknownURLTypeError
+from envoxy.views.exceptions import DuplicateRouteError, InvalidViewError, UnknownURLTypeError
 
 __all__ = [
     "URL_CONVERTERS",
@@ -96,21 +101,30 @@ class Route:
     methods: frozenset[str]
 
 
-class RouteTable:
-    """The HTTP routes of an app, matched with a werkzeug :class:`~werkzeug.routing.Map`.
+@dataclass(slots=True)
+class _Pattern:
+    regex: re.Pattern[str]
+    converters: dict[str, BaseConverter]
+    rank: tuple[int, int, int]
+    shape: str
+    by_method: dict[str, Route] = field(default_factory=dict)
 
-    Static routes (without variables) are found with one dictionary look-up; the
-    others go through werkzeug's matcher. Slashes are matched strictly, without
-    redirects. HEAD is answered by GET handlers and OPTIONS by every route.
+
+class RouteTable:
+    """The HTTP routes of an app.
+
+    HEAD is answered by GET handlers and OPTIONS by every route; slashes are matched
+    exactly, without redirects.
     """
 
     def __init__(self) -> None:
-        self._map = Map(converters=URL_CONVERTERS, strict_slashes=False, merge_slashes=False)
+        self._converter_map = Map()
         #: static path -> (method -> route)
         self._static: dict[str, dict[str, Route]] = {}
+        self._patterns: list[_Pattern] = []
+        self._shapes: dict[str, _Pattern] = {}
         self._owners: dict[tuple[str, str], str] = {}
         self._routes: list[Route] = []
-        self._adapter: Any = None
 
     def add(self, endpoint: str, view: Any, methods: Iterable[str]) -> Route:
         """Register ``view`` for ``endpoint`` and the given HTTP methods.
@@ -130,15 +144,20 @@ class RouteTable:
             self._owners[(shape, method)] = owner
         route = Route(endpoint, view, method_set)
         self._routes.append(route)
-        if "<" not in rule_text:
+        if "<" in rule_text:
+            pattern = self._shapes.get(shape)
+            if pattern is None:
+                pattern = self._shapes[shape] = self._compile(rule_text, shape)
+                self._patterns.append(pattern)
+                self._patterns.sort(key=lambda item: item.rank)
+            by_method = pattern.by_method
+        else:
             by_method = self._static.setdefault(rule_text, {})
-            for method in method_set:
-                by_method[method] = route
-            if "GET" in by_method:
-                by_method["HEAD"] = by_method["GET"]
-            by_method.setdefault("OPTIONS", route)
-        self._map.add(Rule(rule_text, endpoint=route, methods=sorted(method_set)))
-        self._adapter = None
+        for method in method_set:
+            by_method[method] = route
+        if "GET" in by_method:
+            by_method["HEAD"] = by_method["GET"]
+        by_method.setdefault("OPTIONS", route)
         return route
 
     def match(self, path: str, method: str) -> tuple[Route, dict[str, Any]]:
@@ -149,24 +168,31 @@ class RouteTable:
         :raises MethodNotAllowed: when routes match the path but not the method; its
             ``valid_methods`` lists the allowed ones (with HEAD and OPTIONS).
         """
+        allowed: set[str] = set()
         by_method = self._static.get(path)
         if by_method is not None:
             route = by_method.get(method)
             if route is not None:
                 return route, {}
-        adapter = self._adapter
-        if adapter is None:
-            adapter = self._adapter = self._map.bind("localhost")
-        try:
-            found, values = adapter.match(path, method)
-        except MethodNotAllowed as exc:
-            allowed = set(exc.valid_methods or ())
-            if method == "OPTIONS" and allowed:
-                found, values = adapter.match(path, sorted(allowed)[0])
-                return found, values
-            allowed.add("OPTIONS")
-            raise MethodNotAllowed(valid_methods=sorted(allowed)) from None
-        return found, values
+            allowed.update(by_method)
+        for pattern in self._patterns:
+            found = pattern.regex.fullmatch(path)
+            if found is None:
+                continue
+            try:
+                values = {
+                    name: pattern.converters[name].to_python(text)
+                    for name, text in found.groupdict().items()
+                }
+            except ValidationError:
+                continue
+            route = pattern.by_method.get(method)
+            if route is not None:
+                return route, values
+            allowed.update(pattern.by_method)
+        if allowed:
+            raise MethodNotAllowed(valid_methods=sorted(allowed))
+        raise NotFound()
 
     @property
     def routes(self) -> list[Route]:
@@ -175,3 +201,33 @@ class RouteTable:
 
     def __len__(self) -> int:
         return len(self._routes)
+
+    def _compile(self, rule_text: str, shape: str) -> _Pattern:
+        parts: list[str] = []
+        converters: dict[str, BaseConverter] = {}
+        literal = 0
+        paths = 0
+        position = 0
+        for found in re.finditer(r"<(?P<type>[^:>]+):(?P<name>[^>]+)>", rule_text):
+            text = rule_text[position : found.start()]
+            parts.append(re.escape(text))
+            literal += len(text)
+            name = found["name"].strip()
+            if not name.isidentifier() or name in converters:
+                raise InvalidViewError(
+                    f"URL variable {name!r} in {shape!r} must be a unique Python identifier"
+                )
+            converter = URL_CONVERTERS[found["type"]](self._converter_map)
+            converters[name] = converter
+            paths += not converter.part_isolating
+            parts.append(f"(?P<{name}>{converter.regex})")
+            position = found.end()
+        tail = rule_text[position:]
+        parts.append(re.escape(tail))
+        literal += len(tail)
+        return _Pattern(
+            regex=re.compile("".join(parts)),
+            converters=converters,
+            rank=(paths, -literal, len(converters)),
+            shape=shape,
+        )
