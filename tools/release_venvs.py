@@ -7,7 +7,7 @@ works while ``import envoxy`` stays light. Our distributions come only from the
 local wheels (pip's install report proves it), third-party ones from the index.
 """
 
-import dataclasses
+import concurrent.futures
 import hashlib
 import json
 import pathlib
@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from packaging.utils import canonicalize_name
 from release_wheels import DISTRIBUTIONS, META, ReleaseError, sibling_requirements
@@ -99,43 +99,53 @@ def clean_venv_checks(
         ReleaseError: an install failed or a scenario's checks found problems (all listed).
     """
     base_python = _find_python()
-    problems: list[str] = []
-    for scenario, spec in CLEAN_VENV_SCENARIOS.items():
-        venv = venv_dir / scenario
-        needed = _sibling_closure(spec.dist, wheels)
-        stamp = {
-            "python": base_python,
-            "wheels": {wheels[name].name: _sha256(wheels[name]) for name in sorted(needed)},
-        }
-        stamp_file = venv / "envoxy-wheels.json"
-        if not fresh and stamp_file.exists() and json.loads(stamp_file.read_text()) == stamp:
-            print(f"{scenario}: reusing {venv} (wheels unchanged)")
-        else:
-            install_problems = _install(scenario, venv, base_python, wheels, spec.dist, dist_dir)
-            problems += [f"{scenario}: {problem}" for problem in install_problems]
-            if not install_problems:
-                stamp_file.write_text(json.dumps(stamp, indent=2))
-        venv_python = venv / "bin" / "python"
-        checked = subprocess.run(
-            [
-                str(venv_python),
-                "-I",
-                "-c",
-                _VENV_CHECK_SCRIPT,
-                json.dumps(dataclasses.asdict(spec)),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        try:
-            found = json.loads(checked.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            found = [f"the check script crashed:\n{checked.stdout}{checked.stderr}"]
-        problems += [f"{scenario}: {problem}" for problem in found]
-        print(f"{scenario}: {'FAILED' if found else 'ok'} ({spec.dist} from {dist_dir})")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(CLEAN_VENV_SCENARIOS)) as pool:
+        futures = [
+            pool.submit(
+                _prove_scenario, scenario, spec, base_python, wheels, dist_dir, venv_dir, fresh
+            )
+            for scenario, spec in CLEAN_VENV_SCENARIOS.items()
+        ]
+    problems = [problem for future in futures for problem in future.result()]
     if problems:
         raise ReleaseError("clean-venv checks failed:\n  - " + "\n  - ".join(problems))
+
+
+def _prove_scenario(
+    scenario: str,
+    spec: Scenario,
+    base_python: str,
+    wheels: dict[str, pathlib.Path],
+    dist_dir: pathlib.Path,
+    venv_dir: pathlib.Path,
+    fresh: bool,
+) -> list[str]:
+    venv = venv_dir / scenario
+    needed = _sibling_closure(spec.dist, wheels)
+    stamp = {
+        "python": base_python,
+        "wheels": {wheels[name].name: _sha256(wheels[name]) for name in sorted(needed)},
+    }
+    stamp_file = venv / "envoxy-wheels.json"
+    if not fresh and stamp_file.exists() and json.loads(stamp_file.read_text()) == stamp:
+        print(f"{scenario}: reusing {venv} (wheels unchanged)", flush=True)
+        found: list[str] = []
+    else:
+        found = _install(scenario, venv, base_python, wheels, spec.dist, dist_dir)
+        if not found:
+            stamp_file.write_text(json.dumps(stamp, indent=2))
+    checked = subprocess.run(
+        [str(venv / "bin" / "python"), "-I", "-c", _VENV_CHECK_SCRIPT, json.dumps(asdict(spec))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        found += json.loads(checked.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        found.append(f"the check script crashed:\n{checked.stdout}{checked.stderr}")
+    print(f"{scenario}: {'FAILED' if found else 'ok'} ({spec.dist} from {dist_dir})", flush=True)
+    return [f"{scenario}: {problem}" for problem in found]
 
 
 def _install(
@@ -156,6 +166,7 @@ def _install(
             *pip,
             "install",
             "--quiet",
+            "--no-compile",
             "--find-links",
             str(dist_dir),
             "--report",
