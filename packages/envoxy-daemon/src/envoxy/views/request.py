@@ -9,7 +9,6 @@ handler runs, so handlers only ever see valid JSON.
 import json
 from typing import Any
 
-import orjson
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from envoxy.views.exceptions import MalformedJSONError
@@ -50,7 +49,8 @@ class Request(WerkzeugRequest):
             value = None
         else:
             try:
-                value = _loads(data)
+                # the standard library keeps integers beyond 64 bits exact (orjson makes floats)
+                value = json.loads(data)
             except ValueError as exc:
                 if silent:
                     return None
@@ -63,11 +63,3 @@ class Request(WerkzeugRequest):
     def json(self) -> Any:
         """The decoded JSON body, as :meth:`get_json` returns it."""
         return self.get_json()
-
-
-def _loads(data: bytes) -> Any:
-    try:
-        return orjson.loads(data)
-    except ValueError:
-        # orjson refuses integers beyond 64 bits, which are valid JSON
-        return json.loads(data)
