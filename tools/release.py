@@ -15,6 +15,7 @@ another output folder. Every failure prints what is wrong and exits with 1.
 import argparse
 import concurrent.futures
 import pathlib
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -240,9 +241,12 @@ def _cmd_tag_check(options: argparse.Namespace, root: pathlib.Path, dist_dir: pa
 
 def _cmd_bump(options: argparse.Namespace, root: pathlib.Path, dist_dir: pathlib.Path) -> int:
     before = read_version(options.dist, root)
-    hatch = pathlib.Path(sys.executable).with_name("hatch")
+    beside_python = pathlib.Path(sys.executable).with_name("hatch")
+    hatch = str(beside_python) if beside_python.exists() else shutil.which("hatch")
+    if hatch is None:
+        raise ReleaseError("hatch is not installed: pip install 'hatch>=1.18,<2'")
     _run(
-        [str(hatch), "version", options.part],
+        [hatch, "version", options.part],
         f"bumping {options.dist}",
         cwd=_package_dir(options.dist, root),
     )
