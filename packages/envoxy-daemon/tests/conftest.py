@@ -72,8 +72,8 @@ def start_envoxyd(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
     def start(*arguments: str, env: dict[str, str] | None = None, wait: bool = True) -> Daemon:
         port = free_port()
         log_path = tmp_path / f"envoxyd-{port}.log"
-        environment = {**os.environ, **(env or {})}
-        environment.pop("NOTIFY_SOCKET", None)
+        environment = {name: value for name, value in os.environ.items() if name != "NOTIFY_SOCKET"}
+        environment.update(env or {})
         with open(log_path, "wb") as output:
             process = subprocess.Popen(
                 [str(ENVOXYD), "--http-socket", f"127.0.0.1:{port}", *arguments],
@@ -93,10 +93,14 @@ def start_envoxyd(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
         daemon.stop(timeout=10)
 
 
-def write_config(directory: Path, config: dict[str, Any], name: str = "envoxy.json") -> Path:
-    """Write ``config`` as JSON in ``directory`` and return its path."""
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """Write a config dict as ``envoxy.json`` in the test's directory; return its path."""
     import json
 
-    path = directory / name
-    path.write_text(json.dumps(config))
-    return path
+    def write(config: dict[str, Any], name: str = "envoxy.json") -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps(config))
+        return path
+
+    return write

@@ -54,6 +54,10 @@ class BoomView(View):
 @on(endpoint="/v1/slow")
 class SlowView(View):
     def get(self, request, **kwargs):
+        marker = request.args.get("marker")
+        if marker:
+            with open(marker, "w") as stream:
+                stream.write("started")
         time.sleep(float(request.args.get("seconds", "2")))
         return {"slow": True, "pid": os.getpid()}
 
