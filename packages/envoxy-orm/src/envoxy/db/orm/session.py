@@ -1,0 +1,234 @@
+"""Sessions per server key of ``psql_servers`` in envoxy.json.
+
+Example::
+
+    from envoxy.db.orm.session import session_scope, transactional
+
+    with session_scope("primary") as session:      # or session_scope() for the default
+        session.add(Product(name="pen"))
+
+    @transactional()
+    def rename(product_id: str, name: str, session: Session) -> None: ...
+
+``get_manager(key)`` builds one :class:`EnvoxySessionManager` per key, on first
+use and thread-safely, from ``psql_servers[key]``: its ``url`` (alias ``dsn``), or
+a ``postgresql+psycopg2://`` URL from ``host``/``port``/``db``/``user``/``passwd``
+(see :func:`build_url`); ``pool_size``, ``max_overflow``, ``pool_timeout`` and
+``pool_recycle``; ``timeout`` as the connect timeout; ``schema`` as the PostgreSQL
+``search_path``.
+"""
+
+import functools
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import URL, event, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
+
+from envoxy.db.exceptions import DatabaseException
+from envoxy.db.orm.manager import EnvoxySessionManager
+from envoxy.exceptions import ConfigError
+
+__all__ = [
+    "SECTION",
+    "EnvoxySessionManager",
+    "build_url",
+    "dispose_all",
+    "dispose_manager",
+    "engine_kwargs_from_settings",
+    "get_default_server_key",
+    "get_manager",
+    "session_scope",
+    "transactional",
+    "validate_server_key",
+]
+
+#: The envoxy.json section holding the PostgreSQL servers.
+SECTION = "psql_servers"
+
+_POOL_SETTINGS = {"pool_size": 20, "max_overflow": 10, "pool_timeout": 30, "pool_recycle": 1800}
+_DEFAULT_CONNECT_TIMEOUT = 5
+
+_managers: dict[str, EnvoxySessionManager] = {}
+_managers_lock = threading.Lock()
+
+
+def build_url(settings: Mapping[str, Any]) -> URL:
+    """Return the SQLAlchemy URL of one ``psql_servers`` entry.
+
+    ``url`` (or its alias ``dsn``) wins; otherwise a ``postgresql+psycopg2`` URL is
+    built from ``host`` (``localhost``), ``port`` (5432), ``db``, ``user`` and
+    ``passwd``, with the credentials escaped.
+
+    :param settings: the entry, e.g. ``Config.server("psql_servers", "default")``.
+    :raises ConfigError: ``url`` is not a valid SQLAlchemy URL, or ``port`` is not a number.
+    """
+    from envoxy.utils.config import as_int
+
+    given = settings.get("url") or settings.get("dsn")
+    if given:
+        try:
+            return make_url(str(given))
+        except ArgumentError as exc:
+            raise ConfigError(
+                f"{SECTION} url {given!r} is not a SQLAlchemy URL "
+                f"(e.g. postgresql+psycopg2://user:pass@host:5432/db): {exc}"
+            ) from exc
+    return URL.create(
+        "postgresql+psycopg2",
+        username=settings.get("user") or None,
+        password=settings.get("passwd") or None,
+        host=settings.get("host") or "localhost",
+        port=as_int(settings.get("port", 5432), f"{SECTION}.port"),
+        database=settings.get("db") or None,
+    )
+
+
+def engine_kwargs_from_settings(settings: Mapping[str, Any], url: URL) -> dict[str, Any]:
+    """Return ``create_engine`` options from a ``psql_servers`` entry (pool sizes, connect timeout).
+
+    :param settings: the entry.
+    :param url: its URL (from :func:`build_url`).
+    :raises ConfigError: a numeric setting is not a number.
+    """
+    from envoxy.utils.config import as_int
+
+    options: dict[str, Any] = {
+        name: as_int(settings.get(name, default), f"{SECTION}.{name}")
+        for name, default in _POOL_SETTINGS.items()
+    }
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        timeout = settings.get("timeout", _DEFAULT_CONNECT_TIMEOUT)
+        options["connect_args"] = {"connect_timeout": as_int(timeout, f"{SECTION}.timeout")}
+    return options
+
+
+def get_default_server_key() -> str:
+    """Return ``psql_servers.default`` when it names a server, else the first server key.
+
+    :raises DatabaseException: ``psql_servers`` has no server.
+    """
+    servers = _servers()
+    default = servers.get("default")
+    if isinstance(default, str) and isinstance(servers.get(default), dict):
+        return default
+    for key, entry in servers.items():
+        if isinstance(entry, dict):
+            return str(key)
+    raise DatabaseException(
+        f"no PostgreSQL server configured: add an object under {SECTION} in envoxy.json"
+    )
+
+
+def validate_server_key(key: str) -> bool:
+    """Return whether ``key`` names a server of ``psql_servers``."""
+    return isinstance(_servers().get(key), dict)
+
+
+def get_manager(key: str | None = None) -> EnvoxySessionManager:
+    """Return the session manager of server ``key`` (default: :func:`get_default_server_key`).
+
+    Created once per key, thread-safely; use :func:`dispose_manager` to drop it.
+
+    :raises DatabaseException: the key names no server, or its settings are invalid.
+    """
+    key = key or get_default_server_key()
+    manager = _managers.get(key)
+    if manager is not None:
+        return manager
+    with _managers_lock:
+        manager = _managers.get(key)
+        if manager is None:
+            manager = _managers[key] = _create_manager(key)
+    return manager
+
+
+def dispose_manager(key: str) -> None:
+    """Close the pooled connections of server ``key`` and forget its manager (no-op if none)."""
+    with _managers_lock:
+        manager = _managers.pop(key, None)
+    if manager is not None:
+        manager.dispose()
+
+
+def dispose_all() -> None:
+    """Dispose every manager created by :func:`get_manager`."""
+    with _managers_lock:
+        managers = list(_managers.values())
+        _managers.clear()
+    for manager in managers:
+        manager.dispose()
+
+
+@contextmanager
+def session_scope(key: str | None = None) -> Iterator[Session]:
+    """Yield a session of server ``key``: committed at the end, rolled back on error, closed.
+
+    :raises DatabaseException: as :func:`get_manager`.
+    """
+    with get_manager(key).session_scope() as session:
+        yield session
+
+
+def transactional[**P, R](key: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Return a decorator running the function in a session of server ``key``.
+
+    The manager is looked up at call time, not when decorating. The function receives
+    ``session=`` unless the caller passes a ``Session`` itself.
+    """
+
+    def decorator(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            return get_manager(key).transactional()(function)(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _servers() -> dict[str, Any]:
+    from envoxy.utils.config import Config
+
+    servers = Config.get(SECTION)
+    if not isinstance(servers, dict):
+        raise DatabaseException(
+            f"{SECTION} in envoxy.json must be an object of server keys, "
+            f"got {type(servers).__name__}"
+        )
+    return servers
+
+
+def _create_manager(key: str) -> EnvoxySessionManager:
+    from envoxy.utils.config import Config
+
+    try:
+        settings = Config.server(SECTION, key)
+        url = build_url(settings)
+        engine_kwargs = engine_kwargs_from_settings(settings, url)
+    except ConfigError as exc:
+        raise DatabaseException(str(exc)) from exc
+    manager = EnvoxySessionManager(url=url, engine_kwargs=engine_kwargs)
+    schema = settings.get("schema")
+    if schema and url.get_backend_name() == "postgresql":
+        event.listen(manager.engine, "connect", _search_path_setter(str(schema)), insert=True)
+    return manager
+
+
+def _search_path_setter(schema: str) -> Callable[[Any, Any], None]:
+    """Return a ``connect`` listener setting the session ``search_path`` (SQLAlchemy's recipe)."""
+
+    def set_search_path(dbapi_connection: Any, connection_record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT set_config('search_path', %s, false)", (schema,))
+        finally:
+            cursor.close()
+            dbapi_connection.autocommit = autocommit
+
+    return set_search_path
