@@ -1,1 +1,42 @@
-"""Work in progress: see the package README."""
+"""PostgreSQL client of Envoxy: ``pgsqlc``.
+
+::
+
+    from envoxy.postgresql import pgsqlc
+
+    pgsqlc.query("main", "SELECT * FROM aux_user WHERE id = %(id)s", {"id": 7})
+    with pgsqlc.transaction("main") as db:
+        db.query("main", "INSERT INTO aux_log (text) VALUES (%s)", ["hello"])
+    session = pgsqlc.session("main")   # a SQLAlchemy Session
+
+Server keys come from the ``psql_servers`` section of ``envoxy.json``. Importing this
+package imports neither psycopg2 nor the configuration; the first call for a key
+does. psycopg2 is the ``envoxy-dispatch[postgres]`` extra.
+"""
+
+from envoxy.db.exceptions import DatabaseException
+from envoxy.postgresql.client import PostgresClient
+from envoxy.postgresql.dispatcher import Dispatcher, default_client
+from envoxy.postgresql.exceptions import (
+    ConnectError,
+    PoolTimeoutError,
+    QueryError,
+    UnknownServerError,
+)
+from envoxy.postgresql.settings import PostgresSettings
+
+__all__ = [
+    "ConnectError",
+    "DatabaseException",
+    "Dispatcher",
+    "PoolTimeoutError",
+    "PostgresClient",
+    "PostgresSettings",
+    "QueryError",
+    "UnknownServerError",
+    "default_client",
+    "pgsqlc",
+]
+
+#: The PostgreSQL facade: ``pgsqlc.query/transaction/session/sa_*/close``.
+pgsqlc = Dispatcher

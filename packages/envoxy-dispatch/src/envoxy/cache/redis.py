@@ -1,0 +1,140 @@
+"""``RedisCache``: cached view responses in Redis (the ``cache`` section's ``redis`` backend).
+
+Keys are ``<key_prefix>:<endpoint>:<method>:<params>``, ``<params>`` being the
+URL-safe base64 of ``envoxy_json_dumps(params)``. Values are JSON objects.
+"""
+
+import base64
+import os
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from envoxy.redis.exceptions import RedisSerializationError, translate_redis_error
+from envoxy.redis.settings import RedisSettings
+from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
+
+if TYPE_CHECKING:
+    import redis
+
+__all__ = ["DEFAULT_KEY_PREFIX", "RedisCache"]
+
+#: The first part of every cache key unless ``cache.key_prefix`` says otherwise.
+DEFAULT_KEY_PREFIX = "envoxy"
+# Clients a forked child inherited from its parent, kept referenced and never closed.
+_INHERITED: list[object] = []
+
+
+class RedisCache:
+    """A Redis-backed response cache, configured by the ``cache`` section.
+
+    The connection pool is built on first use (and again in a forked child).
+
+    :param config: the ``cache`` object: ``bind`` or ``host``/``port``, ``db``,
+        ``passwd``, ``ttl`` (3600; 0 = no expiry), ``key_prefix`` (``envoxy``) and the
+        timeouts of ``redis_servers``.
+    :raises ConfigError: a setting is invalid.
+    """
+
+    def __init__(self, config: Mapping[str, Any], where: str = "cache") -> None:
+        self.settings = RedisSettings.from_config(config, where)
+        self.ttl = self.settings.ttl
+        self.key_prefix = str(config.get("key_prefix") or DEFAULT_KEY_PREFIX)
+        self._redis: redis.Redis | None = None
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+
+    @property
+    def redis(self) -> "redis.Redis":
+        """The raw ``redis.Redis`` (built on first use).
+
+        :raises MissingDependencyError: redis-py is not installed.
+        """
+        client = self._redis
+        if client is None or self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    _INHERITED.append(self._redis)
+                    self._redis, self._pid = None, os.getpid()
+                if self._redis is None:
+                    self._redis = self.settings.create_client()
+                client = self._redis
+        return client
+
+    def key(self, endpoint: str, method: str, params: Any) -> str:
+        """Return the Redis key of a cached response.
+
+        :raises RedisSerializationError: ``params`` cannot be JSON-encoded.
+        """
+        try:
+            encoded = base64.urlsafe_b64encode(envoxy_json_dumps(params)).decode("ascii")
+        except TypeError as exc:
+            raise RedisSerializationError(f"cache: cannot encode params {params!r}: {exc}") from exc
+        return f"{self.key_prefix}:{endpoint}:{method}:{encoded}"
+
+    def get(self, endpoint: str, method: str, params: Any) -> dict[str, Any]:
+        """Return the cached JSON object, or ``{}`` on a miss (or a non-object value).
+
+        :raises RedisClientError: the server failed or could not be reached.
+        """
+        key = self.key(endpoint, method, params)
+        client = self.redis
+        try:
+            data = client.get(key)
+        except Exception as exc:
+            error = translate_redis_error(exc, f"{self.settings.where}: GET {key!r}")
+            if error is exc:
+                raise
+            raise error from exc
+        if not data:
+            return {}
+        try:
+            value = envoxy_json_loads(data)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def set(
+        self,
+        endpoint: str,
+        method: str,
+        params: Any,
+        json_data: Any,
+        ttl: float | None = None,
+    ) -> bool:
+        """Store ``json_data`` with its expiry in one ``SET … EX``; return True.
+
+        :param ttl: seconds; a falsy value uses the section's ``ttl`` (0 = no expiry).
+        :raises RedisSerializationError: ``json_data`` cannot be encoded; nothing is written.
+        :raises RedisClientError: the server failed or could not be reached.
+        """
+        key = self.key(endpoint, method, params)
+        try:
+            data = envoxy_json_dumps(json_data)
+        except TypeError as exc:
+            raise RedisSerializationError(
+                f"cache: cannot store {key!r}: {exc}; nothing was written"
+            ) from exc
+        expiry = ttl or self.ttl
+        client = self.redis
+        try:
+            if not expiry:
+                return bool(client.set(key, data))
+            return bool(client.set(key, data, px=max(1, int(expiry * 1000))))
+        except Exception as exc:
+            error = translate_redis_error(exc, f"{self.settings.where}: SET {key!r}")
+            if error is exc:
+                raise
+            raise error from exc
+
+    def close(self) -> None:
+        """Disconnect the pool; the next call reconnects. Safe to call repeatedly."""
+        with self._lock:
+            client, self._redis = self._redis, None
+            if client is None:
+                return
+            if self._pid != os.getpid():
+                _INHERITED.append(client)
+                self._pid = os.getpid()
+                return
+        client.connection_pool.disconnect()

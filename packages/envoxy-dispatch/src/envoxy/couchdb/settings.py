@@ -1,0 +1,118 @@
+"""Connection settings of one ``couchdb_servers`` key.
+
+``bind`` (required) is the server URL, optionally with ``user:password@``; ``user``
+and ``passwd`` override those credentials. ``connect_timeout`` (5 s) limits
+connecting and ``timeout`` (30 s) every read, write and pool wait; ``null`` means
+no timeout, stated explicitly.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from envoxy.exceptions import ConfigError
+from envoxy.utils.config import as_float
+from envoxy.utils.imports import require
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "CONNECT_RETRIES",
+    "COUCHDB_EXTRA",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_TIMEOUT",
+    "SECTION",
+    "CouchDBSettings",
+]
+
+#: The ``envoxy.json`` section holding the CouchDB server keys.
+SECTION = "couchdb_servers"
+#: What to install when httpx is missing.
+COUCHDB_EXTRA = "envoxy-dispatch[couchdb]"
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = 30.0
+#: Most connections one server key keeps open at once.
+DEFAULT_MAX_CONNECTIONS = 50
+#: A request that cannot connect is retried this many times (httpx transport retries,
+#: with an exponential backoff). A request that was sent is never retried.
+CONNECT_RETRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CouchDBSettings:
+    """Validated settings of one CouchDB server.
+
+    :param where: ``"couchdb_servers.<key>"``, used in messages.
+    :param base_url: ``bind`` without credentials and trailing slash.
+    """
+
+    where: str
+    base_url: str
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT
+    timeout: float | None = DEFAULT_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+
+    @classmethod
+    def from_config(cls, conf: Mapping[str, Any], where: str) -> "CouchDBSettings":
+        """Build settings from a ``couchdb_servers.<key>`` object.
+
+        :raises ConfigError: ``bind`` is missing or not an http(s) URL, or a timeout
+            is invalid; the message names ``where.<setting>``.
+        """
+        bind = conf.get("bind")
+        if not isinstance(bind, str) or not bind:
+            raise ConfigError(
+                f"{where}.bind is required: the server URL, e.g. http://127.0.0.1:5984"
+            )
+        parts = urlsplit(bind)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{where}.bind must be an http:// or https:// URL, not {bind!r}")
+        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        if parts.port:
+            netloc = f"{netloc}:{parts.port}"
+        base_url = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        user = conf.get("user") or (unquote(parts.username) if parts.username else None)
+        password = conf.get("passwd") or (unquote(parts.password) if parts.password else None)
+        return cls(
+            where=where,
+            base_url=base_url,
+            user=str(user) if user else None,
+            password=str(password) if password else None,
+            connect_timeout=_timeout(conf, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, where),
+            timeout=_timeout(conf, "timeout", DEFAULT_TIMEOUT, where),
+        )
+
+    def create_client(self) -> "httpx.Client":
+        """Return a pooled ``httpx.Client`` for this server (connects on first request).
+
+        :raises MissingDependencyError: httpx is not installed (``envoxy-dispatch[couchdb]``).
+        """
+        httpx_module = require("httpx", COUCHDB_EXTRA)
+        auth = httpx_module.BasicAuth(self.user, self.password or "") if self.user else None
+        limits = httpx_module.Limits(
+            max_connections=self.max_connections, max_keepalive_connections=self.max_connections
+        )
+        client: httpx.Client = httpx_module.Client(
+            base_url=self.base_url,
+            auth=auth,
+            timeout=httpx_module.Timeout(self.timeout, connect=self.connect_timeout),
+            transport=httpx_module.HTTPTransport(retries=CONNECT_RETRIES, limits=limits),
+            headers={"Accept": "application/json"},
+        )
+        return client
+
+
+def _timeout(conf: Mapping[str, Any], name: str, default: float, where: str) -> float | None:
+    if name not in conf:
+        return default
+    if conf[name] is None:
+        return None
+    seconds = as_float(conf[name], f"{where}.{name}")
+    if seconds <= 0:
+        raise ConfigError(f"{where}.{name} must be a positive number of seconds, or null for none")
+    return seconds

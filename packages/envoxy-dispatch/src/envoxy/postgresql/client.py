@@ -1,0 +1,321 @@
+"""``PostgresClient``: raw SQL on PostgreSQL with bound parameters, one pool per key.
+
+- ``query`` returns rows as dicts; statements without rows return ``[]`` and are
+  committed at once (autocommit) unless a ``transaction`` is open for the key.
+- Values are bound by psycopg2, never formatted into the SQL text.
+- ``transaction(key)`` gives the calling thread one connection for that key until
+  the block ends: commit, or rollback and re-raise.
+- Pools (:class:`~envoxy.postgresql.pool.ConnectionPool`) are built on the first call
+  for a key and rebuilt in a forked child; the parent's connections are left alone.
+- SQLAlchemy sessions come from ``envoxy.db.orm`` (``session``, ``sa_*``).
+"""
+
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from envoxy.db.exceptions import DatabaseException
+from envoxy.postgresql.exceptions import ConnectError, QueryError
+from envoxy.postgresql.pool import ConnectionPool
+from envoxy.postgresql.settings import POSTGRES_EXTRA, PostgresSettings, server_config
+from envoxy.postgresql.typecasts import register_typecasts
+from envoxy.utils.imports import require
+from envoxy.utils.logs import log
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import psycopg2.extensions as pg
+    from sqlalchemy.orm import Session
+
+    from envoxy.db.orm.session import EnvoxySessionManager
+
+__all__ = ["Params", "PostgresClient", "Row"]
+
+#: A result row: column name -> value.
+Row = dict[str, Any]
+#: Bound parameters: a mapping for ``%(name)s``, a sequence for ``%s``, or None.
+Params = Mapping[str, Any] | Sequence[Any] | None
+
+# Objects a forked child inherited from its parent: kept referenced and never closed
+# in the child (closing a psycopg2 connection would end the parent's session).
+_INHERITED: list[object] = []
+
+
+class PostgresClient:
+    """Run SQL on the PostgreSQL servers of ``psql_servers``, by server key.
+
+    Nothing is read or opened until the first call for a key. ``pgsqlc`` is the
+    process-wide instance; build another one only to isolate pools (tests).
+    """
+
+    def __init__(self) -> None:
+        self._pools: dict[str, ConnectionPool] = {}
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def query(
+        self, server_key: str | None = None, sql: str | None = None, params: Params = None
+    ) -> list[Row]:
+        """Run ``sql`` with bound ``params``; return the rows as dicts (``[]`` when none).
+
+        Timestamps come back as UTC ``YYYY-MM-DDTHH:MM:SS.mmm+0000`` strings and dates as
+        ISO strings. With ``params=None`` a ``%`` in ``sql`` is literal.
+
+        Chunked reading: when ``params`` (a mapping) has ``chunk_size``, ``sql`` must use
+        ``%(offset_limit)s`` (and should use ``LIMIT %(chunk_size)s``); it is re-run with
+        ``offset_limit`` (from ``params``, default 0) growing by ``chunk_size`` until a
+        page has fewer than ``chunk_size`` rows, and every row is returned.
+
+        :param server_key: a key of ``psql_servers``; None uses the default key.
+        :param sql: the statement, with ``%(name)s`` or ``%s`` placeholders.
+        :param params: a mapping, a sequence or None.
+        :raises DatabaseException: empty SQL, bad params or chunking, unknown key.
+        :raises QueryError: PostgreSQL rejected the statement (``.pgcode``).
+        :raises PoolTimeoutError: no connection became free within ``conn_timeout``.
+        :raises ConnectError: the server could not be reached, or the connection broke.
+        """
+        if not sql:
+            raise DatabaseException("Sql cannot be empty")
+        if server_key is None:
+            server_key = _default_server_key()
+        if params is not None and (
+            isinstance(params, str | bytes) or not isinstance(params, Mapping | Sequence)
+        ):
+            raise DatabaseException(
+                f"params must be a dict, a sequence or None, not {type(params).__name__}"
+            )
+        transactions: dict[str, pg.connection] | None = getattr(self._local, "transactions", None)
+        if transactions:
+            conn = transactions.get(server_key)
+            if conn is not None:
+                return self._execute(conn, server_key, sql, params)
+        pool = self._pools.get(server_key)
+        if pool is None or pool.pid != os.getpid():
+            pool = self._pool(server_key)
+        conn = pool.acquire()
+        try:
+            return self._execute(conn, server_key, sql, params)
+        finally:
+            pool.release(conn)
+
+    @contextmanager
+    def transaction(self, server_key: str | None = None) -> Iterator["PostgresClient"]:
+        """Run the block's queries for ``server_key`` in one transaction; yield the client.
+
+        Queries of the same thread for that key use the transaction's connection;
+        other keys and other threads use their pools. The block commits on success,
+        or rolls back and re-raises.
+
+        :raises DatabaseException: ``"Nested transactions are not supported"`` when a
+            transaction for the key is already open in this thread.
+        :raises QueryError: the commit failed (it was rolled back).
+        """
+        if server_key is None:
+            server_key = _default_server_key()
+        transactions: dict[str, pg.connection] | None = getattr(self._local, "transactions", None)
+        if transactions is None:
+            transactions = self._local.transactions = {}
+        if server_key in transactions:
+            raise DatabaseException("Nested transactions are not supported")
+        pool = self._pools.get(server_key)
+        if pool is None or pool.pid != os.getpid():
+            pool = self._pool(server_key)
+        conn = pool.acquire()
+        conn.autocommit = False
+        transactions[server_key] = conn
+        committed = False
+        try:
+            yield self
+            try:
+                conn.commit()
+            except Exception as exc:
+                raise _wrap_error(exc, server_key, "COMMIT") from exc
+            committed = True
+        finally:
+            del transactions[server_key]
+            if not committed:
+                _rollback_quietly(conn, server_key)
+            pool.release(conn, discard=not _restore_autocommit(conn))
+
+    def session(self, server_key: str | None = None) -> "Session":
+        """Return a new SQLAlchemy ``Session`` bound to ``server_key`` (default key when None).
+
+        The caller commits and closes it (or uses it as a context manager).
+        """
+        return self.sa_manager(server_key).create_session()
+
+    def sa_manager(self, server_key: str | None = None) -> "EnvoxySessionManager":
+        """Return the ``envoxy.db.orm`` session manager of ``server_key`` (``get_manager``)."""
+        from envoxy.db.orm.session import get_manager
+
+        return get_manager(server_key)
+
+    def sa_session(self, server_key: str | None = None) -> Any:
+        """Return ``envoxy.db.orm``'s ``session_scope(server_key)``: commit or roll back, close."""
+        from envoxy.db.orm.session import session_scope
+
+        return session_scope(server_key)
+
+    def sa_transactional(self, server_key: str | None = None) -> "Callable[..., Any]":
+        """Return ``envoxy.db.orm``'s ``transactional(server_key)`` decorator."""
+        from envoxy.db.orm.session import transactional
+
+        return transactional(server_key)
+
+    def close(self) -> None:
+        """Close every pool's idle connections and forget the keys; idempotent.
+
+        Connections in use close when given back. The next call for a key reads its
+        settings again.
+        """
+        with self._lock:
+            pools, self._pools = self._pools, {}
+            if self._pid != os.getpid():
+                _INHERITED.extend(pools.values())
+                self._pid = os.getpid()
+                return
+        for pool in pools.values():
+            pool.close()
+
+    def _pool(self, server_key: str) -> ConnectionPool:
+        """Return the pool of ``server_key``, building it (or rebuilding after a fork)."""
+        with self._lock:
+            pid = os.getpid()
+            if self._pid != pid:
+                _INHERITED.extend(self._pools.values())
+                self._pools = {}
+                self._pid = pid
+                self._local = threading.local()
+            pool = self._pools.get(server_key)
+            if pool is None:
+                settings = PostgresSettings.from_config(server_key, server_config(server_key))
+                psycopg2 = require("psycopg2", POSTGRES_EXTRA)
+                pool = ConnectionPool(
+                    lambda: _connect(psycopg2, settings),
+                    retry_on=(psycopg2.OperationalError,),
+                    max_size=settings.max_conn,
+                    acquire_timeout=settings.conn_timeout,
+                    check_on_release=settings.health_check_on_release,
+                    describe=settings.describe(),
+                )
+                self._pools[server_key] = pool
+                log.trace(f"pgsqlc: pool for {settings.describe()} ready (connects on use)")
+            return pool
+
+    def _execute(
+        self, conn: "pg.connection", server_key: str, sql: str, params: Params
+    ) -> list[Row]:
+        try:
+            with conn.cursor() as cursor:
+                if isinstance(params, Mapping) and "chunk_size" in params:
+                    return _read_chunks(cursor, sql, params)
+                if params is None:
+                    cursor.execute(sql)
+                else:
+                    cursor.execute(sql, params)
+                return _rows(cursor)
+        except DatabaseException:
+            raise
+        except (KeyError, IndexError, TypeError) as exc:
+            # psycopg2 reports parameters that do not fit the placeholders this way.
+            raise DatabaseException(
+                f"psql_servers.{server_key}: params do not match the placeholders of the "
+                f"SQL ({type(exc).__name__}: {exc}); use %(name)s with a dict or %s with a "
+                "sequence, and %% for a literal % when params are given"
+            ) from exc
+        except Exception as exc:
+            error = _wrap_error(exc, server_key, sql)
+            if error is exc:
+                raise
+            raise error from exc
+
+
+def _rows(cursor: Any) -> list[Row]:
+    description = cursor.description
+    if description is None:
+        return []
+    names = [column[0] for column in description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _read_chunks(cursor: Any, sql: str, params: Mapping[str, Any]) -> list[Row]:
+    if "%(offset_limit)s" not in sql:
+        raise DatabaseException(
+            "chunk_size is set but the SQL has no %(offset_limit)s placeholder; "
+            "add e.g. LIMIT %(chunk_size)s OFFSET %(offset_limit)s"
+        )
+    chunk_size = params["chunk_size"]
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise DatabaseException(f"chunk_size must be a positive integer, not {chunk_size!r}")
+    page_params = dict(params)
+    offset = page_params.setdefault("offset_limit", 0)
+    rows: list[Row] = []
+    while True:
+        cursor.execute(sql, page_params)
+        page = _rows(cursor)
+        rows.extend(page)
+        if len(page) < chunk_size:
+            return rows
+        offset += chunk_size
+        page_params["offset_limit"] = offset
+
+
+def _connect(psycopg2: Any, settings: PostgresSettings) -> "pg.connection":
+    """Open one connection: autocommit, UTC/ISO casts, ``search_path`` from ``schema``."""
+    conn = psycopg2.connect(**settings.connect_kwargs)
+    try:
+        conn.autocommit = True
+        register_typecasts(conn)
+        if settings.schema:
+            from psycopg2 import sql
+
+            with conn.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("SET search_path TO {}").format(sql.Identifier(settings.schema))
+                )
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _wrap_error(exc: Exception, server_key: str, sql: str) -> Exception:
+    """Return the Envoxy error for a psycopg2 error, or ``exc`` itself for any other."""
+    import psycopg2
+
+    if not isinstance(exc, psycopg2.Error):
+        return exc
+    statement = " ".join(sql.split())[:200]
+    message = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError) and exc.pgcode is None:
+        return ConnectError(
+            f"psql_servers.{server_key}: the connection broke while running {statement!r}: "
+            f"{message}; the next call reconnects"
+        )
+    return QueryError(f"psql_servers.{server_key}: {message} (SQL: {statement!r})", exc.pgcode)
+
+
+def _rollback_quietly(conn: "pg.connection", server_key: str) -> None:
+    try:
+        conn.rollback()
+    except Exception as exc:  # the connection is gone; the pool drops it on release
+        log.warning(f"pgsqlc: rollback on psql_servers.{server_key} failed: {exc}")
+
+
+def _restore_autocommit(conn: "pg.connection") -> bool:
+    try:
+        conn.autocommit = True
+    except Exception:  # broken, or still inside a failed transaction
+        return False
+    return True
+
+
+def _default_server_key() -> str:
+    from envoxy.db.orm.session import get_default_server_key
+
+    key: str = get_default_server_key()
+    return key

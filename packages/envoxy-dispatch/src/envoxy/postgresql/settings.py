@@ -1,0 +1,174 @@
+"""Connection settings of one ``psql_servers`` key, as ``psycopg2.connect`` arguments.
+
+Either ``url`` (alias ``dsn``, a SQLAlchemy-style ``postgresql[+driver]://`` URL) or
+``host``/``port``/``db``/``user``/``passwd``; plus ``schema`` (the ``search_path``),
+``max_conn``, ``timeout`` (connect), ``conn_timeout`` (pool wait),
+``health_check_on_release`` and ``statement_timeout``. Numbers may be numeric strings.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from envoxy.db.exceptions import DatabaseException
+from envoxy.postgresql.exceptions import UnknownServerError
+from envoxy.utils.config import Config, as_bool, as_float, as_int
+
+__all__ = [
+    "DEFAULT_CONN_TIMEOUT",
+    "DEFAULT_HOST",
+    "DEFAULT_MAX_CONN",
+    "DEFAULT_PORT",
+    "DEFAULT_TIMEOUT",
+    "POSTGRES_EXTRA",
+    "SECTION",
+    "PostgresSettings",
+    "server_config",
+]
+
+#: The ``envoxy.json`` section holding the PostgreSQL server keys.
+SECTION = "psql_servers"
+#: What to install when psycopg2 is missing.
+POSTGRES_EXTRA = "envoxy-dispatch[postgres]"
+DEFAULT_HOST = "localhost"
+DEFAULT_PORT = 5432
+#: Most connections one server key holds at once.
+DEFAULT_MAX_CONN = 20
+#: Seconds to establish one connection (libpq ``connect_timeout``).
+DEFAULT_TIMEOUT = 5
+#: Seconds to wait for a free pooled connection before ``PoolTimeoutError``.
+DEFAULT_CONN_TIMEOUT = 5.0
+
+_POSTGRES_SCHEMES = frozenset({"postgresql", "postgres"})
+# Session settings every pgsqlc connection gets: UTC timestamps, ISO dates.
+_SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO"
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresSettings:
+    """Validated settings of one server key.
+
+    :param where: ``"psql_servers.<key>"``, used in messages.
+    :param connect_kwargs: keyword arguments for ``psycopg2.connect``.
+    :param schema: the schema to put on the ``search_path``, or None.
+    :param max_conn: the pool size.
+    :param conn_timeout: seconds to wait for a pooled connection, None to wait forever.
+    :param health_check_on_release: check a connection's state when it is given back.
+    """
+
+    where: str
+    connect_kwargs: dict[str, Any] = field(repr=False)
+    schema: str | None = None
+    max_conn: int = DEFAULT_MAX_CONN
+    conn_timeout: float | None = DEFAULT_CONN_TIMEOUT
+    health_check_on_release: bool = True
+
+    @classmethod
+    def from_config(cls, server_key: str, conf: Mapping[str, Any]) -> "PostgresSettings":
+        """Build the settings of ``server_key`` from its ``psql_servers`` object.
+
+        :raises DatabaseException: ``url`` is not a PostgreSQL URL, or a value is invalid.
+        """
+        where = f"{SECTION}.{server_key}"
+        url = conf.get("url") or conf.get("dsn")
+        kwargs = _url_kwargs(url, where) if url else _field_kwargs(conf, where)
+        timeout = as_int(conf.get("timeout", DEFAULT_TIMEOUT), f"{where}.timeout")
+        if timeout > 0:
+            kwargs.setdefault("connect_timeout", max(2, timeout))
+        options = _SESSION_OPTIONS
+        statement_timeout = conf.get("statement_timeout")
+        if statement_timeout:
+            milliseconds = int(as_float(statement_timeout, f"{where}.statement_timeout") * 1000)
+            options += f" -c statement_timeout={milliseconds}"
+        kwargs["options"] = f"{kwargs['options']} {options}" if "options" in kwargs else options
+        kwargs.setdefault("application_name", "envoxy")
+        # Notice a dead server within about a minute even on an idle socket.
+        kwargs.setdefault("keepalives", 1)
+        kwargs.setdefault("keepalives_idle", 30)
+        kwargs.setdefault("keepalives_interval", 10)
+        kwargs.setdefault("keepalives_count", 3)
+        max_conn = as_int(conf.get("max_conn", DEFAULT_MAX_CONN), f"{where}.max_conn")
+        if max_conn < 1:
+            raise DatabaseException(f"{where}.max_conn must be at least 1, not {max_conn}")
+        conn_timeout: float | None = None
+        if conf.get("conn_timeout", DEFAULT_CONN_TIMEOUT) is not None:
+            conn_timeout = as_float(
+                conf.get("conn_timeout", DEFAULT_CONN_TIMEOUT), f"{where}.conn_timeout"
+            )
+        schema = conf.get("schema") or None
+        return cls(
+            where=where,
+            connect_kwargs=kwargs,
+            schema=str(schema) if schema else None,
+            max_conn=max_conn,
+            conn_timeout=conn_timeout,
+            health_check_on_release=as_bool(
+                conf.get("health_check_on_release", True), f"{where}.health_check_on_release"
+            ),
+        )
+
+    def describe(self) -> str:
+        """Return ``where (host:port/db)`` for messages; never the password."""
+        host = self.connect_kwargs.get("host", DEFAULT_HOST)
+        port = self.connect_kwargs.get("port", DEFAULT_PORT)
+        return f"{self.where} ({host}:{port}/{self.connect_kwargs.get('dbname', '')})"
+
+
+def server_config(server_key: str) -> Mapping[str, Any]:
+    """Return the ``psql_servers`` object of ``server_key``.
+
+    The string ``psql_servers.default`` names the default key and is never a server.
+
+    :raises UnknownServerError: the key is missing or not an object; names the known keys.
+    """
+    servers = Config.get(SECTION)
+    conf = servers.get(server_key) if isinstance(servers, Mapping) else None
+    if not isinstance(conf, Mapping):
+        known = sorted(key for key, value in (servers or {}).items() if isinstance(value, Mapping))
+        raise UnknownServerError(
+            f"{SECTION}.{server_key} is not configured (known server keys: "
+            f"{', '.join(known) or 'none'}); add it to the {SECTION} section of envoxy.json"
+        )
+    return conf
+
+
+def _url_kwargs(url: Any, where: str) -> dict[str, Any]:
+    if not isinstance(url, str):
+        raise DatabaseException(f"{where}.url must be a string URL")
+    parts = urlsplit(url)
+    scheme = parts.scheme.partition("+")[0]
+    if scheme not in _POSTGRES_SCHEMES:
+        raise DatabaseException(
+            f"{where}.url is a {parts.scheme or 'schemeless'} URL; pgsqlc speaks PostgreSQL "
+            "only: use postgresql://user:password@host:port/database"
+        )
+    kwargs: dict[str, Any] = dict(parse_qsl(parts.query))
+    if parts.hostname:
+        kwargs["host"] = parts.hostname
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise DatabaseException(f"{where}.url has an invalid port: {exc}") from exc
+    if port:
+        kwargs["port"] = port
+    if parts.username:
+        kwargs["user"] = unquote(parts.username)
+    if parts.password:
+        kwargs["password"] = unquote(parts.password)
+    database = unquote(parts.path.lstrip("/"))
+    if database:
+        kwargs["dbname"] = database
+    return kwargs
+
+
+def _field_kwargs(conf: Mapping[str, Any], where: str) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "host": str(conf.get("host") or DEFAULT_HOST),
+        "port": as_int(conf.get("port", DEFAULT_PORT), f"{where}.port"),
+    }
+    for name, argument in (("db", "dbname"), ("user", "user"), ("passwd", "password")):
+        value = conf.get(name)
+        if value is not None and value != "":
+            kwargs[argument] = str(value)
+    return kwargs

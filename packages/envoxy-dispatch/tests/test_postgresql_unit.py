@@ -1,0 +1,142 @@
+"""Unit tests of envoxy.postgresql that need no server: settings, retry policy, formats."""
+
+import datetime
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+import envoxy.postgresql
+from envoxy.db.exceptions import DatabaseException
+from envoxy.exceptions import ConfigError
+from envoxy.postgresql import PostgresClient, PostgresSettings, UnknownServerError, pgsqlc
+from envoxy.postgresql.dispatcher import Dispatcher
+from envoxy.postgresql.retry import ExponentialBackoff, RetryPolicy
+from envoxy.postgresql.typecasts import format_utc
+
+
+def test_exports_match_all() -> None:
+    exported = {name for name in dir(envoxy.postgresql) if not name.startswith("_")}
+    assert set(envoxy.postgresql.__all__) <= exported
+    assert pgsqlc is Dispatcher
+
+
+def test_unknown_server_error_is_both_database_and_config_error() -> None:
+    assert issubclass(UnknownServerError, DatabaseException)
+    assert issubclass(UnknownServerError, ConfigError)
+
+
+def test_settings_from_fields() -> None:
+    settings = PostgresSettings.from_config(
+        "main", {"host": "db", "port": "5433", "db": "app", "user": "u", "passwd": "hunter2"}
+    )
+    kwargs = settings.connect_kwargs
+    assert (kwargs["host"], kwargs["port"], kwargs["dbname"]) == ("db", 5433, "app")
+    assert (kwargs["user"], kwargs["password"], kwargs["connect_timeout"]) == ("u", "hunter2", 5)
+    assert "TimeZone=UTC" in kwargs["options"]
+    assert (settings.max_conn, settings.conn_timeout) == (20, 5.0)
+    assert "hunter2" not in repr(settings)
+
+
+def test_settings_from_a_sqlalchemy_url_with_escaped_credentials() -> None:
+    settings = PostgresSettings.from_config(
+        "main", {"url": "postgresql+psycopg2://us%40er:p%3Ass@db.local:6543/app?sslmode=disable"}
+    )
+    kwargs = settings.connect_kwargs
+    assert (kwargs["user"], kwargs["password"]) == ("us@er", "p:ss")
+    assert (kwargs["host"], kwargs["port"], kwargs["dbname"]) == ("db.local", 6543, "app")
+    assert kwargs["sslmode"] == "disable"
+
+
+def test_dsn_is_an_alias_of_url() -> None:
+    settings = PostgresSettings.from_config("main", {"dsn": "postgres://db/app"})
+    assert settings.connect_kwargs["dbname"] == "app"
+
+
+def test_non_postgresql_url_raises_database_exception() -> None:
+    with pytest.raises(DatabaseException, match=r"psql_servers\.main\.url is a mysql"):
+        PostgresSettings.from_config("main", {"url": "mysql://db/app"})
+
+
+def test_statement_timeout_becomes_a_session_option() -> None:
+    settings = PostgresSettings.from_config("main", {"statement_timeout": "1.5"})
+    assert "statement_timeout=1500" in settings.connect_kwargs["options"]
+
+
+def test_invalid_number_names_the_setting() -> None:
+    with pytest.raises(ConfigError, match=r"psql_servers\.main\.max_conn"):
+        PostgresSettings.from_config("main", {"max_conn": "many"})
+
+
+def test_retry_policy_retries_listed_errors_then_reraises() -> None:
+    pauses: list[float] = []
+    calls: list[int] = []
+    policy = RetryPolicy(3, ExponentialBackoff(base=0.1, cap=0.15), (OSError,), pauses.append)
+
+    def failing() -> None:
+        calls.append(1)
+        raise OSError("down")
+
+    with pytest.raises(OSError, match="down"):
+        policy.call(failing)
+    assert len(calls) == 3
+    assert pauses == [0.1, 0.15]
+
+
+def test_retry_policy_returns_on_success_and_skips_unlisted_errors() -> None:
+    outcomes: Iterator[Exception | str] = iter([OSError("once"), "ok"])
+
+    def flaky() -> str:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    policy = RetryPolicy(3, ExponentialBackoff(), (OSError,), lambda _seconds: None)
+    assert policy.call(flaky) == "ok"
+    with pytest.raises(KeyError):
+        policy.call(lambda: dict[str, int]()["missing"])
+
+
+def test_retry_policy_needs_one_attempt() -> None:
+    with pytest.raises(ValueError):
+        RetryPolicy(0, ExponentialBackoff(), (OSError,))
+
+
+def test_format_utc_truncates_milliseconds_and_converts_to_utc() -> None:
+    plus_two = datetime.timezone(datetime.timedelta(hours=2))
+    moment = datetime.datetime(2024, 5, 1, 12, 30, 45, 999999, tzinfo=plus_two)
+    assert format_utc(moment) == "2024-05-01T10:30:45.999+0000"
+    assert format_utc(datetime.datetime(2024, 5, 1)) == "2024-05-01T00:00:00.000+0000"
+
+
+def test_empty_sql_raises_before_reading_config() -> None:
+    with pytest.raises(DatabaseException, match="Sql cannot be empty"):
+        PostgresClient().query("main", "")
+
+
+def test_missing_psycopg2_names_the_extra() -> None:
+    code = (
+        "import sys, json, tempfile, os\n"
+        "sys.modules['psycopg2'] = None\n"
+        "path = os.path.join(tempfile.mkdtemp(), 'envoxy.json')\n"
+        "open(path, 'w').write(json.dumps({'psql_servers': {'k': {'host': '127.0.0.1'}}}))\n"
+        "from envoxy.utils.config import Config\n"
+        "Config.set_file_path(path)\n"
+        "from envoxy.postgresql import pgsqlc\n"
+        "from envoxy.exceptions import MissingDependencyError\n"
+        "try:\n"
+        "    pgsqlc.query('k', 'SELECT 1')\n"
+        "except MissingDependencyError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "envoxy-dispatch[postgres]" in result.stdout
