@@ -78,6 +78,13 @@ class Service:
         assert result.returncode == 0, result.stderr
         return result.stdout + result.stderr
 
+    @property
+    def inspect_url(self) -> str:
+        """The database URL as seen from the test process (relative SQLite paths resolved)."""
+        if self.db_url.startswith("sqlite:///") and not self.db_url.startswith("sqlite:////"):
+            return f"sqlite:///{self.root / self.db_url.removeprefix('sqlite:///')}"
+        return self.db_url
+
     def add_price_column(self) -> None:
         with (self.root / "models.py").open("a") as models:
             models.write(PRICE_COLUMN)
@@ -116,7 +123,7 @@ def run_full_cycle(service: Service, table: str) -> None:
     assert (service.root / "migrations" / "versions" / "0001_create_products.py").is_file()
 
     service.ok("upgrade", "head")
-    assert table in table_names(service.db_url)
+    assert table in table_names(service.inspect_url)
     service.ok("check")
 
     service.add_price_column()
@@ -126,16 +133,16 @@ def run_full_cycle(service: Service, table: str) -> None:
 
     service.ok("revision", "--autogenerate", "-m", "add price", "--rev-id", "0002")
     service.ok("upgrade", "head")
-    assert "price_cents" in column_names(service.db_url, table)
+    assert "price_cents" in column_names(service.inspect_url, table)
     service.ok("check")
     assert "0002 (head)" in service.ok("current")
     history = service.ok("history")
     assert "0001 -> 0002 (head)" in history
 
     service.ok("downgrade", "-1")
-    assert "price_cents" not in column_names(service.db_url, table)
+    assert "price_cents" not in column_names(service.inspect_url, table)
     service.ok("downgrade", "base")
-    assert table not in table_names(service.db_url)
+    assert table not in table_names(service.inspect_url)
 
 
 # --- SQLite -------------------------------------------------------------------------------
@@ -202,7 +209,7 @@ def test_offline_sql_renders_ddl(sqlite_service: Service) -> None:
     sqlite_service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
     sql = sqlite_service.ok("upgrade", "head", "--sql")
     assert "CREATE TABLE aux_products" in sql
-    assert "aux_products" not in table_names(sqlite_service.db_url)
+    assert "aux_products" not in table_names(sqlite_service.inspect_url)
 
 
 def test_database_from_envoxy_json(sqlite_service: Service) -> None:

@@ -69,10 +69,13 @@ def _describe(difference: object) -> str:
     """Render one autogenerate diff tuple (or list of them) as a readable line."""
     if isinstance(difference, list):
         return "; ".join(_describe(item) for item in difference)
-    if isinstance(difference, tuple) and difference:
-        action, *details = difference
-        return f"{action}: " + ", ".join(_describe_detail(detail) for detail in details)
-    return str(difference)
+    if not (isinstance(difference, tuple) and difference):
+        return str(difference)
+    action, *details = difference
+    parts = [_describe_detail(d) for d in details if d is not None and not isinstance(d, dict)]
+    # a bare table name is noise beside the qualified "table.column" that follows it
+    parts = [part for part in parts if not any(o.startswith(part + ".") for o in parts)]
+    return f"{action}: " + ", ".join(parts)
 
 
 def _describe_detail(detail: object) -> str:
@@ -82,4 +85,4 @@ def _describe_detail(detail: object) -> str:
         return f"{table.name}.{name}"
     if name is not None:
         return str(name)
-    return repr(detail) if isinstance(detail, str) else str(detail)
+    return str(detail)
