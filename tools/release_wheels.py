@@ -46,7 +46,7 @@ OWNED_IMPORT_PATHS: dict[str, tuple[str, ...]] = {
         "envoxy.db.exceptions",
     ),
     "envoxy-asserts": ("envoxy.asserts",),
-    "envoxy-orm": ("envoxy.db.orm",),
+    "envoxy-orm": ("envoxy.db.orm", "envoxy.db.helpers"),  # SPEC §3.4: to_sa_text
     "envoxy-alembic": (
         "envoxy.tools.alembic",
         "envoxy.tools.check_migrations",
