@@ -53,10 +53,9 @@ def api_now() -> str:
 def correlation_id() -> str:
     """Return a new version 4 UUID string for ``X-Cid``."""
     prefix, counter = _cid_state or _draw_cid_state()
-    return f"{prefix}{next(counter) & _COUNTER_MASK:012x}"
+    return f"{prefix}{next(counter):012x}"
 
 
-_COUNTER_MASK = (1 << 48) - 1
 _last_date: tuple[int, str] = (-1, "")
 _cid_state: tuple[str, Iterator[int]] | None = None
 
@@ -69,7 +68,8 @@ def _draw_cid_state() -> tuple[str, Iterator[int]]:
     time_high = 0x4000 | ((bits >> 14) & 0x0FFF)
     clock_seq = 0x8000 | (bits & 0x3FFF)
     prefix = f"{time_low:08x}-{time_mid:04x}-{time_high:04x}-{clock_seq:04x}-"
-    _cid_state = (prefix, itertools.count(secrets.randbits(48)))
+    # The counter starts below 2**47, so it keeps 12 hex digits for 2**47 ids.
+    _cid_state = (prefix, itertools.count(secrets.randbits(47)))
     return _cid_state
 
 

@@ -1,0 +1,319 @@
+"""One paho-mqtt (v2 callback API) connection to one broker, with its subscriptions.
+
+paho's network thread connects, reconnects with a 1-30 s exponential backoff and
+calls our callbacks. Those callbacks never wait for a lock that is held while
+calling paho, and no paho call is made while holding one of our locks, so user
+threads and the network thread cannot deadlock. After each (re)connection every
+subscription is sent again.
+"""
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from envoxy.exceptions import ConfigError, ValidationException
+from envoxy.mqtt.payloads import decode_payload
+from envoxy.mqtt.settings import RECONNECT_MAX_DELAY, RECONNECT_MIN_DELAY, MqttServerSettings
+from envoxy.mqtt.subscriptions import MessageCallback, SubscriptionTable, filter_problem
+from envoxy.utils.logs import log
+
+__all__ = ["MqttConnection"]
+
+
+class MqttConnection:
+    """A started paho client for one server key.
+
+    :param paho_client_module: the imported ``paho.mqtt.client`` module.
+    :param settings: the server's settings.
+    :param credentials: returns the credentials provider's dict (called before
+        each connection attempt when ``bind`` holds no user).
+    :raises ConfigError: when ``cert_path`` cannot be loaded.
+    """
+
+    def __init__(
+        self,
+        paho_client_module: Any,
+        settings: MqttServerSettings,
+        credentials: Callable[[], Mapping[str, Any]],
+    ) -> None:
+        self.settings = settings
+        self._paho = paho_client_module
+        self._credentials = credentials
+        self._connected = threading.Event()
+        self._closing = False
+        self._loop_thread_id: int | None = None
+        self._last_info: Any = None
+        self._subscriptions = SubscriptionTable()
+        self._subacks = threading.Condition()
+        self._suback_results: dict[int, list[Any]] = {}
+        self._unawaited_mids: set[int] = set()
+        self.client_id = settings.client_id or f"envoxy-{settings.key}-{uuid.uuid4().hex[:12]}"
+        self._client = self._build_client()
+        self._client.connect_async(settings.host, settings.port, settings.keepalive)
+        self._client.loop_start()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the broker accepted the connection and it is still up."""
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` (default ``connect_timeout``) s for the connection.
+
+        From paho's network thread (inside a callback) it does not wait: the
+        thread that would connect is the caller.
+        """
+        if self._connected.is_set():
+            return True
+        if threading.get_ident() == self._loop_thread_id:
+            return False
+        return self._connected.wait(self.settings.connect_timeout if timeout is None else timeout)
+
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> bool:
+        """Hand one message to paho.
+
+        :returns: True once queued for sending; False (logged) when there is no
+            connection within ``connect_timeout`` (or it dropped and ``qos`` is 0).
+        :raises ValidationException: when paho rejects the topic, QoS or payload.
+        """
+        if not self._connected.is_set() and not self.wait_connected():
+            log.error(
+                f"mqttc {self.settings.key}: not connected to {self._where()} within "
+                f"{self.settings.connect_timeout:g} s; message to {topic!r} not sent"
+            )
+            return False
+        try:
+            info = self._client.publish(topic, payload, qos, retain)
+        except (ValueError, TypeError) as exc:
+            raise ValidationException(
+                f"mqttc {self.settings.key}: cannot publish to {topic!r}: {exc}", code=0, status=400
+            ) from exc
+        rc = info.rc
+        if rc == 0:
+            self._last_info = info
+            return True
+        if rc == self._paho.MQTT_ERR_NO_CONN:
+            if qos > 0:
+                self._last_info = info
+                log.warning(
+                    f"mqttc {self.settings.key}: connection lost; QoS {qos} message to "
+                    f"{topic!r} is queued until the reconnection"
+                )
+                return True
+            log.error(
+                f"mqttc {self.settings.key}: connection lost; QoS 0 message to {topic!r} dropped"
+            )
+            return False
+        raise ValidationException(
+            f"mqttc {self.settings.key}: paho refused the message to {topic!r}: "
+            f"{self._paho.error_string(rc)}",
+            code=0,
+            status=400,
+        )
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every message published so far was written (QoS 0) or acknowledged.
+
+        :param timeout: seconds; default ``connect_timeout``.
+        :returns: whether it finished in time.
+        """
+        info = self._last_info
+        if info is None:
+            return True
+        limit = self.settings.connect_timeout if timeout is None else timeout
+        if info.rc == 0:
+            info.wait_for_publish(limit)
+            return bool(info.is_published())
+        deadline = time.monotonic() + limit
+        while not info.is_published():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def subscribe(self, topic_filter: str, callback: MessageCallback, qos: int) -> bool:
+        """Register ``callback`` for ``topic_filter`` and subscribe at the broker.
+
+        :returns: True when the broker granted the subscription; False (logged) when
+            it refused it, or there was no connection or SUBACK within
+            ``connect_timeout``. The filter stays registered and is sent again on
+            every reconnection.
+        :raises ValidationException: for an invalid filter or QoS.
+        """
+        problem = filter_problem(topic_filter)
+        if problem is None and qos not in (0, 1, 2):
+            problem = "QoS must be 0, 1 or 2"
+        if problem is not None:
+            raise ValidationException(
+                f"mqttc {self.settings.key}: cannot subscribe to {topic_filter!r}: {problem}",
+                code=0,
+                status=400,
+            )
+        self._subscriptions.add(topic_filter, qos, callback)
+        if not self.wait_connected():
+            log.warning(
+                f"mqttc {self.settings.key}: not connected to {self._where()} yet; "
+                f"{topic_filter!r} will be subscribed on connection"
+            )
+            return False
+        return self._await_suback(topic_filter, self._client.subscribe(topic_filter, qos))
+
+    def unsubscribe(self, topic_filter: str, callback: MessageCallback | None = None) -> None:
+        """Remove ``callback`` (or all callbacks) of ``topic_filter``; unsubscribe at the
+        broker when none is left."""
+        if self._subscriptions.remove(topic_filter, callback) and self._connected.is_set():
+            self._client.unsubscribe(topic_filter)
+
+    def close(self) -> None:
+        """Disconnect and stop the network thread. Idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()
+
+    def _build_client(self) -> Any:
+        paho = self._paho
+        settings = self.settings
+        client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            clean_session=not settings.persistent_session,
+            protocol=paho.MQTTv311,
+            reconnect_on_failure=True,
+        )
+        client.connect_timeout = settings.connect_timeout
+        client.reconnect_delay_set(RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY)
+        client.username_pw_set(*settings.credentials(self._credentials()))
+        if settings.tls:
+            try:
+                client.tls_set(ca_certs=settings.cert_path)
+            except (OSError, ValueError) as exc:
+                raise ConfigError(
+                    f"mqtt_servers.{settings.key}.cert_path: cannot load the CA bundle "
+                    f"{settings.cert_path!r} ({exc})"
+                ) from exc
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        return client
+
+    def _await_suback(self, topic_filter: str, sent: tuple[int, int | None]) -> bool:
+        rc, mid = sent
+        if rc != 0 or mid is None:
+            log.warning(
+                f"mqttc {self.settings.key}: subscription to {topic_filter!r} not sent "
+                f"({self._paho.error_string(rc)}); it is sent again on reconnection"
+            )
+            return False
+        with self._subacks:
+            granted = self._subacks.wait_for(
+                lambda: mid in self._suback_results, self.settings.connect_timeout
+            )
+            if not granted:
+                self._unawaited_mids.add(mid)
+                log.warning(
+                    f"mqttc {self.settings.key}: no SUBACK for {topic_filter!r} within "
+                    f"{self.settings.connect_timeout:g} s"
+                )
+                return False
+            reason_codes = self._suback_results.pop(mid)
+        refused = [code for code in reason_codes if code.is_failure]
+        if refused:
+            log.error(
+                f"mqttc {self.settings.key}: the broker refused the subscription to "
+                f"{topic_filter!r} ({refused[0]})"
+            )
+            return False
+        return True
+
+    def _where(self) -> str:
+        scheme = "mqtts" if self.settings.tls else "mqtt"
+        return f"{scheme}://{self.settings.host}:{self.settings.port}"
+
+    # paho callbacks: they run on the network thread.
+
+    def _on_connect(
+        self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any
+    ) -> None:
+        if reason_code.is_failure:
+            log.error(
+                f"mqttc {self.settings.key}: {self._where()} refused the connection "
+                f"({reason_code}); retrying with backoff"
+            )
+            return
+        self._loop_thread_id = threading.get_ident()
+        # Subscribe again before anything else goes out: paho re-sends unacknowledged
+        # messages after this callback, and publish() waits for the event set below, so
+        # messages to our own subscriptions reach the broker after the SUBSCRIBE.
+        # subscribe() registers its filter before waiting for that event, then sends it
+        # itself, so a filter missing from this snapshot is still subscribed.
+        filters = self._subscriptions.filters()
+        if filters:
+            rc, mid = client.subscribe(filters)
+            if rc == 0 and mid is not None:
+                with self._subacks:
+                    self._unawaited_mids.add(mid)
+        self._connected.set()
+        log.info(f"mqttc {self.settings.key}: connected to {self._where()} as {self.client_id}")
+
+    def _on_connect_fail(self, client: Any, userdata: Any) -> None:
+        log.warning(
+            f"mqttc {self.settings.key}: cannot connect to {self._where()}; retrying with "
+            f"{RECONNECT_MIN_DELAY}-{RECONNECT_MAX_DELAY} s backoff"
+        )
+
+    def _on_disconnect(
+        self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any
+    ) -> None:
+        self._connected.clear()
+        if self._closing:
+            return
+        log.warning(
+            f"mqttc {self.settings.key}: connection to {self._where()} lost ({reason_code}); "
+            f"reconnecting with {RECONNECT_MIN_DELAY}-{RECONNECT_MAX_DELAY} s backoff"
+        )
+        if self.settings.username is None:
+            try:
+                client.username_pw_set(*self.settings.credentials(self._credentials()))
+            except Exception as exc:
+                log.error(f"mqttc {self.settings.key}: credentials provider failed: {exc}")
+
+    def _on_subscribe(
+        self, client: Any, userdata: Any, mid: int, reason_codes: list[Any], properties: Any
+    ) -> None:
+        with self._subacks:
+            if mid in self._unawaited_mids:
+                self._unawaited_mids.discard(mid)
+                refused = [code for code in reason_codes if code.is_failure]
+                if refused:
+                    log.error(f"mqttc {self.settings.key}: re-subscription refused ({refused})")
+                return
+            self._suback_results[mid] = reason_codes
+            self._subacks.notify_all()
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        topic = message.topic
+        callbacks = self._subscriptions.callbacks_for(topic)
+        if not callbacks:
+            return
+        raw = message.payload
+        meta: dict[str, Any] = {"topic": topic, "qos": message.qos, "retain": bool(message.retain)}
+        for position, callback in enumerate(callbacks):
+            # Each callback gets its own decoded copy, so one cannot alter another's.
+            payload, headers = decode_payload(raw)
+            if headers is not None:
+                meta["headers"] = headers
+            try:
+                callback(payload, **meta)
+            except Exception as exc:
+                log.error(
+                    f"mqttc {self.settings.key}: callback {position + 1} of {topic!r} "
+                    f"raised {type(exc).__name__}: {exc}",
+                    exc_info=True,
+                )

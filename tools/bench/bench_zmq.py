@@ -1,0 +1,152 @@
+"""10,000 ZeroMQ request/reply round trips: ``zmqc.get`` against a raw pyzmq REQ socket.
+
+Both sides talk to the same REP peer, a separate process that answers every
+request with the same small JSON reply in the "Zapata" framing ``[b"", json]``.
+Each side runs in its own fresh interpreter, ``ROUNDS`` times, alternating; the
+first request (connection set-up) is not timed.
+
+- **raw pyzmq**: one REQ socket; per call ``send_multipart([b"", orjson.dumps(request)])``
+  of a prepared request dict, then ``orjson.loads`` of the reply's last frame.
+- **zmqc.get**: ``zmqc.get(key, url, params=...)``: builds the envelope with fresh
+  headers, borrows a pooled socket, applies the per-attempt timeout, cleans the reply.
+
+Goal: zmqc at least 0.9x raw pyzmq.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import textwrap
+
+from harness import REPO_ROOT, print_table, run_script, workspace_python
+
+__all__ = ["GOAL_RATIO", "ROUNDS", "ROUND_TRIPS", "main"]
+
+#: Round trips per round.
+ROUND_TRIPS = 10_000
+#: Fresh-interpreter rounds per side.
+ROUNDS = 5
+#: zmqc throughput / raw pyzmq throughput we aim for.
+GOAL_RATIO = 0.9
+
+_PEER = """
+import sys
+import zmq
+
+context = zmq.Context()
+socket = context.socket(zmq.REP)
+port = socket.bind_to_random_port("tcp://127.0.0.1")
+print(port, flush=True)
+reply = [b"", b'{"status":200,"resource":"/v3/bench","payload":{"elements":[1,2,3]}}']
+while True:
+    socket.recv_multipart()
+    socket.send_multipart(reply)
+"""
+
+_RAW = """
+import json, time
+import orjson
+import zmq
+
+context = zmq.Context()
+socket = context.socket(zmq.REQ)
+socket.linger = 0
+socket.connect("tcp://127.0.0.1:{port}")
+request = {{
+    "resource": "/v3/bench",
+    "headers": {{"Accept": "application/json", "Accept-Charset": "utf-8",
+                "Date": "2024-01-01T00:00:00.000+0000", "User-Agent": "Envoxy Server",
+                "X-Cid": "00000000-0000-4000-8000-000000000000"}},
+    "params": {{"page": 1}},
+    "payload": None,
+    "performative": 0,
+}}
+
+def call():
+    socket.send_multipart([b"", orjson.dumps(request)])
+    return orjson.loads(socket.recv_multipart()[-1])
+
+call()
+start = time.perf_counter()
+for _ in range({count}):
+    call()
+elapsed = time.perf_counter() - start
+socket.close()
+context.term()
+print(json.dumps({{"elapsed": elapsed}}))
+"""
+
+_OURS = """
+import json, time
+from envoxy.zeromq import zmqc
+
+zmqc.get("bench", "/v3/bench", params={{"page": 1}})
+start = time.perf_counter()
+for _ in range({count}):
+    zmqc.get("bench", "/v3/bench", params={{"page": 1}})
+elapsed = time.perf_counter() - start
+zmqc.close()
+print(json.dumps({{"elapsed": elapsed}}))
+"""
+
+
+def main() -> None:
+    """Start the peer, measure both sides, print throughput and the ratio to raw pyzmq."""
+    peer = subprocess.Popen(
+        [os.fspath(workspace_python()), "-P", "-c", textwrap.dedent(_PEER)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert peer.stdout is not None
+        port = int(peer.stdout.readline())
+        with tempfile.TemporaryDirectory() as directory:
+            config = os.path.join(directory, "envoxy.json")
+            with open(config, "w") as handle:
+                json.dump(
+                    {
+                        "zmq_servers": {"bench": {"host": "127.0.0.1", "port": port}},
+                        "log": {"level": 3},
+                    },
+                    handle,
+                )
+            scripts = {
+                "raw pyzmq": _RAW.format(port=port, count=ROUND_TRIPS),
+                "zmqc.get": _OURS.format(count=ROUND_TRIPS),
+            }
+            samples: dict[str, list[float]] = {side: [] for side in scripts}
+            for _ in range(ROUNDS):
+                for side, code in scripts.items():
+                    output = run_script(
+                        workspace_python(), textwrap.dedent(code), env={"ENVOXY_CONFIG": config}
+                    )
+                    elapsed = json.loads(output.splitlines()[-1])["elapsed"]
+                    samples[side].append(ROUND_TRIPS / elapsed)
+    finally:
+        peer.kill()
+        peer.wait()
+    raw = statistics.median(samples["raw pyzmq"])
+    rows = [
+        [
+            side,
+            f"{statistics.median(rates):,.0f}",
+            f"{max(rates):,.0f}",
+            f"{statistics.median(rates) / raw:.2f}x",
+        ]
+        for side, rates in samples.items()
+    ]
+    print_table(
+        f"{ROUND_TRIPS:,} request/reply round trips, {ROUNDS} fresh interpreters per side",
+        ["side", "median calls/s", "best calls/s", "vs raw pyzmq (median)"],
+        rows,
+    )
+    ours = statistics.median(samples["zmqc.get"]) / raw
+    verdict = "meets" if ours >= GOAL_RATIO else "MISSES"
+    print(f"\nzmqc.get reaches {ours:.2f}x raw pyzmq: {verdict} the {GOAL_RATIO}x goal")
+
+
+if __name__ == "__main__":
+    main()
