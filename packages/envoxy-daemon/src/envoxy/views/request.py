@@ -8,7 +8,10 @@ handler runs, so handlers only ever see valid JSON.
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
+from werkzeug.datastructures import MultiDict
+from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from envoxy.views.exceptions import MalformedJSONError
@@ -32,6 +35,14 @@ class Request(WerkzeugRequest):
     max_content_length = DEFAULT_MAX_CONTENT_LENGTH
     _envoxy_json: Any = _UNSET
 
+    @cached_property
+    def args(self) -> MultiDict[str, str]:  # type: ignore[override]
+        """The query string parameters; bytes that are not UTF-8 become U+FFFD (never a 500)."""
+        query = self.query_string.decode("utf-8", "replace")
+        return self.parameter_storage_class(
+            parse_qsl(query, keep_blank_values=True, errors="replace")
+        )
+
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         """Return the decoded JSON body, or ``None`` when the body is empty or not JSON.
 
@@ -51,7 +62,8 @@ class Request(WerkzeugRequest):
             try:
                 # the standard library keeps integers beyond 64 bits exact (orjson makes floats)
                 value = json.loads(data)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
+                # RecursionError: nesting too deep for the decoder, a malformed body too
                 if silent:
                     return None
                 raise MalformedJSONError() from exc
