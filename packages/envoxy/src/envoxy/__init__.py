@@ -21,6 +21,8 @@ from envoxy import constants
 from envoxy.constants import __all__ as _constant_names
 
 if TYPE_CHECKING:
+    # "X as X" marks an explicit re-export for type checkers (PEP 484).
+    # pylint: disable=useless-import-alias
     from envoxy.auth import authenticate as authenticate
     from envoxy.cache import Cache as Cache
     from envoxy.celery import celeryc as celeryc
