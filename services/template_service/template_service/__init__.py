@@ -1,0 +1,1 @@
+"""Envoxy reference service: a products API built only on Envoxy's public API."""
