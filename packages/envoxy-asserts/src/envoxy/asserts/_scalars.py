@@ -1,0 +1,205 @@
+"""Validators of single values: strings, numbers, booleans, timestamps and UUIDs.
+
+Each has the signature ``(_element, key=None, _error_code=1202, _status_code=412,
+reply=False)``. ``_element`` None passes; with ``key`` the value checked is
+``_element[key]``. A missing key (or an element that cannot be indexed) fails with
+``Invalid value type: {key}``, a wrong value with ``Invalid value type: {value}``.
+"""
+
+import datetime
+import re
+import uuid
+from typing import Any, Final
+
+from ._failure import DEFAULT_STATUS_CODE, INVALID_TYPE_ERROR_CODE, Reply, fail_type
+from ._values import lookup
+
+__all__ = [
+    "TIMESTAMP_FORMAT",
+    "assertz_boolean",
+    "assertz_float",
+    "assertz_integer",
+    "assertz_string",
+    "assertz_timestamp",
+    "assertz_uuid",
+]
+
+#: The ``strptime`` format of a timestamp string: ``2018-01-18T16:07:01.970+0000``.
+TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%f+0000"
+
+
+def assertz_string(
+    _element: Any,
+    key: Any = None,
+    _error_code: int = INVALID_TYPE_ERROR_CODE,
+    _status_code: int = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply | None:
+    """Check that the value is a ``str`` (``""`` included).
+
+    Example: ``assertz_string(body, "name")``.
+
+    :param _element: the value, or the container when ``key`` is given.
+    :param key: the key or index of the value in ``_element``.
+    :param _error_code: the application code of a failure (default 1202).
+    :param _status_code: the HTTP status of a failure (default 412).
+    :param reply: return the reply dict on failure instead of raising.
+    :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
+    """
+    if _element is None:
+        return None
+    value = _element if key is None else lookup(_element, key)
+    if isinstance(value, str):
+        return None
+    return fail_type(value, key, _error_code, _status_code, reply)
+
+
+def assertz_integer(
+    _element: Any,
+    key: Any = None,
+    _error_code: int = INVALID_TYPE_ERROR_CODE,
+    _status_code: int = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply | None:
+    """Check that the value is an ``int`` (0 and negatives included), never a ``bool``.
+
+    Parameters as :func:`assertz_string`.
+
+    :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
+
+    .. versionchanged:: 1.0
+       ``0`` passes and ``True``/``False`` fail (the reverse of envoxy 0.7).
+    """
+    if _element is None:
+        return None
+    value = _element if key is None else lookup(_element, key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None
+    return fail_type(value, key, _error_code, _status_code, reply)
+
+
+def assertz_float(
+    _element: Any,
+    key: Any = None,
+    _error_code: int = INVALID_TYPE_ERROR_CODE,
+    _status_code: int = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply | None:
+    """Check that the value is a ``float`` or an ``int``, never a ``bool``.
+
+    Parameters as :func:`assertz_string`.
+
+    :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
+
+    .. versionchanged:: 1.0
+       Integers pass (JSON does not distinguish ``1`` from ``1.0``).
+    """
+    if _element is None:
+        return None
+    value = _element if key is None else lookup(_element, key)
+    if isinstance(value, (float, int)) and not isinstance(value, bool):
+        return None
+    return fail_type(value, key, _error_code, _status_code, reply)
+
+
+def assertz_boolean(
+    _element: Any,
+    key: Any = None,
+    _error_code: int = INVALID_TYPE_ERROR_CODE,
+    _status_code: int = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply | None:
+    """Check that the value is a ``bool``.
+
+    Parameters as :func:`assertz_string`.
+
+    :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
+    """
+    if _element is None:
+        return None
+    value = _element if key is None else lookup(_element, key)
+    if isinstance(value, bool):
+        return None
+    return fail_type(value, key, _error_code, _status_code, reply)
+
+
+def assertz_timestamp(
+    _element: Any,
+    key: Any = None,
+    _error_code: int = INVALID_TYPE_ERROR_CODE,
+    _status_code: int = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply | None:
+    """Check that the value is a ``date``, a ``datetime`` or a timestamp string.
+
+    A timestamp string has the form ``YYYY-MM-DDTHH:MM:SS.f+0000`` (see
+    :data:`TIMESTAMP_FORMAT`), e.g. ``"2018-01-18T16:07:01.970+0000"``, and names a
+    real date and time. Parameters as :func:`assertz_string`.
+
+    :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
+    """
+    if _element is None or isinstance(_element, datetime.date):
+        return None
+    value = _element if key is None else lookup(_element, key)
+    if isinstance(value, datetime.date) or _is_timestamp_text(value):
+        return None
+    return fail_type(value, key, _error_code, _status_code, reply)
+
+
+def assertz_uuid(
+    _element: Any,
+    key: Any = None,
+    _error_code: int = INVALID_TYPE_ERROR_CODE,
+    _status_code: int = DEFAULT_STATUS_CODE,
+    reply: bool = False,
+) -> Reply | None:
+    """Check that the value is a :class:`uuid.UUID` or a string ``uuid.UUID()`` accepts.
+
+    Parameters as :func:`assertz_string`.
+
+    :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
+
+    .. versionchanged:: 1.0
+       ``uuid.UUID`` objects pass.
+    """
+    if _element is None:
+        return None
+    value = _element if key is None else lookup(_element, key)
+    if isinstance(value, uuid.UUID) or _is_uuid_text(value):
+        return None
+    return fail_type(value, key, _error_code, _status_code, reply)
+
+
+# The canonical forms, checked without building objects; anything else goes
+# through the slower reference parser (strptime / uuid.UUID) before failing.
+_CANONICAL_TIMESTAMP: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{1,6}\+0000"
+)
+_CANONICAL_UUID: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def _is_timestamp_text(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        if _CANONICAL_TIMESTAMP.fullmatch(value):
+            datetime.datetime.fromisoformat(value)  # rejects e.g. February 30th
+        else:
+            datetime.datetime.strptime(value, TIMESTAMP_FORMAT)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_uuid_text(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    if _CANONICAL_UUID.fullmatch(value):
+        return True
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
