@@ -1,1 +1,26 @@
-"""Work in progress: see the package README."""
+"""Envoxy's foundation utilities (the ``envoxy-core`` distribution).
+
+Import the module you need; this package imports nothing itself.
+
+==================  =================================================================
+module              holds
+==================  =================================================================
+``config``          ``Config`` (the cached ``envoxy.json``), ``as_int``/``as_float``/``as_bool``
+``interpolation``   ``${VAR}`` / ``${VAR:-default}`` expansion
+``conversions``     the numeric and boolean setting converters
+``logs``            ``log``/``Log``: level-named methods on the ``envoxy`` logger
+``log_setup``       ``configure_logging``, ``reset_logging``, the stderr handler
+``log_format``      the ``json`` and ``pretty`` formatters
+``log_levels``      the ten levels and their :mod:`logging` numbers
+``log_style``       ``LogStyle`` ANSI codes
+``redaction``       ``redact`` and ``RedactingFilter`` for secrets in log text
+``encoders``        ``envoxy_json_dumps``/``envoxy_json_loads``, ``EnvoxyJsonEncoder``
+``datetime``        ``Now``, ``Format``, ``format_*``, ``api_format``
+``singleton``       ``Singleton``, ``SingletonPerThread``
+``watchdog``        ``notify`` (sd_notify) and ``Watchdog``
+``imports``         ``require``: optional imports that name what to install
+``cache``           ``LRUCache`` (a miss returns -1)
+``throttle``        ``@throttle``: at most one call per period
+``profiling``       cProfile decorator, context manager and call helper
+==================  =================================================================
+"""

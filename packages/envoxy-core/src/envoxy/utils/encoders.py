@@ -38,6 +38,9 @@ def envoxy_json_encode_default(obj: Any) -> Any:
     :param obj: a value orjson or :mod:`json` cannot encode by itself.
     :raises TypeError: when no entry of :data:`ENCODERS` matches ``type(obj)``.
     """
+    encoder = ENCODERS.get(type(obj))
+    if encoder is not None:
+        return encoder(obj)
     for kind, encoder in ENCODERS.items():
         if isinstance(obj, kind):
             return encoder(obj)

@@ -44,6 +44,7 @@ class JsonFormatter(logging.Formatter):
             host = socket.gethostname()
         self.host = host
         self.exec_name = exec_name
+        self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
     def format(self, record: logging.LogRecord) -> str:
         """Return ``record`` as a JSON object with no newline inside."""
@@ -62,7 +63,7 @@ class JsonFormatter(logging.Formatter):
         details = _details(self, record)
         if details:
             entry["full_message"] = _clean(details)
-        return json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str)
+        return self._encoder.encode(entry)
 
 
 class PrettyFormatter(logging.Formatter):

@@ -26,10 +26,14 @@ def redact(text: str) -> str:
 
     :param text: a log message or traceback.
     """
-    text = _AUTH_SCHEME.sub(_mask_auth_scheme, text)
+    lowered = text.lower()
+    if "bearer" in lowered or "basic" in lowered:
+        text = _AUTH_SCHEME.sub(_mask_auth_scheme, text)
     if "://" in text:
         text = _URL_PASSWORD.sub(rf"\g<head>{MASK}@", text)
-    return _KEY_VALUE.sub(_mask_key_value, text)
+    if any(word in lowered for word in _KEY_WORDS):
+        text = _KEY_VALUE.sub(_mask_key_value, text)
+    return text
 
 
 class RedactingFilter(logging.Filter):
@@ -50,6 +54,9 @@ class RedactingFilter(logging.Filter):
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic)(?P<space>\s+)(?!\*\*\*)[^\s,;\"']+", re.I)
 
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:)[^\s/@]+@")
+
+#: Cheap substring tests that every secret key name passes (the regex decides).
+_KEY_WORDS = ("passw", "secret", "token", "key", "authorization")
 
 _SECRET_KEY = r"[\w.-]*?(?:password|passwd|secret|token|api[_-]?key|authorization)[\w.-]*"
 
