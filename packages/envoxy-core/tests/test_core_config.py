@@ -1,6 +1,7 @@
 """Config: path precedence, caching, interpolation, errors and server lookup."""
 
 import json
+import subprocess
 import sys
 import threading
 import types
@@ -296,3 +297,28 @@ def test_config_reads_nothing_until_first_use(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="invalid JSON at line 1, column 3"):
         config.load()
     assert opens_of(path) == 1
+
+
+def test_set_conf_wins_inside_a_real_uwsgi_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("pyuwsgi", reason="pyuwsgi comes with envoxy-daemon")
+    from_uwsgi = write_config(tmp_path, {"source": "uwsgi"}, "uwsgi-envoxy.json")
+    from_env = write_config(tmp_path, {"source": "env"}, "env-envoxy.json")
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from envoxy.utils.config import Config\n"
+        "print('RESULT', Config.file_path, Config.get('source'), flush=True)\n"
+    )
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(from_env))
+    arguments = ["--set", f"conf={from_uwsgi}", "--pyrun", str(probe), "--disable-logging"]
+    completed = subprocess.run(
+        [sys.executable, "-c", f"import pyuwsgi; pyuwsgi.run({arguments!r})"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    output = completed.stdout + completed.stderr  # uWSGI may send stdout to its log
+    results = [line for line in output.splitlines() if line.startswith("RESULT")]
+    assert results == [f"RESULT {from_uwsgi} uwsgi"], output
