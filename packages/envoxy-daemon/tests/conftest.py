@@ -38,6 +38,14 @@ class Daemon:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_started(self, timeout: float = 15.0) -> None:
+        """Wait until the uWSGI master runs its start hooks (SIGTERM is graceful from then)."""
+        deadline = time.monotonic() + timeout
+        while "(master-start)" not in self.log():
+            assert self.process.poll() is None, self.log()
+            assert time.monotonic() < deadline, self.log()
+            time.sleep(0.02)
+
     def wait_healthy(self, timeout: float = 15.0) -> float:
         """Wait for 200 on /_health; return the seconds it took."""
         started = time.monotonic()
@@ -86,6 +94,7 @@ def start_envoxyd(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
         started.append(daemon)
         if wait:
             daemon.wait_healthy()
+            daemon.wait_started()
         return daemon
 
     yield start

@@ -40,11 +40,13 @@ def raw(port: int, request: bytes, timeout: float = 10.0) -> tuple[int, dict[str
     return status, headers, body
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll ``condition`` until it is true."""
+def wait_for(
+    condition: Callable[[], bool], timeout: float = 10.0, message: Callable[[], str] = str
+) -> None:
+    """Poll ``condition`` until it is true; fail with ``message()`` after ``timeout``."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"{condition} still false after {timeout} s"
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {message()}"
         time.sleep(0.02)
 
 
@@ -145,8 +147,8 @@ def test_sigterm_completes_the_request_in_progress_and_exits_0(
     slow.start()
     wait_for(marker.exists)
     daemon.process.terminate()
-    wait_for(lambda: "graceful shutdown triggered" in daemon.log())
-    wait_for(lambda: _refused(daemon.port))
+    wait_for(lambda: "graceful shutdown triggered" in daemon.log(), message=daemon.log)
+    wait_for(lambda: _refused(daemon.port), message=daemon.log)
     assert daemon.process.wait(20) == 0
     slow.join(5)
     assert results

@@ -36,7 +36,7 @@ class Request(WerkzeugRequest):
     _envoxy_json: Any = _UNSET
 
     @cached_property
-    def args(self) -> MultiDict[str, str]:  # type: ignore[override]
+    def args(self) -> MultiDict[str, str]:
         """The query string parameters; bytes that are not UTF-8 become U+FFFD (never a 500)."""
         query = self.query_string.decode("utf-8", "replace")
         return self.parameter_storage_class(
