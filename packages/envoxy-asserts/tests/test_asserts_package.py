@@ -1,0 +1,119 @@
+"""The envoxy.asserts package: its exports, its imports and its typing marker."""
+
+import json
+import pathlib
+import subprocess
+import sys
+import types
+
+import envoxy.asserts as asserts
+
+#: Modules a request validator must not drag in: the web stack and the clients.
+FORBIDDEN_PREFIXES = (
+    "envoxy.views",
+    "envoxy.daemon",
+    "envoxy.decorators",
+    "envoxy.auth",
+    "envoxy.db",
+    "envoxy.redis",
+    "envoxy.mqtt",
+    "envoxy.postgresql",
+    "envoxy.couchdb",
+    "envoxy.zeromq",
+    "envoxy.celery",
+    "envoxy.cache",
+    "werkzeug",
+    "flask",
+    "uwsgi",
+    "pyuwsgi",
+    "requests",
+    "httpx",
+    "sqlalchemy",
+    "redis",
+    "paho",
+    "zmq",
+    "celery",
+    "psycopg2",
+)
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    public = {
+        name
+        for name, value in vars(asserts).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert set(asserts.__all__) == public
+    assert len(asserts.__all__) == len(set(asserts.__all__))
+
+
+def test_every_name_in_all_is_documented() -> None:
+    for name in asserts.__all__:
+        value = getattr(asserts, name)
+        if callable(value):
+            assert value.__doc__, f"{name} has no docstring"
+
+
+def test_all_has_every_validator_of_the_original_and_its_reply_variant() -> None:
+    validators = [
+        "assertz_mandatory",
+        "assertz_string",
+        "assertz_integer",
+        "assertz_float",
+        "assertz_timestamp",
+        "assertz_boolean",
+        "assertz_array",
+        "assertz_array_even_empty",
+        "assertz_dict",
+        "assertz_json",
+        "assertz_complex",
+        "assertz_uuid",
+        "assertz_utf8",
+        "assertz_ascii",
+        "assertz_regex",
+        "assertz_hash",
+        "assertz_token",
+        "assertz_uri",
+        "assertz_url",
+        "assertz_email",
+        "assertz_phone",
+        "assertz_location",
+        "assertz_intersects",
+        "assertz_unauthorized",
+        "assertz_valid_values",
+    ]
+    expected = {"assertz", "assertz_reply", "assertz_call"}
+    expected |= set(validators) | {f"{name}_reply" for name in validators}
+    assert expected <= set(asserts.__all__)
+
+
+def test_import_pulls_in_nothing_from_the_web_stack() -> None:
+    code = "import json, sys\nimport envoxy.asserts\nprint(json.dumps(sorted(sys.modules)))\n"
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = json.loads(completed.stdout)
+    offending = [
+        module
+        for module in loaded
+        if any(module == prefix or module.startswith(prefix + ".") for prefix in FORBIDDEN_PREFIXES)
+    ]
+    assert offending == []
+    assert completed.stderr == ""
+
+
+def test_import_starts_no_thread_and_adds_no_log_handler() -> None:
+    code = (
+        "import logging, threading\n"
+        "import envoxy.asserts\n"
+        "print(threading.active_count(), len(logging.getLogger().handlers),"
+        " len(logging.getLogger('envoxy').handlers))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert completed.stdout.split() == ["1", "0", "0"]
+
+
+def test_package_ships_py_typed() -> None:
+    assert (pathlib.Path(asserts.__file__).parent / "py.typed").is_file()
