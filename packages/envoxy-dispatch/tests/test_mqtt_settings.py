@@ -3,8 +3,10 @@
 import re
 import subprocess
 import sys
+from types import MappingProxyType
 from typing import Any
 
+import orjson
 import pytest
 
 import envoxy.mqtt
@@ -162,3 +164,16 @@ def test_envoxy_mqtt_exports_match_all() -> None:
     }
     assert public == set(envoxy.mqtt.__all__)
     assert envoxy.mqtt.mqttc is envoxy.mqtt.Dispatcher
+
+
+@pytest.mark.parametrize("message", [{}, {"a": 1, "b": [1, "x"]}, {"é": "ü\n"}])
+def test_spliced_envelope_equals_the_encoded_envelope_dict(message: dict[str, Any]) -> None:
+    topic = 'odd/"topic"/é'
+    encoded = encode_message(topic, message)
+    decoded = orjson.loads(encoded)
+    assert list(decoded) == [*message, "headers", "resource"]
+    expected = {**message, "headers": decoded["headers"], "resource": topic}
+    assert encoded == orjson.dumps(expected)
+    generic = orjson.loads(encode_message(topic, MappingProxyType(message)))
+    assert list(generic) == list(decoded)
+    assert list(generic["headers"]) == list(decoded["headers"])

@@ -17,9 +17,11 @@ import secrets
 import time
 from collections.abc import Iterator
 
+import orjson
+
 from envoxy.constants import SERVER_NAME
 
-__all__ = ["api_now", "correlation_id", "generate_headers"]
+__all__ = ["api_now", "correlation_id", "generate_headers", "generated_headers_json"]
 
 
 def generate_headers(client_id: str | None = None) -> dict[str, str]:
@@ -38,29 +40,48 @@ def generate_headers(client_id: str | None = None) -> dict[str, str]:
     }
 
 
+def generated_headers_json() -> bytes:
+    """Return ``generate_headers()`` already encoded as compact JSON (the hot paths
+    splice it into a payload instead of encoding a dict)."""
+    _, prefix, counter = _cid_state or _draw_cid_state()
+    date = _date if time.time() < _date[0] else _refresh_date()
+    return _HEADERS_JSON % (date[2], prefix, next(counter))
+
+
 def api_now() -> str:
     """Return the current UTC time as ``YYYY-MM-DDTHH:MM:SS.mmm+0000``."""
-    global _last_date
-    milliseconds = int(time.time() * 1000)
-    cached_milliseconds, text = _last_date
-    if milliseconds != cached_milliseconds:
-        seconds, fraction = divmod(milliseconds, 1000)
-        text = f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{fraction:03d}+0000"
-        _last_date = (milliseconds, text)
-    return text
+    date = _date if time.time() < _date[0] else _refresh_date()
+    return date[1]
 
 
 def correlation_id() -> str:
     """Return a new version 4 UUID string for ``X-Cid``."""
-    prefix, counter = _cid_state or _draw_cid_state()
+    prefix, _, counter = _cid_state or _draw_cid_state()
     return f"{prefix}{next(counter):012x}"
 
 
-_last_date: tuple[int, str] = (-1, "")
-_cid_state: tuple[str, Iterator[int]] | None = None
+#: ``generate_headers()`` as JSON, with ``%s`` for the date, ``%s%012x`` for the id.
+_HEADERS_JSON = (
+    b'{"Accept":"application/json","Accept-Charset":"utf-8","Date":"%s","User-Agent":'
+    + orjson.dumps(SERVER_NAME).replace(b"%", b"%%")
+    + b',"X-Cid":"%s%012x"}'
+)
+#: (end of its millisecond as a Unix time, formatted date, the same as bytes)
+_date: tuple[float, str, bytes] = (0.0, "", b"")
+#: (id prefix, the same as bytes, counter); drawn on first use and after a fork.
+_cid_state: tuple[str, bytes, Iterator[int]] | None = None
 
 
-def _draw_cid_state() -> tuple[str, Iterator[int]]:
+def _refresh_date() -> tuple[float, str, bytes]:
+    global _date
+    milliseconds = int(time.time() * 1000)
+    seconds, fraction = divmod(milliseconds, 1000)
+    text = f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{fraction:03d}+0000"
+    _date = ((milliseconds + 1) / 1000, text, text.encode())
+    return _date
+
+
+def _draw_cid_state() -> tuple[str, bytes, Iterator[int]]:
     global _cid_state
     # 8-4-4-4 hex digits: 32 random bits, 16, "4" + 12, variant "8..b" + 14.
     bits = secrets.randbits(74)
@@ -69,7 +90,7 @@ def _draw_cid_state() -> tuple[str, Iterator[int]]:
     clock_seq = 0x8000 | (bits & 0x3FFF)
     prefix = f"{time_low:08x}-{time_mid:04x}-{time_high:04x}-{clock_seq:04x}-"
     # The counter starts below 2**47, so it keeps 12 hex digits for 2**47 ids.
-    _cid_state = (prefix, itertools.count(secrets.randbits(47)))
+    _cid_state = (prefix, prefix.encode(), itertools.count(secrets.randbits(47)))
     return _cid_state
 
 
