@@ -43,13 +43,17 @@ def fill_audit_columns_on_insert(mapper: Mapper[Any], connection: Connection, ta
     ``updated`` is always now.
     """
     now = datetime.now(UTC)
-    if not target.id:
-        target.id = str(uuid.uuid4())
-    if target.created is None:
+    # A pending object's __dict__ holds exactly the attributes set so far; reading it
+    # skips the instrumented getter (a third of this listener's cost otherwise).
+    given = target.__dict__
+    row_id = given.get("id")
+    if not row_id:
+        row_id = target.id = str(uuid.uuid4())
+    if given.get("created") is None:
         target.created = now
     target.updated = now
-    if not target.href:
-        target.href = HREF_TEMPLATE.format(table=mapper.class_.__table__.name, id=target.id)
+    if not given.get("href"):
+        target.href = HREF_TEMPLATE.format(table=mapper.class_.__table__.name, id=row_id)
 
 
 def touch_updated_on_update(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
