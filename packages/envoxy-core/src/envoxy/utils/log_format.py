@@ -12,7 +12,6 @@ terminal. Both formats redact secrets (:func:`envoxy.utils.redaction.redact`).
 """
 
 import functools
-import json
 import logging
 import os
 import time
@@ -38,6 +37,8 @@ class JsonFormatter(logging.Formatter):
 
     def __init__(self, exec_name: str | None = None, host: str | None = None) -> None:
         super().__init__()
+        import json
+
         if host is None:
             import socket
 

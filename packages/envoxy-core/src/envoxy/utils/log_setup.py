@@ -15,8 +15,7 @@ import logging
 import os
 import sys
 import threading
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
@@ -51,8 +50,7 @@ FORMATS = ("json", "pretty")
 DEFAULT_FORMAT = "json"
 
 
-@dataclass(frozen=True)
-class LogSettings:
+class LogSettings(NamedTuple):
     """The resolved logging settings.
 
     :param level: the Envoxy level (messages at or below it are emitted).
