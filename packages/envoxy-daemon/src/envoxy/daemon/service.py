@@ -106,6 +106,7 @@ def run() -> None:
         log.error("[envoxyd] the service mule found no prepared service; is this envoxyd?")
         return
     mule = ServiceMule(runtime)
-    for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, mule.stop)
+    # uWSGI sends SIGHUP for a graceful stop; SIGINT/SIGQUIT (immediate stop) keep
+    # uWSGI's own handling
+    signal.signal(signal.SIGHUP, mule.stop)
     mule.serve()
