@@ -17,7 +17,7 @@ from ._failure import (
     raise_failure,
     reply_failure,
 )
-from ._values import MISSING, describe, is_truthy, lookup
+from ._values import describe, is_truthy
 
 __all__ = [
     "assertz",
@@ -106,9 +106,11 @@ def assertz_mandatory(
         return fail(f"Mandatory: {describe(_obj)}", _error_code, _status_code, reply)
     if isinstance(_element, str) and not _element:
         return fail("Key must not be emtpy", EMPTY_KEY_ERROR_CODE, _status_code, reply)
-    value = lookup(_obj, _element)
-    if value is not None and value is not MISSING:
-        return None
+    try:
+        if _obj[_element] is not None:
+            return None
+    except Exception:  # a missing key, or _obj cannot be indexed
+        pass
     return fail(f"Mandatory: {describe(_element)}", _error_code, _status_code, reply)
 
 

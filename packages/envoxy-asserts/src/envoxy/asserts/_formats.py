@@ -20,7 +20,7 @@ from envoxy.constants import (
 )
 
 from ._failure import DEFAULT_STATUS_CODE, INVALID_TYPE_ERROR_CODE, Reply, fail
-from ._values import lookup
+from ._values import MISSING
 
 __all__ = [
     "assertz_ascii",
@@ -58,7 +58,10 @@ def assertz_utf8(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, str) and (value.isascii() or _encodes_as_utf8(value)):
         return None
     return fail("Invalid utf-8 encoding", _error_code, _status_code, reply)
@@ -82,7 +85,10 @@ def assertz_ascii(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, str) and value.isascii():
         return None
     return fail("Invalid ascii encoding", _error_code, _status_code, reply)
@@ -113,7 +119,10 @@ def assertz_regex(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, str) and re.fullmatch(regex_expr, value):
         return None
     return fail(_error_msg, _error_code, _status_code, reply)
@@ -244,7 +253,10 @@ def _match(
 ) -> Reply | None:
     if element is None:
         return None
-    value = element if key is None else lookup(element, key)
+    try:
+        value = element if key is None else element[key]
+    except Exception:  # a missing key, or element cannot be indexed
+        value = MISSING
     if isinstance(value, str) and pattern.fullmatch(value):
         return None
     return fail(message, error_code, status_code, reply)

@@ -12,7 +12,7 @@ import uuid
 from typing import Any, Final
 
 from ._failure import DEFAULT_STATUS_CODE, INVALID_TYPE_ERROR_CODE, Reply, fail_type
-from ._values import lookup
+from ._values import MISSING
 
 __all__ = [
     "TIMESTAMP_FORMAT",
@@ -48,7 +48,10 @@ def assertz_string(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, str):
         return None
     return fail_type(value, key, _error_code, _status_code, reply)
@@ -72,7 +75,10 @@ def assertz_integer(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, int) and not isinstance(value, bool):
         return None
     return fail_type(value, key, _error_code, _status_code, reply)
@@ -96,7 +102,10 @@ def assertz_float(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, (float, int)) and not isinstance(value, bool):
         return None
     return fail_type(value, key, _error_code, _status_code, reply)
@@ -117,7 +126,10 @@ def assertz_boolean(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, bool):
         return None
     return fail_type(value, key, _error_code, _status_code, reply)
@@ -140,7 +152,10 @@ def assertz_timestamp(
     """
     if _element is None or isinstance(_element, datetime.date):
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, datetime.date) or _is_timestamp_text(value):
         return None
     return fail_type(value, key, _error_code, _status_code, reply)
@@ -164,7 +179,10 @@ def assertz_uuid(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, uuid.UUID) or _is_uuid_text(value):
         return None
     return fail_type(value, key, _error_code, _status_code, reply)
@@ -173,7 +191,7 @@ def assertz_uuid(
 # The canonical forms, checked without building objects; anything else goes
 # through the slower reference parser (strptime / uuid.UUID) before failing.
 _CANONICAL_TIMESTAMP: Final = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{1,6}\+0000"
+    r"\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{1,6}\+0000", re.ASCII
 )
 _CANONICAL_UUID: Final = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"

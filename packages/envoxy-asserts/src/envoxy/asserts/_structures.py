@@ -9,7 +9,7 @@ from typing import Any, Final
 from envoxy.utils.encoders import envoxy_json_loads
 
 from ._failure import DEFAULT_STATUS_CODE, INVALID_TYPE_ERROR_CODE, Reply, fail, fail_type
-from ._values import MISSING, lookup
+from ._values import MISSING
 
 __all__ = [
     "assertz_array",
@@ -44,7 +44,10 @@ def assertz_array(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, list) and value:
         return None
     return fail_type(value, key, _error_code, _status_code, reply)
@@ -65,7 +68,10 @@ def assertz_array_even_empty(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, list):
         return None
     return fail_type(value, key, _error_code, _status_code, reply)
@@ -86,7 +92,10 @@ def assertz_dict(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, dict) and value:
         return None
     return fail_type(value, key, _error_code, _status_code, reply)
@@ -108,7 +117,10 @@ def assertz_json(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if _is_truthy_json(value):
         return None
     return fail_type(value, key, _error_code, _status_code, reply)
@@ -130,7 +142,10 @@ def assertz_complex(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if isinstance(value, (dict, list)):
         if value:
             return None
@@ -155,7 +170,10 @@ def assertz_location(
     """
     if _element is None:
         return None
-    value = _element if key is None else lookup(_element, key)
+    try:
+        value = _element if key is None else _element[key]
+    except Exception:  # a missing key, or _element cannot be indexed
+        value = MISSING
     if _is_location(value):
         return None
     return fail(LOCATION_MESSAGE, _error_code, _status_code, reply)
@@ -163,14 +181,18 @@ def assertz_location(
 
 def _is_location(value: Any) -> bool:
     if isinstance(value, dict):
-        return _is_number(value.get("latitude")) and _is_number(value.get("longitude"))
-    if isinstance(value, list):
-        return len(value) == 2 and _is_number(value[0]) and _is_number(value[1])
-    return False
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+        latitude, longitude = value.get("latitude"), value.get("longitude")
+    elif isinstance(value, list) and len(value) == 2:
+        latitude, longitude = value
+    else:
+        return False
+    # bool is an int subclass but no coordinate (and bool itself cannot be subclassed)
+    return (
+        isinstance(latitude, (int, float))
+        and type(latitude) is not bool
+        and isinstance(longitude, (int, float))
+        and type(longitude) is not bool
+    )
 
 
 def _is_truthy_json(value: Any) -> bool:

@@ -1,4 +1,4 @@
-"""Safe access to untrusted request values: lookup, truth and text.
+"""Safe handling of untrusted request values: their truth and their text.
 
 A request body can hold anything, and objects can raise anything from their
 special methods. These helpers turn every such error into a plain answer, so a
@@ -8,22 +8,10 @@ of leaking ``KeyError``, ``TypeError`` or worse.
 
 from typing import Any, Final
 
-__all__ = ["MISSING", "describe", "is_truthy", "lookup"]
+__all__ = ["MISSING", "describe", "is_truthy"]
 
-#: Returned by :func:`lookup` when ``element[key]`` cannot be read.
+#: Stands for a value that could not be read (``element[key]`` raised).
 MISSING: Final = object()
-
-
-def lookup(element: Any, key: Any) -> Any:
-    """Return ``element[key]``, or :data:`MISSING` when it cannot be read.
-
-    :param element: the container (dict, list, ...) or anything else.
-    :param key: the key or index.
-    """
-    try:
-        return element[key]
-    except Exception:  # any lookup error of untrusted data means "not there"
-        return MISSING
 
 
 def is_truthy(value: Any) -> bool:
