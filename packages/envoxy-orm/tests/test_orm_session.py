@@ -219,3 +219,15 @@ def test_build_url_defaults_and_url_aliases() -> None:
         build_url({"url": "not a url"})
     with pytest.raises(ConfigError, match=r"psql_servers\.port"):
         build_url({"port": "many"})
+
+
+def test_transactional_looks_the_manager_up_when_called(
+    configure: Any, note_model: type[Any]
+) -> None:
+    @transactional("late")
+    def count(session: Session) -> int:
+        return int(session.scalar(select(func.count()).select_from(note_model)) or 0)
+
+    configure({"late": {"url": "sqlite://"}})
+    note_model.metadata.create_all(get_manager("late").engine)
+    assert count() == 0

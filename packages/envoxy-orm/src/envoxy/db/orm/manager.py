@@ -153,8 +153,6 @@ def engine_options(url: str | URL, overrides: Mapping[str, Any] | None = None) -
     :param overrides: options given by the caller.
     """
     options = {**DEFAULT_ENGINE_OPTIONS, **(overrides or {})}
-    if "creator" in options:
-        return options
     parsed = make_url(url)
     dialect: Any = parsed.get_dialect()
     pool_class = options.get("poolclass") or dialect.get_pool_class(parsed)
