@@ -1,14 +1,26 @@
-"""``envoxy-cli``: project tools (``create-project`` arrives in a later release)."""
+"""``envoxy-cli``: project tools. ``envoxy-cli create-project NAME`` makes a new service."""
 
 import click
+
+from envoxy.daemon.scaffold import create_project, legacy_create_project
 
 __all__ = ["main"]
 
 
-@click.group(
-    help="Envoxy project tools. `envoxy-cli create-project` is not available yet: "
-    "see docs/ENVOXYD.md to lay out a service by hand."
+@click.group(invoke_without_command=True, help="Envoxy project tools.")
+@click.option(
+    "-c",
+    "--create-project",
+    "legacy_create",
+    is_flag=True,
+    help="Legacy form of `create-project`: envoxy-cli -c -n NAME.",
 )
+@click.option("-n", "--name", "legacy_name", metavar="NAME", help="The project name for -c.")
 @click.version_option(package_name="envoxy-daemon", prog_name="envoxy-cli")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context, legacy_create: bool, legacy_name: str | None) -> None:
     """The ``envoxy-cli`` command group."""
+    legacy_create_project(ctx, legacy_create, legacy_name)
+
+
+main.add_command(create_project)
