@@ -276,7 +276,7 @@ def test_missing_command_is_a_usage_error(sqlite_service: Service) -> None:
 def pg_database(postgresql_url: str) -> Iterator[str]:
     """A fresh database for one test, dropped afterwards."""
     name = f"envoxy_alembic_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgresql_url, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(postgresql_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
