@@ -158,6 +158,42 @@ def test_full_cycle_on_sqlite_with_relative_path(sqlite_service: Service) -> Non
     assert (sqlite_service.root / "service.db").is_file()
 
 
+def test_version_table_without_namespace_is_alembic_version(sqlite_service: Service) -> None:
+    sqlite_service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+    sqlite_service.ok("upgrade", "head")
+
+    assert {"alembic_version", "aux_products"} <= table_names(sqlite_service.inspect_url)
+
+
+def test_models_found_through_service_models_paths(sqlite_service: Service, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "shared" / "catalog"
+    elsewhere.mkdir(parents=True)
+    (sqlite_service.root / "models.py").rename(elsewhere / "catalog_models.py")
+
+    sqlite_service.ok(
+        "revision",
+        "--autogenerate",
+        "-m",
+        "init",
+        "--rev-id",
+        "0001",
+        SERVICE_MODELS="catalog_models",
+        SERVICE_MODELS_PATHS=str(elsewhere),
+    )
+
+    revision = sqlite_service.root / "migrations" / "versions" / "0001_init.py"
+    assert "aux_products" in revision.read_text()
+
+
+def test_stamp_records_a_revision_without_running_it(sqlite_service: Service) -> None:
+    sqlite_service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+
+    sqlite_service.ok("stamp", "head")
+
+    assert sqlite_service.run("current").stdout.split() == ["0001", "(head)"]
+    assert "aux_products" not in table_names(sqlite_service.inspect_url)
+
+
 def test_leaves_no_temporary_files(sqlite_service: Service) -> None:
     sqlite_service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
     sqlite_service.ok("upgrade", "head")
