@@ -6,6 +6,7 @@
 import keyword
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 
 from envoxy.daemon.scaffold.errors import ProjectNameError
@@ -35,16 +36,19 @@ class ProjectNames:
 def project_names(name: str) -> ProjectNames:
     """Derive the slug and package of ``name``.
 
-    The slug is ``name`` lowercased, each run of characters outside ``[a-z0-9]``
-    turned into ``-``, with outer ``-`` stripped; the package is the slug with
-    ``-`` replaced by ``_``.
+    The slug is ``name`` lowercased, accents dropped (``é`` → ``e``), each run of
+    characters outside ``[a-z0-9]`` turned into ``-``, with outer ``-`` stripped; the
+    package is the slug with ``-`` replaced by ``_``.
 
     :raises ProjectNameError: the slug is empty, or the package is not a valid
         identifier, is a Python keyword, a standard-library module or one of
         :data:`RESERVED_PACKAGES`.
     """
     title = " ".join(name.split())
-    slug = _NOT_ALPHANUMERIC.sub("-", name.lower()).strip("-")
+    unaccented = "".join(
+        char for char in unicodedata.normalize("NFKD", name) if not unicodedata.combining(char)
+    )
+    slug = _NOT_ALPHANUMERIC.sub("-", unaccented.lower()).strip("-")
     if not slug:
         raise ProjectNameError(
             f"the project name {name!r} has no letters or digits (a-z, 0-9): "
