@@ -77,14 +77,19 @@ def start_envoxyd(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
     """Start envoxyd with the given arguments on a free port (``--http-socket``)."""
     started: list[Daemon] = []
 
-    def start(*arguments: str, env: dict[str, str] | None = None, wait: bool = True) -> Daemon:
+    def start(
+        *arguments: str,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+        listen: str = "--http-socket",
+    ) -> Daemon:
         port = free_port()
         log_path = tmp_path / f"envoxyd-{port}.log"
         environment = {name: value for name, value in os.environ.items() if name != "NOTIFY_SOCKET"}
         environment.update(env or {})
         with open(log_path, "wb") as output:
             process = subprocess.Popen(
-                [str(ENVOXYD), "--http-socket", f"127.0.0.1:{port}", *arguments],
+                [str(ENVOXYD), listen, f"127.0.0.1:{port}", *arguments],
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 cwd=tmp_path,

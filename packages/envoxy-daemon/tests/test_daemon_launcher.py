@@ -33,7 +33,7 @@ def test_defaults_are_added_and_a_given_flag_replaces_its_default() -> None:
     assert arguments[arguments.index("--threads") + 1] == "2"
     assert "--disable-logging" in arguments
     module = arguments.index("--module")
-    assert arguments[module + 1] == "envoxy.daemon.wsgi:application"
+    assert arguments[module + 1] == "envoxy.daemon.wsgi:load()"
     assert "--mule=envoxy.daemon.service:run" in arguments
     assert options.conf == "a.json"
 

@@ -156,6 +156,26 @@ def test_sigterm_completes_the_request_in_progress_and_exits_0(
     assert json.loads(results[0][2])["slow"] is True
 
 
+def test_original_usage_with_the_http_router_serves_and_stops_gracefully(
+    tmp_path: Path, write_config: Callable[..., Path], start_envoxyd: Callable[..., Any]
+) -> None:
+    config = write_config({"modules": [str(SAMPLE)], "log": {"level": 4}, "shutdown_grace": 10})
+    daemon = start_envoxyd("--processes", "2", "--set", f"conf={config}", listen="--http")
+    assert json.loads(get(daemon.port, "/v1/items/5")[2])["id"] == 5
+    results: list[tuple[int, dict[str, str], bytes]] = []
+    marker = tmp_path / "slow-started"
+    slow = threading.Thread(
+        target=lambda: results.append(get(daemon.port, f"/v1/slow?seconds=1&marker={marker}")),
+        daemon=True,
+    )
+    slow.start()
+    wait_for(marker.exists)
+    daemon.process.terminate()
+    assert daemon.process.wait(20) == 0
+    slow.join(5)
+    assert results[0][0] == 200
+
+
 def test_mode_test_serves_only_health_ready_and_index(
     start_envoxyd: Callable[..., Any],
 ) -> None:

@@ -70,7 +70,7 @@ defaults (a flag given on the command line replaces its default):
   --master --processes 4 --threads 2 --enable-threads --die-on-term --need-app
   --harakiri 90 --vacuum --disable-logging
 
-always added: --module envoxy.daemon.wsgi:application, one service mule
+always added: --module "envoxy.daemon.wsgi:load()", one service mule
 (MQTT views, systemd watchdog), and a graceful stop on SIGTERM: new connections
 are refused and requests in progress get shutdown_grace seconds (envoxy.json).
 
@@ -144,7 +144,7 @@ def uwsgi_arguments(options: LaunchOptions, *, http_bind: str | None, grace: int
                 "(or set boot[0].http.bind in envoxy.json)"
             )
         arguments += ["--http-socket", http_bind]
-    arguments += ["--module", "envoxy.daemon.wsgi:application"]
+    arguments += ["--module", "envoxy.daemon.wsgi:load()"]
     arguments += ["--mule=envoxy.daemon.service:run"]
     arguments += ["--hook-master-start", "unix_signal:15 gracefully_kill_them_all"]
     for name, seconds in (

@@ -1,10 +1,12 @@
-"""The WSGI module uWSGI loads: ``--module envoxy.daemon.wsgi:application``.
+"""The WSGI entry point uWSGI loads: ``--module "envoxy.daemon.wsgi:load()"``.
 
-Under envoxyd the app was built by the launcher before uWSGI started; this module
+Under envoxyd the app was built by the launcher before uWSGI started; :func:`load`
 only hands it over and prepares the fork: it keeps duplicates of the listening
 sockets for the service mule and starts each worker's background work after the
-fork. Loaded by a plain ``uwsgi``/``pyuwsgi`` command, it prepares the service
-itself from ``--set conf=`` (or ``ENVOXY_CONFIG``) and ``--set mode=``.
+fork. Called from a plain ``uwsgi``/``pyuwsgi`` command, it prepares the service
+itself from ``--set conf=`` (or ``ENVOXY_CONFIG``) and ``--set mode=``; the module
+attribute ``application`` (``--module envoxy.daemon.wsgi:application``) does the same
+on first access. Importing this module does nothing.
 """
 
 import os
@@ -14,7 +16,10 @@ from envoxy.daemon.app import EnvoxyApp
 from envoxy.daemon.boot import health_url, prepare
 from envoxy.daemon.runtime import Runtime, current
 
-__all__ = ["application", "attach"]
+__all__ = ["application", "attach", "load"]
+
+#: the service's WSGI app, built on first access (see :func:`load`)
+application: EnvoxyApp
 
 
 def attach(runtime: Runtime) -> None:
@@ -33,7 +38,11 @@ def attach(runtime: Runtime) -> None:
     uwsgi.post_fork_hook = post_fork
 
 
-def _load() -> EnvoxyApp:
+def load() -> EnvoxyApp:
+    """Return the service's WSGI app, preparing it when the launcher did not.
+
+    :raises envoxy.exceptions.EnvoxyError: for a startup error (see :func:`prepare`).
+    """
     runtime = current()
     if runtime is None:
         import uwsgi
@@ -53,4 +62,9 @@ def _option(options: Any, name: str) -> str | None:
     return value or None
 
 
-application = _load()
+def __getattr__(name: str) -> Any:
+    if name == "application":
+        app = load()
+        globals()["application"] = app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

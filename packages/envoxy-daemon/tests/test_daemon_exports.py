@@ -1,0 +1,71 @@
+"""Each public module's ``__all__`` names exist, and imports have no side effects."""
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+MODULES = [
+    "envoxy.views",
+    "envoxy.views.base",
+    "envoxy.views.containers",
+    "envoxy.views.request",
+    "envoxy.views.routing",
+    "envoxy.views.errors",
+    "envoxy.views.exceptions",
+    "envoxy.decorators",
+    "envoxy.auth",
+    "envoxy.auth.credentials",
+    "envoxy.auth.plugin",
+    "envoxy.auth.exceptions",
+    "envoxy.daemon",
+    "envoxy.daemon.app",
+    "envoxy.daemon.boot",
+    "envoxy.daemon.cli",
+    "envoxy.daemon.cors",
+    "envoxy.daemon.credentials",
+    "envoxy.daemon.exceptions",
+    "envoxy.daemon.health",
+    "envoxy.daemon.launcher",
+    "envoxy.daemon.loader",
+    "envoxy.daemon.mqtt",
+    "envoxy.daemon.proxy",
+    "envoxy.daemon.reqlog",
+    "envoxy.daemon.runtime",
+    "envoxy.daemon.service",
+    "envoxy.daemon.settings",
+    "envoxy.daemon.wsgi",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_all_names_exist(name: str) -> None:
+    module = importlib.import_module(name)
+    for public in module.__all__:
+        if name == "envoxy.daemon.wsgi" and public == "application":
+            continue  # built on first access, inside uWSGI
+        assert hasattr(module, public), f"{name}.{public}"
+
+
+def test_meta_package_names_resolve() -> None:
+    from envoxy import View, auth_anonymous_allowed, auth_required, authenticate, log_event, on
+    from envoxy.views.containers import Response
+
+    assert View.__module__ == "envoxy.views.base"
+    assert Response.__module__ == "envoxy.views.containers"
+    assert all(callable(item) for item in (on, auth_required, auth_anonymous_allowed, log_event))
+    assert authenticate.__name__ == "authenticate_container"
+
+
+def test_importing_every_module_starts_no_thread_and_imports_no_uwsgi() -> None:
+    code = (
+        "import importlib, sys, threading\n"
+        f"for name in {MODULES!r}: importlib.import_module(name)\n"
+        "assert threading.active_count() == 1, threading.enumerate()\n"
+        "assert 'uwsgi' not in sys.modules and 'pyuwsgi' not in sys.modules\n"
+        "assert 'httpx' not in sys.modules and 'redis' not in sys.modules\n"
+        "import logging\n"
+        "assert not logging.getLogger('envoxy').handlers\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

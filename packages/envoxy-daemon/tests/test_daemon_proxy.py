@@ -1,0 +1,106 @@
+"""default_zmq_backend against a real ZeroMQ REP peer on loopback."""
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from envoxy.daemon.app import create_app
+from envoxy.decorators import on
+from envoxy.utils.config import Config
+from envoxy.views import View
+
+pytestmark = [pytest.mark.zmq, pytest.mark.integration]
+
+
+class ReplyPeer:
+    """A REP socket answering ``{"status": 200, "payload": {"echo": <request>}}``."""
+
+    def __init__(self) -> None:
+        import zmq
+
+        self.requests: list[dict[str, Any]] = []
+        self._context = zmq.Context()
+        self._socket = self._context.socket(zmq.REP)
+        self._socket.linger = 0
+        self.port = self._socket.bind_to_random_port("tcp://127.0.0.1")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._socket.close()
+        self._context.term()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            if not self._socket.poll(20):
+                continue
+            request = json.loads(self._socket.recv_multipart()[-1])
+            self.requests.append(request)
+            reply = {"status": 200, "payload": {"resource": request["resource"]}}
+            self._socket.send_multipart([b"", json.dumps(reply).encode()])
+
+
+@on(endpoint="/v3/special")
+class SpecialView(View):
+    def get(self, request, **kwargs):
+        return {"view": True}
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[tuple[Client, ReplyPeer]]:
+    from envoxy.zeromq import zmqc
+
+    peer = ReplyPeer()
+    config = {
+        "zmq_servers": {"backend": {"host": "127.0.0.1", "port": peer.port, "timeout": 2}},
+        "default_zmq_backend": {"enabled": True, "path_prefix": "/v3"},
+    }
+    path = tmp_path / "envoxy.json"
+    path.write_text(json.dumps(config))
+    previous = Config.file_path
+    Config.set_file_path(str(path))
+    zmqc.close()
+    try:
+        yield Client(create_app(config, views=[SpecialView])), peer
+    finally:
+        zmqc.close()
+        Config.set_file_path(previous)
+        peer.close()
+
+
+def test_unmatched_path_is_forwarded(proxied: tuple[Client, ReplyPeer]) -> None:
+    client, peer = proxied
+    answer = client.post(
+        "/v3/things/7?x=1&x=2&y=3",
+        json={"name": "thing"},
+        headers={"X-Trace": "t1", "Connection": "keep-alive"},
+    )
+    assert answer.status_code == 200
+    assert answer.json == {"resource": "/v3/things/7"}
+    request = peer.requests[-1]
+    assert request["resource"] == "/v3/things/7"
+    assert request["params"] == {"x": "1", "y": "3"}
+    assert request["payload"] == {"name": "thing"}
+    headers = {name.lower(): value for name, value in request["headers"].items()}
+    assert headers["x-trace"] == "t1"
+    for dropped in ("host", "content-length", "connection"):
+        assert dropped not in headers
+
+
+def test_views_rank_above_the_proxy(proxied: tuple[Client, ReplyPeer]) -> None:
+    client, peer = proxied
+    assert client.get("/v3/special").json == {"view": True}
+    assert peer.requests == []
+
+
+def test_paths_outside_the_prefix_are_404(proxied: tuple[Client, ReplyPeer]) -> None:
+    client, _ = proxied
+    assert client.get("/v4/things").status_code == 404
