@@ -44,6 +44,12 @@ Params = Mapping[str, Any] | Sequence[Any] | None
 _INHERITED: list[object] = []
 
 
+class _ThreadState(threading.local):
+    """Per-thread state: the open transactions, server key -> connection."""
+
+    transactions: "dict[str, pg.connection] | None" = None
+
+
 class PostgresClient:
     """Run SQL on the PostgreSQL servers of ``psql_servers``, by server key.
 
@@ -55,7 +61,7 @@ class PostgresClient:
         self._pools: dict[str, ConnectionPool] = {}
         self._pid = os.getpid()
         self._lock = threading.Lock()
-        self._local = threading.local()
+        self._local = _ThreadState()
 
     def query(
         self, server_key: str | None = None, sql: str | None = None, params: Params = None
@@ -82,23 +88,24 @@ class PostgresClient:
             raise DatabaseException("Sql cannot be empty")
         if server_key is None:
             server_key = _default_server_key()
-        if params is not None and (
-            isinstance(params, str | bytes) or not isinstance(params, Mapping | Sequence)
-        ):
-            raise DatabaseException(
-                f"params must be a dict, a sequence or None, not {type(params).__name__}"
-            )
-        transactions: dict[str, pg.connection] | None = getattr(self._local, "transactions", None)
+        kind = type(params)
+        if kind is dict:
+            chunked = "chunk_size" in params  # type: ignore[operator]
+        elif kind is list or kind is tuple or params is None:
+            chunked = False
+        else:
+            chunked = _check_params(params)
+        transactions = self._local.transactions
         if transactions:
             conn = transactions.get(server_key)
             if conn is not None:
-                return self._execute(conn, server_key, sql, params)
+                return self._execute(conn, server_key, sql, params, chunked)
         pool = self._pools.get(server_key)
         if pool is None or pool.pid != os.getpid():
             pool = self._pool(server_key)
         conn = pool.acquire()
         try:
-            return self._execute(conn, server_key, sql, params)
+            return self._execute(conn, server_key, sql, params, chunked)
         finally:
             pool.release(conn)
 
@@ -116,7 +123,7 @@ class PostgresClient:
         """
         if server_key is None:
             server_key = _default_server_key()
-        transactions: dict[str, pg.connection] | None = getattr(self._local, "transactions", None)
+        transactions = self._local.transactions
         if transactions is None:
             transactions = self._local.transactions = {}
         if server_key in transactions:
@@ -189,7 +196,7 @@ class PostgresClient:
                 _INHERITED.extend(self._pools.values())
                 self._pools = {}
                 self._pid = pid
-                self._local = threading.local()
+                self._local = _ThreadState()
             pool = self._pools.get(server_key)
             if pool is None:
                 settings = PostgresSettings.from_config(server_key, server_config(server_key))
@@ -207,12 +214,12 @@ class PostgresClient:
             return pool
 
     def _execute(
-        self, conn: "pg.connection", server_key: str, sql: str, params: Params
+        self, conn: "pg.connection", server_key: str, sql: str, params: Params, chunked: bool
     ) -> list[Row]:
         try:
             with conn.cursor() as cursor:
-                if isinstance(params, Mapping) and "chunk_size" in params:
-                    return _read_chunks(cursor, sql, params)
+                if chunked:
+                    return _read_chunks(cursor, sql, params)  # type: ignore[arg-type]
                 if params is None:
                     cursor.execute(sql)
                 else:
@@ -234,12 +241,26 @@ class PostgresClient:
             raise error from exc
 
 
+def _check_params(params: Params) -> bool:
+    """Validate ``params`` of an unusual type; return whether it asks for chunked reading."""
+    if isinstance(params, Mapping):
+        return "chunk_size" in params
+    if isinstance(params, str | bytes) or not isinstance(params, Sequence):
+        raise DatabaseException(
+            f"params must be a dict, a sequence or None, not {type(params).__name__}"
+        )
+    return False
+
+
 def _rows(cursor: Any) -> list[Row]:
     description = cursor.description
     if description is None:
         return []
+    rows = cursor.fetchall()
+    if not rows:
+        return []
     names = [column[0] for column in description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [dict(zip(names, row)) for row in rows]  # noqa: B905 (same length by construction)
 
 
 def _read_chunks(cursor: Any, sql: str, params: Mapping[str, Any]) -> list[Row]:

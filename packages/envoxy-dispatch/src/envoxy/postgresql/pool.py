@@ -4,18 +4,20 @@
   seconds for one, then gets ``PoolTimeoutError("Timeout waiting for DB connection …")``.
 - Connections open lazily, through a :class:`~envoxy.postgresql.retry.RetryPolicy`
   (3 attempts, capped backoff), then ``ConnectError("Failed after 3 attempts …")``.
-- An idle connection whose socket shows the server hung up (a restart, a killed
-  backend) is dropped on checkout and replaced, without a round trip.
+- An idle connection whose server hung up (a restart, a killed backend) is dropped on
+  checkout and replaced, without a round trip: an idle connection has nothing to read,
+  so a readable or hung-up socket means the server closed it.
 - A connection given back inside a transaction or in an error state is rolled back,
   or dropped when that fails; a closed one is dropped.
 
-The pool remembers the process that built it (:attr:`pid`): the owner of the pool
-builds a new one in a forked child instead of touching the parent's connections.
+The pool remembers the process that built it (:attr:`pid`): its owner builds a new
+pool in a forked child instead of touching the parent's connections.
 """
 
 import os
 import select
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -65,91 +67,140 @@ class ConnectionPool:
         self._acquire_timeout = acquire_timeout
         self._check_on_release = check_on_release
         self._describe = describe
-        self._slots = threading.BoundedSemaphore(max_size)
+        self._mutex = threading.Lock()
+        self._available = threading.Condition(self._mutex)
         self._idle: list[pg.connection] = []
+        # One poll object per open connection (by id), made once: the liveness check
+        # on checkout is then a single poll(0) call.
+        self._pollers: dict[int, select.poll] = {}
+        self._open = 0  # connections open or being opened, idle or in use
+        self._waiting = 0
         self._closed = False
 
     def acquire(self) -> "pg.connection":
-        """Return a live connection, waiting for a free slot when all are in use.
+        """Return a live connection, waiting for one when all ``max_size`` are in use.
 
-        :raises PoolTimeoutError: no slot freed within ``acquire_timeout``.
+        :raises PoolTimeoutError: none became free within ``acquire_timeout``.
         :raises ConnectError: a new connection failed :data:`CONNECT_ATTEMPTS` times.
         """
-        if not self._slots.acquire(timeout=self._acquire_timeout):
-            raise PoolTimeoutError(
-                f"Timeout waiting for DB connection: all {self.max_size} connections of "
-                f"{self._describe} stayed busy for {self._acquire_timeout} s; raise "
-                "max_conn or conn_timeout, or hold connections for less time"
-            )
+        # Fast path without the lock: list.pop is atomic, and taking an idle connection
+        # changes no counter.
         try:
-            idle = self._idle
-            while idle:
-                try:
-                    conn = idle.pop()
-                except IndexError:  # another thread took the last one
-                    break
-                if _is_alive(conn):
-                    return conn
-                _close_quietly(conn)
-            return self._open()
+            conn: pg.connection | None = self._idle.pop()
+        except IndexError:
+            with self._mutex:
+                conn = self._take_locked()
+        while conn is not None:
+            poller = self._pollers.get(id(conn))
+            if not conn.closed and poller is not None and not poller.poll(0):
+                return conn
+            # The server hung up on this idle connection: drop it and reuse its slot.
+            self._forget(conn)
+            try:
+                conn = self._idle.pop()
+            except IndexError:
+                conn = None
+        try:
+            return self._open_connection()
         except BaseException:
-            self._slots.release()
+            self._free_slot()
             raise
 
     def release(self, conn: "pg.connection", *, discard: bool = False) -> None:
         """Give ``conn`` back; drop it when ``discard``, closed or left in a bad state."""
-        try:
-            if discard or self._closed or conn.closed or not self._reusable(conn):
-                _close_quietly(conn)
-            else:
-                self._idle.append(conn)
-        finally:
-            self._slots.release()
+        if (
+            discard
+            or self._closed
+            or conn.closed
+            or (
+                self._check_on_release
+                and not (conn.get_transaction_status() == _TRANSACTION_IDLE and conn.autocommit)
+                and not _reset(conn)
+            )
+        ):
+            self._forget(conn)
+            self._free_slot()
+            return
+        self._idle.append(conn)
+        # A waiter announces itself (_waiting) before it looks at _idle, so it either
+        # sees this connection or is woken here.
+        if self._waiting:
+            with self._mutex:
+                self._available.notify()
+        if self._closed:  # close() ran meanwhile: do not keep the connection
+            self.close()
 
     def close(self) -> None:
         """Close the idle connections; those in use close when given back. Idempotent."""
-        self._closed = True
-        idle, self._idle = self._idle, []
+        with self._mutex:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+            self._available.notify_all()
         for conn in idle:
-            _close_quietly(conn)
+            self._forget(conn)
 
-    def _open(self) -> "pg.connection":
+    def _take_locked(self) -> "pg.connection | None":
+        """Pop an idle connection, or reserve a slot for a new one (then return None)."""
+        deadline: float | None = None
+        while True:
+            # Announce first: release() appends without the lock, then notifies waiters.
+            self._waiting += 1
+            try:
+                if self._idle:
+                    return self._idle.pop()
+                if self._open < self.max_size:
+                    self._open += 1
+                    return None
+                remaining: float | None = None
+                if self._acquire_timeout is not None:
+                    if deadline is None:
+                        deadline = time.monotonic() + self._acquire_timeout
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise PoolTimeoutError(
+                            f"Timeout waiting for DB connection: all {self.max_size} "
+                            f"connections of {self._describe} stayed busy for "
+                            f"{self._acquire_timeout} s; raise max_conn or conn_timeout, or "
+                            "hold connections for less time"
+                        )
+                self._available.wait(remaining)
+            finally:
+                self._waiting -= 1
+
+    def _free_slot(self) -> None:
+        with self._mutex:
+            self._open -= 1
+            if self._waiting:
+                self._available.notify()
+
+    def _open_connection(self) -> "pg.connection":
         try:
-            return self._retry.call(self._connect)
+            conn = self._retry.call(self._connect)
         except self._retry.retry_on as exc:
             raise ConnectError(
                 f"Failed after {self._retry.attempts} attempts to connect to "
                 f"{self._describe}: {str(exc).strip()}; check that PostgreSQL runs and the "
                 "host/port/db/user/passwd (or url) settings"
             ) from exc
-
-    def _reusable(self, conn: "pg.connection") -> bool:
-        if not self._check_on_release:
-            return True
-        if conn.info.transaction_status == _TRANSACTION_IDLE and conn.autocommit:
-            return True
-        try:
-            conn.rollback()
-            conn.autocommit = True
-        except Exception:
-            return False
-        return True
-
-
-def _is_alive(conn: "pg.connection") -> bool:
-    """Tell whether an idle connection is still usable, without a round trip.
-
-    An idle connection has nothing to read; a readable or hung-up socket means the
-    server closed it (a restart, ``pg_terminate_backend``) or sent something unexpected.
-    """
-    if conn.closed:
-        return False
-    poller = select.poll()
-    try:
+        poller = select.poll()
         poller.register(conn.fileno(), _POLL_EVENTS)
-    except (OSError, ValueError):
+        self._pollers[id(conn)] = poller
+        return conn
+
+    def _forget(self, conn: "pg.connection") -> None:
+        self._pollers.pop(id(conn), None)
+        _close_quietly(conn)
+
+
+def _reset(conn: "pg.connection") -> bool:
+    """Roll back a connection left in a transaction; tell whether it is usable again."""
+    try:
+        conn.rollback()
+        conn.autocommit = True
+    except Exception:
         return False
-    return not poller.poll(0)
+    return True
 
 
 def _close_quietly(conn: "pg.connection") -> None:
