@@ -125,6 +125,7 @@ def config_file(
         "disp_pg_url": {"url": server["url"]},
         "disp_pg_schema": {**fields, "schema": SCHEMA},
         "disp_pg_tiny": {**fields, "max_conn": 1, "conn_timeout": 0.3},
+        "disp_pg_small": {**fields, "max_conn": 2, "conn_timeout": 30},
         "disp_pg_slow": {**fields, "statement_timeout": 0.2},
         "disp_pg_down": {**fields, "port": _free_port(), "timeout": 2},
         "disp_pg_mysql": {"url": "mysql://db/app"},
@@ -419,6 +420,32 @@ def test_fifty_threads_share_one_client(client: PostgresClient) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_many_threads_queue_for_a_small_pool(client: PostgresClient) -> None:
+    errors: list[BaseException] = []
+    backends: set[int] = set()
+    start = threading.Barrier(20)
+
+    def work(number: int) -> None:
+        try:
+            start.wait()
+            for _ in range(10):
+                row = client.query(
+                    "disp_pg_small", "SELECT pg_backend_pid() AS pid, %s AS n", [number]
+                )
+                assert row[0]["n"] == number
+                backends.add(row[0]["pid"])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert 1 <= len(backends) <= 2
 
 
 def test_forked_child_gets_its_own_connections(client: PostgresClient) -> None:

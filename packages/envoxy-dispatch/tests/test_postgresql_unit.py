@@ -140,3 +140,11 @@ def test_missing_psycopg2_names_the_extra() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "envoxy-dispatch[postgres]" in result.stdout
+
+
+def test_db_dispatcher_keeps_the_07_names() -> None:
+    from envoxy.couchdb import couchdbc
+    from envoxy.db.dispatcher import CouchDBDispatcher, PgDispatcher, RedisDBDispatcher
+    from envoxy.redis import redisc
+
+    assert (PgDispatcher, CouchDBDispatcher, RedisDBDispatcher) == (pgsqlc, couchdbc, redisc)

@@ -166,6 +166,12 @@ def test_unserialisable_value_writes_nothing(client: RedisClient) -> None:
     assert client.get("disp_main", key("bad")) is None
 
 
+def test_negative_ttl_writes_nothing(client: RedisClient) -> None:
+    with pytest.raises(ValueError, match="ttl"):
+        client.set("disp_main", key("negative"), 1, ttl=-5)
+    assert client.get("disp_main", key("negative")) is None
+
+
 def test_unknown_server_key_names_section_and_key(client: RedisClient) -> None:
     with pytest.raises(ConfigError, match="redis_servers") as caught:
         client.get("disp_nope", key("x"))

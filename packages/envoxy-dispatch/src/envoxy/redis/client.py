@@ -52,6 +52,7 @@ class RedisClient:
             whose 0 means no expiry. Fractions of a second are kept (``PX``).
         :returns: True.
         :raises RedisSerializationError: ``value`` cannot be encoded; nothing is written.
+        :raises ValueError: ``ttl`` is negative; nothing is written.
         :raises ConfigError: ``server_key`` is not in ``redis_servers``.
         :raises RedisClientError: the server failed or could not be reached.
         """
@@ -65,11 +66,11 @@ class RedisClient:
                 f"{server.where}: cannot store {key!r}: {exc}; nothing was written"
             ) from exc
         expiry = ttl or server.ttl
+        if expiry < 0:
+            raise ValueError(f"ttl must be a positive number of seconds, not {expiry!r}")
         try:
             if not expiry:
                 return bool(server.redis.set(key, data))
-            if expiry < 0:
-                raise ValueError(f"ttl must be positive seconds, not {expiry!r}")
             if isinstance(expiry, int):
                 return bool(server.redis.set(key, data, ex=expiry))
             return bool(server.redis.set(key, data, px=max(1, int(expiry * 1000))))
