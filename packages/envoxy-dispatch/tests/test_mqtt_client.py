@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +42,12 @@ class Inbox:
         with self._changed:
             self._changed.wait_for(lambda: len(self.items) >= count, timeout)
             return list(self.items)
+
+    def wait_until(self, done: Callable[[list[Any]], bool], timeout: float = 20) -> list[Any]:
+        """Wait until ``done(payloads)`` holds (QoS 1 may deliver a message twice)."""
+        with self._changed:
+            self._changed.wait_for(lambda: done(self.payloads), timeout)
+            return self.payloads
 
     @property
     def payloads(self) -> list[Any]:
@@ -300,45 +306,37 @@ def test_forked_child_publishes_over_its_own_connection(client: MqttClient, topi
 
 
 @pytest.mark.slow
-def test_broker_restart_resumes_publishing_and_subscription_without_qos1_loss(
+def test_publishing_and_subscription_resume_after_a_broker_restart(
     client: MqttClient, topic: str
 ) -> None:
+    # The shared broker keeps no sessions across a restart (persistence false): what
+    # is checked here is the reconnection and the renewed subscription. Loss-free
+    # delivery across a restart needs broker persistence: test_mqtt_own_broker.py.
     services = REPO_ROOT / "tools" / "services"
     inbox = Inbox()
     assert client.subscribe("broker", topic, inbox, qos=1)
-    accepted: list[int] = []
-    restarted = threading.Event()
-
-    def keep_publishing() -> None:
-        # Publish before, during and after the restart; publish() waits up to
-        # connect_timeout for the reconnection while the broker is down.
-        after_restart = 0
-        for number in range(3000):
-            if client.publish("broker", topic, {"n": number}, qos=1):
-                accepted.append(number)
-            if restarted.is_set():
-                after_restart += 1
-                if after_restart >= 50:
-                    return
-            restarted.wait(0.005)  # pacing, so the run spans the restart
-
+    assert client.publish("broker", topic, {"n": "before"}, qos=1)
+    inbox.wait_for(1)
     handler = Recorder()
     logging.getLogger("envoxy").addHandler(handler)
-    publisher = threading.Thread(target=keep_publishing)
-    publisher.start()
     try:
-        inbox.wait_for(20)
         subprocess.run([str(services), "restart", "mosquitto"], check=True, timeout=120)
-        restarted.set()
-        publisher.join(60)
+        # publish() waits up to connect_timeout for the reconnection.
+        assert client.publish("broker", f"{topic}/probe", {"n": "probe"}, qos=1)
+        probes = Inbox()
+        assert client.subscribe("broker", f"{topic}/probe", probes, qos=1)
+        deadline = time.monotonic() + 20
+        while not probes.items and time.monotonic() < deadline:  # poll: subscription renewed?
+            client.publish("broker", f"{topic}/probe", {"n": "probe"}, qos=1)
+            probes.wait_for(1, timeout=0.5)
+        for number in range(50):
+            assert client.publish("broker", topic, {"n": number}, qos=1)
+        received = inbox.wait_until(
+            lambda payloads: {payload["n"] for payload in payloads} >= set(range(50))
+        )
     finally:
-        restarted.set()
         logging.getLogger("envoxy").removeHandler(handler)
     messages = [record.getMessage() for record in handler.records]
     assert any("connection to mqtt://" in message and "lost" in message for message in messages)
-    assert not publisher.is_alive()
     assert client.is_connected("broker")
-    expected = set(accepted)
-    received = inbox.wait_for(len(expected), timeout=30)
-    assert expected - {payload["n"] for payload, _ in received} == set()
-    assert len(expected) > 70
+    assert {payload["n"] for payload in received} >= set(range(50))

@@ -51,22 +51,41 @@ class MqttConnection:
         self._unawaited_mids: set[int] = set()
         self.client_id = settings.client_id or f"envoxy-{settings.key}-{uuid.uuid4().hex[:12]}"
         self._client = self._build_client()
-        self._client.connect_async(settings.host, settings.port, settings.keepalive)
-        self._client.loop_start()
+        self._start_lock = threading.Lock()
+        self._started = False
 
     @property
     def connected(self) -> bool:
         """Whether the broker accepted the connection and it is still up."""
         return self._connected.is_set()
 
+    def start(self) -> None:
+        """Start connecting on paho's network thread (once; a no-op after ``close``).
+
+        ``publish`` and ``subscribe`` call it: a connection starts on first use, after
+        the first subscription is registered, so messages a persistent session
+        delivers right after connecting find their callback.
+        """
+        with self._start_lock:
+            if self._started or self._closing:
+                return
+            self._started = True
+            self._client.connect_async(
+                self.settings.host, self.settings.port, self.settings.keepalive
+            )
+            self._client.loop_start()
+
     def wait_connected(self, timeout: float | None = None) -> bool:
-        """Wait up to ``timeout`` (default ``connect_timeout``) s for the connection.
+        """Start the connection if needed and wait up to ``timeout`` (default
+        ``connect_timeout``) seconds for it.
 
         From paho's network thread (inside a callback) it does not wait: the
         thread that would connect is the caller.
         """
         if self._connected.is_set():
             return True
+        if not self._started:
+            self.start()
         if threading.get_ident() == self._loop_thread_id:
             return False
         return self._connected.wait(self.settings.connect_timeout if timeout is None else timeout)
@@ -168,11 +187,14 @@ class MqttConnection:
 
     def close(self) -> None:
         """Disconnect and stop the network thread. Idempotent."""
-        if self._closing:
-            return
-        self._closing = True
-        self._client.disconnect()
-        self._client.loop_stop()
+        with self._start_lock:
+            if self._closing:
+                return
+            self._closing = True
+            started = self._started
+        if started:
+            self._client.disconnect()
+            self._client.loop_stop()
         self._connected.clear()
 
     def _build_client(self) -> Any:
@@ -301,6 +323,7 @@ class MqttConnection:
         topic = message.topic
         callbacks = self._subscriptions.callbacks_for(topic)
         if not callbacks:
+            log.debug(f"mqttc {self.settings.key}: no callback for {topic!r}; message dropped")
             return
         raw = message.payload
         meta: dict[str, Any] = {"topic": topic, "qos": message.qos, "retain": bool(message.retain)}
