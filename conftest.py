@@ -35,7 +35,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def server_url(kind: str) -> str:
     """Return the URL of a local test server, from ``ENVOXY_TEST_<KIND>_URL`` or the default."""
-    url = os.environ.get(f"ENVOXY_TEST_{kind.upper()}_URL", DEFAULT_URLS[kind])
+    url = os.environ.get(f"ENVOXY_TEST_{kind.upper()}_URL") or DEFAULT_URLS[kind]
+    if kind == "couchdb":  # a real CouchDB that tools/services was pointed at
+        url = os.environ.get("ENVOXY_TEST_COUCHDB_URL") or os.environ.get("COUCHDB_URL") or url
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port
     assert port is not None, f"{url} has no port"
