@@ -111,6 +111,8 @@ def worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         celeryc.initialize()
         yield Worker(module, queue, output)
     finally:
+        celeryc.close()
+        celeryc.close()
         process.terminate()
         try:
             process.wait(20)

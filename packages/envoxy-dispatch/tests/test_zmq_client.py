@@ -402,3 +402,32 @@ def test_forked_child_talks_over_its_own_sockets(peer: ReplyPeer) -> None:
         "/child",
         "/parent/after",
     ]
+
+
+def test_waiting_for_a_free_socket_counts_against_the_attempt_timeout() -> None:
+    def slow(request: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.2)  # the peer's own work, not synchronisation
+        return {"status": 200, "payload": request["resource"]}
+
+    server = ReplyPeer(slow)
+    conf = {"host": "127.0.0.1", "port": server.port, "timeout": 0.3, "retries": 0}
+    client = ZmqClient({"core": conf}, workers={"context_max_workers": 1})
+    outcomes: dict[str, Any] = {}
+
+    def call(name: str) -> None:
+        try:
+            outcomes[name] = client.request("core", Performative.GET, f"/{name}")["payload"]
+        except ValidationException as exc:
+            outcomes[name] = exc.status
+
+    first = threading.Thread(target=call, args=("first",))
+    first.start()
+    deadline = time.monotonic() + 5
+    while client._endpoints.get("core") is None or not server.frames:  # poll: first is in
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    call("second")  # waits ~0.2 s for the only socket, then has ~0.1 s left: too little
+    first.join(5)
+    client.close()
+    server.close()
+    assert outcomes == {"first": "/first", "second": 503}

@@ -14,7 +14,7 @@ from typing import Any
 from envoxy.celery.settings import build_settings
 from envoxy.utils.imports import require
 
-__all__ = ["get_app", "initialize"]
+__all__ = ["close_app", "get_app", "initialize"]
 
 _EXTRA = "envoxy-dispatch[celery]"
 _lock = threading.Lock()
@@ -52,6 +52,13 @@ def initialize(server_key: str | None = None) -> Any:
     app.conf.update(settings)
     app.close()
     return app
+
+
+def close_app() -> None:
+    """Close the pooled connections of the app when it exists (idempotent)."""
+    app = _app
+    if app is not None:
+        app.close()
 
 
 class _EnvoxySettings(Mapping[str, Any]):

@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from envoxy.celery.application import get_app, initialize
+from envoxy.celery.application import close_app, get_app, initialize
 
 __all__ = ["Client"]
 
@@ -76,6 +76,14 @@ class Client:
         """Send the task ``name`` with positional and keyword arguments; return its
         ``AsyncResult``."""
         return Client.send_task(name, args=args, kwargs=kwargs)
+
+    @staticmethod
+    def close() -> None:
+        """Close the app's pooled broker and backend connections, if the app exists.
+
+        Idempotent; the next use connects again.
+        """
+        close_app()
 
     @staticmethod
     def registered_tasks(timeout: float = 1.0) -> set[str]:
