@@ -9,6 +9,8 @@ import os
 import pathlib
 import socket
 import subprocess
+import sys
+import textwrap
 import threading
 import time
 import uuid
@@ -466,6 +468,35 @@ def test_forked_child_gets_its_own_connections(client: PostgresClient) -> None:
     os.waitpid(pid, 0)
     assert report.get("backend") not in (None, parent_backend)
     assert client.query("disp_pg", "SELECT pg_backend_pid() AS pid") == [{"pid": parent_backend}]
+
+
+def test_child_exiting_normally_leaves_the_parent_session_alive(
+    config_file: pathlib.Path,
+) -> None:
+    code = textwrap.dedent(
+        f"""
+        import gc, json, os, sys
+        from envoxy.utils.config import Config
+        Config.set_file_path({str(config_file)!r})
+        from envoxy.postgresql import pgsqlc
+        before = pgsqlc.query("disp_pg", "SELECT pg_backend_pid() AS pid")[0]["pid"]
+        child = os.fork()
+        if child == 0:
+            pgsqlc.query("disp_pg", "SELECT 1")
+            pgsqlc.close()
+            gc.collect()
+            sys.exit(0)  # a normal exit: the interpreter finalizes every object
+        os.waitpid(child, 0)
+        after = pgsqlc.query("disp_pg", "SELECT pg_backend_pid() AS pid")[0]["pid"]
+        print(json.dumps({{"same_session": before == after}}))
+        """
+    )
+    env = {key: value for key, value in os.environ.items() if key != "ENVOXY_CONFIG"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == {"same_session": True}
 
 
 def test_close_is_idempotent_and_reconnects(client: PostgresClient) -> None:

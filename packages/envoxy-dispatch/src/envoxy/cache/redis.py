@@ -42,7 +42,9 @@ class RedisCache:
         self.key_prefix = str(config.get("key_prefix") or DEFAULT_KEY_PREFIX)
         self._redis: redis.Redis | None = None
         self._pid = os.getpid()
-        self._lock = threading.Lock()
+        # One lock per process: a lock another thread held when the process forked
+        # stays held in the child, so the child takes a fresh one (setdefault is atomic).
+        self._locks: dict[int, threading.Lock] = {}
 
     @property
     def redis(self) -> "redis.Redis":
@@ -52,7 +54,7 @@ class RedisCache:
         """
         client = self._redis
         if client is None or self._pid != os.getpid():
-            with self._lock:
+            with self._locks.setdefault(os.getpid(), threading.Lock()):
                 if self._pid != os.getpid():
                     _INHERITED.append(self._redis)
                     self._redis, self._pid = None, os.getpid()
@@ -129,7 +131,7 @@ class RedisCache:
 
     def close(self) -> None:
         """Disconnect the pool; the next call reconnects. Safe to call repeatedly."""
-        with self._lock:
+        with self._locks.setdefault(os.getpid(), threading.Lock()):
             client, self._redis = self._redis, None
             if client is None:
                 return

@@ -50,7 +50,9 @@ class CouchDBClient:
     def __init__(self) -> None:
         self._clients: dict[str, tuple[str, httpx.Client]] = {}
         self._pid = os.getpid()
-        self._lock = threading.Lock()
+        # One lock per process: a lock another thread held when the process forked
+        # stays held in the child, so the child takes a fresh one (setdefault is atomic).
+        self._locks: dict[int, threading.Lock] = {}
 
     def find(
         self,
@@ -105,7 +107,7 @@ class CouchDBClient:
 
     def close(self) -> None:
         """Close every HTTP pool and forget the keys; safe to call repeatedly."""
-        with self._lock:
+        with self._locks.setdefault(os.getpid(), threading.Lock()):
             clients, self._clients = self._clients, {}
             if self._pid != os.getpid():
                 _INHERITED.extend(clients.values())
@@ -150,7 +152,7 @@ class CouchDBClient:
         entry = self._clients.get(server_key)
         if entry is not None and self._pid == os.getpid():
             return entry
-        with self._lock:
+        with self._locks.setdefault(os.getpid(), threading.Lock()):
             pid = os.getpid()
             if self._pid != pid:
                 _INHERITED.extend(self._clients.values())

@@ -39,10 +39,6 @@ Row = dict[str, Any]
 #: Bound parameters: a mapping for ``%(name)s``, a sequence for ``%s``, or None.
 Params = Mapping[str, Any] | Sequence[Any] | None
 
-# Objects a forked child inherited from its parent: kept referenced and never closed
-# in the child (closing a psycopg2 connection would end the parent's session).
-_INHERITED: list[object] = []
-
 
 class _ThreadState(threading.local):
     """Per-thread state: the open transactions, server key -> connection."""
@@ -60,7 +56,9 @@ class PostgresClient:
     def __init__(self) -> None:
         self._pools: dict[str, ConnectionPool] = {}
         self._pid = os.getpid()
-        self._lock = threading.Lock()
+        # One lock per process: a lock another thread held when the process forked
+        # stays held in the child, so the child takes a fresh one (setdefault is atomic).
+        self._locks: dict[int, threading.Lock] = {}
         self._local = _ThreadState()
 
     def query(
@@ -179,10 +177,11 @@ class PostgresClient:
         Connections in use close when given back. The next call for a key reads its
         settings again.
         """
-        with self._lock:
+        with self._locks.setdefault(os.getpid(), threading.Lock()):
             pools, self._pools = self._pools, {}
             if self._pid != os.getpid():
-                _INHERITED.extend(pools.values())
+                for inherited in pools.values():
+                    inherited.abandon()
                 self._pid = os.getpid()
                 return
         for pool in pools.values():
@@ -190,10 +189,11 @@ class PostgresClient:
 
     def _pool(self, server_key: str) -> ConnectionPool:
         """Return the pool of ``server_key``, building it (or rebuilding after a fork)."""
-        with self._lock:
+        with self._locks.setdefault(os.getpid(), threading.Lock()):
             pid = os.getpid()
             if self._pid != pid:
-                _INHERITED.extend(self._pools.values())
+                for inherited in self._pools.values():
+                    inherited.abandon()
                 self._pools = {}
                 self._pid = pid
                 self._local = _ThreadState()

@@ -10,10 +10,12 @@
 - A connection given back inside a transaction or in an error state is rolled back,
   or dropped when that fails; a closed one is dropped.
 
-The pool remembers the process that built it (:attr:`pid`): its owner builds a new
-pool in a forked child instead of touching the parent's connections.
+The pool remembers the process that built it (:attr:`pid`): in a forked child its
+owner builds a new pool and lets go of the inherited one with
+:meth:`ConnectionPool.abandon`, without touching the parent's sessions.
 """
 
+import contextlib
 import os
 import select
 import threading
@@ -139,6 +141,30 @@ class ConnectionPool:
             self._available.notify_all()
         for conn in idle:
             self._forget(conn)
+
+    def abandon(self) -> None:
+        """Let go of a pool inherited from the parent process, in a forked child.
+
+        The parent's connections are never used here, and closing them normally would
+        end the parent's sessions (libpq sends a Terminate message on the shared
+        socket). Each idle connection's descriptor is first pointed at ``/dev/null``,
+        so closing it releases memory and touches nothing of the parent's.
+        """
+        self._closed = True
+        self._mutex = threading.Lock()  # another thread may have held it at fork time
+        self._available = threading.Condition(self._mutex)
+        idle, self._idle = self._idle, []
+        self._pollers.clear()
+        if not idle:
+            return
+        devnull = os.open(os.devnull, os.O_RDWR)
+        try:
+            for conn in idle:
+                with contextlib.suppress(Exception):
+                    os.dup2(devnull, conn.fileno())
+                    conn.close()
+        finally:
+            os.close(devnull)
 
     def _take_locked(self) -> "pg.connection | None":
         """Pop an idle connection, or reserve a slot for a new one (then return None)."""

@@ -40,7 +40,9 @@ class RedisClient:
     def __init__(self) -> None:
         self._servers: dict[str, _Server] = {}
         self._pid = os.getpid()
-        self._lock = threading.Lock()
+        # One lock per process: a lock another thread held when the process forked
+        # stays held in the child, so the child takes a fresh one (setdefault is atomic).
+        self._locks: dict[int, threading.Lock] = {}
 
     def set(self, server_key: str, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store ``value`` as JSON under ``key``, with its expiry, atomically (``SET … EX``).
@@ -142,7 +144,7 @@ class RedisClient:
         The next call for a key reads its settings again, so call this after
         ``Config.reload()`` to apply changed server settings.
         """
-        with self._lock:
+        with self._locks.setdefault(os.getpid(), threading.Lock()):
             servers, self._servers = self._servers, {}
             if self._pid != os.getpid():
                 _INHERITED.extend(servers.values())
@@ -154,7 +156,7 @@ class RedisClient:
 
     def _server(self, server_key: str) -> "_Server":
         """Return the server of ``server_key``, building it (or rebuilding after a fork)."""
-        with self._lock:
+        with self._locks.setdefault(os.getpid(), threading.Lock()):
             pid = os.getpid()
             if self._pid != pid:
                 _INHERITED.extend(self._servers.values())
