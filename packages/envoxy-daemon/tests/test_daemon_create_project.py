@@ -5,6 +5,7 @@ folder on ``PYTHONPATH`` instead of an install); tests-integration/test_create_p
 proves the full install-migrate-serve path in a fresh virtual environment.
 """
 
+import importlib
 import os
 import subprocess
 import sys
@@ -268,3 +269,35 @@ def test_help_of_the_group_and_the_command() -> None:
     assert "DIR/<slug>" in command.output
     assert bare.exit_code == 0
     assert "create-project" in bare.output
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "envoxy.daemon.scaffold",
+        "envoxy.daemon.scaffold.command",
+        "envoxy.daemon.scaffold.errors",
+        "envoxy.daemon.scaffold.migration",
+        "envoxy.daemon.scaffold.names",
+        "envoxy.daemon.scaffold.project",
+    ],
+)
+def test_scaffold_modules_export_what_all_lists(name: str) -> None:
+    module = importlib.import_module(name)
+
+    assert module.__all__
+    for public in module.__all__:
+        assert hasattr(module, public), f"{name}.{public}"
+
+
+def test_importing_the_cli_stays_light() -> None:
+    code = (
+        "import sys, envoxy.daemon.cli; "
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'werkzeug', 'pyuwsgi') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert result.stdout.strip() == "[]"
