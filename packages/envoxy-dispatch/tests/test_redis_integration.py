@@ -18,7 +18,6 @@ import redis
 from envoxy.exceptions import ConfigError
 from envoxy.redis import (
     RedisClient,
-    RedisClientError,
     RedisConnectionError,
     RedisSerializationError,
     RedisTimeoutError,
@@ -219,7 +218,7 @@ def test_exhausted_pool_waits_then_raises(client: RedisClient) -> None:
     held = pool.get_connection()
     try:
         started = time.monotonic()
-        with pytest.raises(RedisClientError):
+        with pytest.raises(RedisTimeoutError, match="pool_timeout"):
             client.get("disp_tiny_pool", key("x"))
         assert 0.2 < time.monotonic() - started < 3
     finally:

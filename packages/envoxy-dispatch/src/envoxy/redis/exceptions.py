@@ -51,6 +51,11 @@ def translate_redis_error(exc: Exception, where: str) -> Exception:
     redis_errors = sys.modules.get("redis.exceptions")
     if redis_errors is None:  # redis-py was never loaded: not one of its errors
         return exc
+    if isinstance(exc, redis_errors.ConnectionError) and "No connection available" in str(exc):
+        return RedisTimeoutError(
+            f"{where}: every pooled connection stayed busy for pool_timeout seconds; raise "
+            "max_connections or pool_timeout"
+        )
     if isinstance(exc, redis_errors.TimeoutError):
         return RedisTimeoutError(f"{where}: timed out ({exc})")
     if isinstance(exc, redis_errors.ConnectionError):
