@@ -147,6 +147,7 @@ def test_migrations_are_what_envoxy_alembic_writes(project: Path) -> None:
     assert not list(project.rglob("__pycache__"))
 
 
+@pytest.mark.slow
 def test_generated_project_tests_pass(project: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ENVOXY_", "SERVICE_"))}
     env["PYTHONPATH"] = str(project)
