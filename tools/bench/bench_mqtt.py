@@ -143,13 +143,15 @@ def main() -> None:
         ],
         rows,
     )
-    wall = rate["mqttc"] / rate["raw paho"]
-    thread = cpu["raw paho"] / cpu["mqttc"]
-    verdict = "meets" if wall >= GOAL_RATIO else "MISSES"
+    same_bytes = rate["mqttc"] / rate["raw paho, envelope-sized"]
+    plain = rate["mqttc no_envelope"] / rate["raw paho"]
+    verdict = "meets" if min(same_bytes, plain) >= GOAL_RATIO else "MISSES"
     print(
-        f"\nmqttc.publish reaches {wall:.2f}x raw paho in throughput ({verdict} the "
-        f"{GOAL_RATIO}x goal) and {thread:.2f}x in CPU time of the publishing thread.\n"
-        "Wall-clock rates swing with machine load; the CPU column is steadier."
+        f"\nthroughput vs raw paho sending the same bytes: mqttc {same_bytes:.2f}x (envelope), "
+        f"mqttc no_envelope {plain:.2f}x: {verdict} the {GOAL_RATIO}x goal.\n"
+        f"mqttc with the envelope vs raw paho with the bare message: "
+        f"{rate['mqttc'] / rate['raw paho']:.2f}x (the envelope is ~3.5x larger on the wire).\n"
+        "Wall-clock rates swing with machine and broker load; the CPU column is steadier."
     )
 
 

@@ -38,6 +38,8 @@ __all__ = ["ZmqClient"]
 
 _EXTRA = "envoxy-dispatch[zmq]"
 _URI = re.compile(URI_REGEX)
+#: Milliseconds an attempt may run past its timeout rather than adjust RCVTIMEO.
+_RCVTIMEO_SLACK_MS = 2
 #: What forked children inherited from their parent, kept so it is never finalized.
 _INHERITED: list[Any] = []
 
@@ -176,7 +178,7 @@ class ZmqClient:
                 self._context,
                 settings.endpoint,
                 max_sockets=workers.max_sockets,
-                send_timeout_ms=max(1, int(settings.timeout * 1000)),
+                timeout_ms=max(1, int(settings.timeout * 1000)),
             )
             delay = settings.retry_delay if self._retry_delay is None else self._retry_delay
             policy = RetryPolicy(retries=settings.retries, delay=delay)
@@ -241,6 +243,7 @@ class _Endpoint:
         "_again",
         "_rcvtimeo",
         "_sndmore",
+        "_timeout_ms",
         "_zmq_error",
         "cache",
         "policy",
@@ -263,6 +266,7 @@ class _Endpoint:
         self._again = zmq.Again
         self._zmq_error = zmq.ZMQError
         self._rcvtimeo = zmq.RCVTIMEO
+        self._timeout_ms = max(1, int(settings.timeout * 1000))
         self._sndmore = zmq.SNDMORE
 
     def send(self, message: dict[str, Any]) -> Any:
@@ -304,8 +308,14 @@ class _Endpoint:
             remaining_ms = int((deadline - time.monotonic()) * 1000)
             if remaining_ms <= 0:
                 raise ZmqTimeoutError(f"no time left to wait for {self.settings.endpoint}")
-            sock.setsockopt(self._rcvtimeo, remaining_ms)
+            # Sockets wait `timeout` for a reply (RCVTIMEO); shorten it only when the
+            # wait for the socket or the send used part of the attempt's time.
+            shortened = remaining_ms < self._timeout_ms - _RCVTIMEO_SLACK_MS
+            if shortened:
+                sock.setsockopt(self._rcvtimeo, remaining_ms)
             frames = sock.recv_multipart()
+            if shortened:
+                sock.setsockopt(self._rcvtimeo, self._timeout_ms)
         except self._again as exc:
             pool.discard(sock)
             raise ZmqTimeoutError(

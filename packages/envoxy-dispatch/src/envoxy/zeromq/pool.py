@@ -24,7 +24,7 @@ class SocketPool:
     :param context: the process's ``zmq.Context``.
     :param endpoint: e.g. ``tcp://127.0.0.1:5555``.
     :param max_sockets: the cap of open sockets; a checkout waits for a free one.
-    :param send_timeout_ms: ``SNDTIMEO`` of new sockets.
+    :param timeout_ms: ``SNDTIMEO`` and ``RCVTIMEO`` of new sockets.
     """
 
     def __init__(
@@ -34,13 +34,13 @@ class SocketPool:
         endpoint: str,
         *,
         max_sockets: int,
-        send_timeout_ms: int,
+        timeout_ms: int,
     ) -> None:
         self.endpoint = endpoint
         self._zmq = zmq_module
         self._context = context
         self._max_sockets = max_sockets
-        self._send_timeout_ms = send_timeout_ms
+        self._timeout_ms = timeout_ms
         self._lock = threading.Lock()
         self._freed = threading.Condition(self._lock)
         self._idle: list[zmq.Socket[Any]] = []
@@ -115,7 +115,8 @@ class SocketPool:
         sock = self._context.socket(self._zmq.REQ)
         try:
             sock.linger = 0
-            sock.sndtimeo = self._send_timeout_ms
+            sock.sndtimeo = self._timeout_ms
+            sock.rcvtimeo = self._timeout_ms
             sock.connect(self.endpoint)
         except BaseException:
             sock.close(linger=0)
