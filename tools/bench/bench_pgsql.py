@@ -22,6 +22,7 @@ at least 0.9x raw psycopg2 on a pooled connection.
 
 import json
 import os
+import pathlib
 import statistics
 import tempfile
 import textwrap
@@ -204,7 +205,7 @@ def main() -> None:
     )
 
 
-def _original_python() -> object | None:
+def _original_python() -> pathlib.Path | None:
     try:
         return original_python()
     except BenchError as exc:

@@ -21,6 +21,7 @@ deleted afterwards. Goal: redisc at least 0.9x raw redis-py.
 
 import json
 import os
+import pathlib
 import statistics
 import tempfile
 import textwrap
@@ -158,7 +159,7 @@ def main() -> None:
     print(f"\nredisc set+get reaches {ours:.2f}x raw redis-py: {verdict} the {GOAL_RATIO}x goal")
 
 
-def _original_python() -> object | None:
+def _original_python() -> pathlib.Path | None:
     try:
         return original_python()
     except BenchError as exc:

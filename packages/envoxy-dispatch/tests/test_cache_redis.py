@@ -75,6 +75,34 @@ def test_unserialisable_data_writes_nothing(cache: RedisCache, raw: redis.Redis)
     assert raw.exists(cache.key("/v3/bad", "get", {})) == 0
 
 
+def test_invalidate_drops_the_endpoint_and_paths_below_it(
+    cache: RedisCache, raw: redis.Redis
+) -> None:
+    for endpoint in ("/v1/products", "/v1/products?page_size=2", "/v1/products/abc"):
+        cache.set(endpoint, "get", {"auth": ""}, {"cached": endpoint})
+    cache.set("/v1/productsheet", "get", {}, {"other": 1})
+    cache.set("/v1/orders", "get", {}, {"other": 2})
+    cache.set("/v1/[odd]*", "get", {}, {"other": 3})
+
+    assert cache.invalidate("/v1/products/abc") == 1
+    assert cache.invalidate("/v1/products/") == 2
+    assert cache.invalidate("/v1/products") == 0
+    assert cache.invalidate("/v1/[odd]*") == 1
+
+    assert cache.get("/v1/products", "get", {"auth": ""}) == {}
+    assert cache.get("/v1/orders", "get", {}) == {"other": 2}
+    assert cache.get("/v1/productsheet", "get", {}) == {"other": 1}
+    assert not list(raw.scan_iter(f"{PREFIX}:/v1/products[:?/]*"))
+
+
+def test_invalidate_removes_more_keys_than_one_batch(cache: RedisCache) -> None:
+    for index in range(1200):
+        cache.set(f"/bulk/{index}", "get", {}, {"n": index})
+
+    assert cache.invalidate("/bulk") == 1200
+    assert cache.get("/bulk/7", "get", {}) == {}
+
+
 def test_cache_front_end_delegates_to_the_shared_backend(settings: dict[str, object]) -> None:
     first, second = Cache(settings), Cache(dict(settings))
     first.set("/v3/front", "get", {"a": 1}, {"hit": True})

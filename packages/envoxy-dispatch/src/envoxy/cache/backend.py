@@ -58,6 +58,13 @@ class Cache:
         """Cache ``json_data`` for the request (falsy ``ttl``: the section's ``ttl``)."""
         return self.redis.set(endpoint, method, params, json_data, ttl)
 
+    def invalidate(self, endpoint: str) -> int:
+        """Drop the cached responses of ``endpoint`` and the paths below it.
+
+        Call it after a write so the next read is fresh; returns how many were dropped.
+        """
+        return self.redis.invalidate(endpoint)
+
     @staticmethod
     def close_all() -> None:
         """Disconnect every shared backend; the next use reconnects. Idempotent."""

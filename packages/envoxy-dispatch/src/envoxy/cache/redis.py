@@ -21,6 +21,8 @@ __all__ = ["DEFAULT_KEY_PREFIX", "RedisCache"]
 
 #: The first part of every cache key unless ``cache.key_prefix`` says otherwise.
 DEFAULT_KEY_PREFIX = "envoxy"
+#: Keys asked per SCAN step and removed per UNLINK by :meth:`RedisCache.invalidate`.
+INVALIDATE_BATCH = 500
 # Clients a forked child inherited from its parent, kept referenced and never closed.
 _INHERITED: list[object] = []
 
@@ -129,6 +131,35 @@ class RedisCache:
                 raise
             raise error from exc
 
+    def invalidate(self, endpoint: str) -> int:
+        """Drop the cached responses of ``endpoint`` and of every path below it.
+
+        ``invalidate("/v1/products")`` drops ``/v1/products``, ``/v1/products?page_size=2``
+        and ``/v1/products/<id>``, but not ``/v1/productsheet``. Keys are found with
+        ``SCAN`` (never ``KEYS``) and removed with ``UNLINK``; returns how many were removed.
+
+        :raises RedisClientError: the server failed or could not be reached.
+        """
+        base = f"{_glob_escape(self.key_prefix)}:{_glob_escape(endpoint.rstrip('/'))}"
+        client = self.redis
+        removed = 0
+        try:
+            for pattern in (f"{base}:*", f"{base}\\?*", f"{base}/*"):
+                batch: list[Any] = []
+                for key in client.scan_iter(match=pattern, count=INVALIDATE_BATCH):
+                    batch.append(key)
+                    if len(batch) == INVALIDATE_BATCH:
+                        removed += int(client.unlink(*batch))
+                        batch.clear()
+                if batch:
+                    removed += int(client.unlink(*batch))
+        except Exception as exc:
+            error = translate_redis_error(exc, f"{self.settings.where}: invalidate {endpoint!r}")
+            if error is exc:
+                raise
+            raise error from exc
+        return removed
+
     def close(self) -> None:
         """Disconnect the pool; the next call reconnects. Safe to call repeatedly."""
         with self._locks.setdefault(os.getpid(), threading.Lock()):
@@ -140,3 +171,8 @@ class RedisCache:
                 self._pid = os.getpid()
                 return
         client.connection_pool.disconnect()
+
+
+def _glob_escape(text: str) -> str:
+    """Escape the characters Redis ``MATCH`` patterns treat specially."""
+    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
