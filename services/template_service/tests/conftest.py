@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,6 +42,18 @@ def migrate(db_url: str, *args: str) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite() -> Callable[[Path], str]:
+    """Return a function that creates a migrated SQLite database in a folder, and its URL."""
+
+    def create(folder: Path) -> str:
+        url = f"sqlite:///{folder / 'products.db'}"
+        migrate(url, "upgrade", "head")
+        return url
+
+    return create
 
 
 @pytest.fixture(
