@@ -292,3 +292,71 @@ def test_mqtt_view_handles_each_message_once_with_two_workers(
         publisher.loop_stop()
         publisher.disconnect()
     assert daemon.stop() == 0
+
+
+class _CredentialsServer:
+    """A loopback credentials server answering ``status`` to every POST."""
+
+    def __init__(self, status: int) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        answer_status = status
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = b'{"access_token": "t"}'
+                self.send_response(answer_status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(("status", "ready"), [(200, True), (500, False)])
+def test_workers_fetch_credentials_after_fork_and_gate_readiness(
+    write_config: Callable[..., Path], start_envoxyd: Callable[..., Any], status: int, ready: bool
+) -> None:
+    server = _CredentialsServer(status)
+    try:
+        credentials = {
+            "server": server.url,
+            "client_id": "svc",
+            "client_secret": "s3cret",
+            "response_type": "token",
+            "scope": "all",
+            "timeout": 2,
+        }
+        config = write_config(
+            {"modules": [str(SAMPLE)], "log": {"level": 4}, "credentials": credentials}
+        )
+        daemon = start_envoxyd("--processes", "2", "--set", f"conf={config}")
+
+        def readiness() -> dict[str, Any]:
+            answer = get(daemon.port, "/_ready")
+            return {**json.loads(answer[2]), "http_status": answer[0]}
+
+        if ready:
+            for _ in range(4):  # every worker answers ready once its fetch succeeded
+                wait_for(lambda: readiness()["http_status"] == 200, message=daemon.log)
+        else:
+            wait_for(
+                lambda: "answered 500" in readiness()["checks"]["credentials"], message=daemon.log
+            )
+            assert readiness()["http_status"] == 503
+            assert daemon.process.poll() is None
+            assert get(daemon.port, "/_health")[0] == 200
+        assert "s3cret" not in daemon.log()
+    finally:
+        server.close()

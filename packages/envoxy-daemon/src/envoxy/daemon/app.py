@@ -190,12 +190,10 @@ class EnvoxyApp:
             )
             return Response(None, status=200, headers={"Allow": ", ".join(allow)})
         environ = request.environ
-        if (
-            environ.get("CONTENT_LENGTH") not in (None, "", "0")
-            or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        ) and request.is_json:
+        length = environ.get("CONTENT_LENGTH")
+        if ((length and length != "0") or "HTTP_TRANSFER_ENCODING" in environ) and request.is_json:
             request.get_json()
-        handler = getattr(route.view, "get" if method == "HEAD" else method.lower())
+        handler = route.handlers[method]
         result = handler(request, **values, endpoint=route.endpoint)
         if self._fast and (
             type(result) is list or (type(result) is dict and _RESERVED_KEYS.isdisjoint(result))

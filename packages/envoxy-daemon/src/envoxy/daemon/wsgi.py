@@ -9,6 +9,7 @@ attribute ``application`` (``--module envoxy.daemon.wsgi:application``) does the
 on first access. Importing this module does nothing.
 """
 
+import gc
 import os
 from typing import Any
 
@@ -36,6 +37,13 @@ def attach(runtime: Runtime) -> None:
         runtime.app.start_background()
 
     uwsgi.post_fork_hook = post_fork
+    if uwsgi.worker_id() == 0:
+        # in the master: what is loaded now is never collected, so the workers keep
+        # sharing those pages (copy-on-write) and their collections scan less
+        gc.freeze()
+    else:
+        # loaded in a worker already (--lazy-apps): its fork has happened
+        post_fork()
 
 
 def load() -> EnvoxyApp:

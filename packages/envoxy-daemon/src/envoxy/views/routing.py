@@ -94,11 +94,13 @@ class Route:
     :param endpoint: the pattern as declared (passed to handlers as ``endpoint``).
     :param view: the view instance.
     :param methods: the upper-case HTTP methods the view defines.
+    :param handlers: upper-case method -> bound handler (HEAD -> ``get``).
     """
 
     endpoint: str
     view: Any
     methods: frozenset[str]
+    handlers: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(slots=True)
@@ -142,7 +144,10 @@ class RouteTable:
                 raise DuplicateRouteError(shape, method, (previous, owner))
         for method in method_set:
             self._owners[(shape, method)] = owner
-        route = Route(endpoint, view, method_set)
+        handlers = {method: getattr(view, method.lower()) for method in method_set}
+        if "GET" in handlers:
+            handlers["HEAD"] = handlers["GET"]
+        route = Route(endpoint, view, method_set, handlers)
         self._routes.append(route)
         if "<" in rule_text:
             pattern = self._shapes.get(shape)
