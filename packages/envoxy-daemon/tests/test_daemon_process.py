@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -360,3 +361,44 @@ def test_workers_fetch_credentials_after_fork_and_gate_readiness(
         assert "s3cret" not in daemon.log()
     finally:
         server.close()
+
+
+def test_plain_pyuwsgi_can_load_the_wsgi_module(
+    tmp_path: Path, write_config: Callable[..., Path]
+) -> None:
+    import subprocess
+    import sys
+
+    config = write_config({"modules": [str(SAMPLE)], "log": {"level": 4}})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_path = tmp_path / "pyuwsgi.log"
+    with open(log_path, "wb") as output:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("pyuwsgi")),
+                "--http-socket",
+                f"127.0.0.1:{port}",
+                "--master",
+                "--module",
+                "envoxy.daemon.wsgi:load()",
+                "--set",
+                f"conf={config}",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+
+        def answered() -> bool:
+            try:
+                return get(port, "/v1/items/9")[0] == 200
+            except OSError:
+                return False
+
+        wait_for(answered, message=log_path.read_text)
+        assert json.loads(get(port, "/v1/items/9")[2])["id"] == 9
+    finally:
+        process.send_signal(signal.SIGINT)  # plain uWSGI: SIGINT stops at once
+        process.wait(20)

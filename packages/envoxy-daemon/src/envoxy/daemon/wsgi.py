@@ -4,9 +4,10 @@ Under envoxyd the app was built by the launcher before uWSGI started; :func:`loa
 only hands it over and prepares the fork: it keeps duplicates of the listening
 sockets for the service mule and starts each worker's background work after the
 fork. Called from a plain ``uwsgi``/``pyuwsgi`` command, it prepares the service
-itself from ``--set conf=`` (or ``ENVOXY_CONFIG``) and ``--set mode=``; the module
-attribute ``application`` (``--module envoxy.daemon.wsgi:application``) does the same
-on first access. Importing this module does nothing.
+itself from ``--set conf=`` (or ``ENVOXY_CONFIG``) and ``--set mode=``. The module
+attribute ``application`` does the same on first access, for WSGI servers that use
+``getattr`` (uWSGI reads the module dictionary: give it ``load()``). Importing this
+module does nothing.
 """
 
 import gc
