@@ -177,6 +177,16 @@ def test_original_usage_with_the_http_router_serves_and_stops_gracefully(
     assert results[0][0] == 200
 
 
+def test_sighup_is_a_graceful_stop(
+    write_config: Callable[..., Path], start_envoxyd: Callable[..., Any]
+) -> None:
+    config = write_config({"modules": [str(SAMPLE)], "log": {"level": 4}})
+    daemon = start_envoxyd("--processes", "1", "--set", f"conf={config}")
+    daemon.process.send_signal(signal.SIGHUP)
+    assert daemon.process.wait(20) == 0
+    assert "graceful shutdown triggered" in daemon.log()
+
+
 def test_mode_test_serves_only_health_ready_and_index(
     start_envoxyd: Callable[..., Any],
 ) -> None:

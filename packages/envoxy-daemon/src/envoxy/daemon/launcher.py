@@ -71,8 +71,9 @@ defaults (a flag given on the command line replaces its default):
   --harakiri 90 --vacuum --disable-logging
 
 always added: --module "envoxy.daemon.wsgi:load()", one service mule
-(MQTT views, systemd watchdog), and a graceful stop on SIGTERM: new connections
-are refused and requests in progress get shutdown_grace seconds (envoxy.json).
+(MQTT views, systemd watchdog), and a graceful stop on SIGTERM (and SIGHUP): new
+connections are refused and requests in progress get shutdown_grace seconds
+(envoxy.json). To reload, restart the service.
 
 examples:
   envoxyd --http :8080 --set conf=/etc/my-service/envoxy.json
@@ -147,6 +148,9 @@ def uwsgi_arguments(options: LaunchOptions, *, http_bind: str | None, grace: int
     arguments += ["--module", "envoxy.daemon.wsgi:load()"]
     arguments += ["--mule=envoxy.daemon.service:run"]
     arguments += ["--hook-master-start", "unix_signal:15 gracefully_kill_them_all"]
+    # uWSGI's SIGHUP reload re-executes the binary, which a pyuwsgi process cannot do
+    # cleanly: SIGHUP is a graceful stop too (restart the service to reload it)
+    arguments += ["--hook-master-start", "unix_signal:1 gracefully_kill_them_all"]
     for name, seconds in (
         ("worker-reload-mercy", grace),
         ("mule-reload-mercy", grace + 1),
