@@ -244,13 +244,6 @@ def test_envoxyd_answers_health(daemon: Daemon) -> None:
     assert answer.json() == {"status": "healthy", "service": "envoxy"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="envoxy-daemon: /_ready checks psql_servers with pgsqlc, which refuses a SQLite url "
-    "(503 'pgsqlc speaks PostgreSQL only'); the check must SELECT 1 through the ORM for "
-    "non-PostgreSQL urls. Strict: remove this marker once that is fixed.",
-)
 def test_envoxyd_answers_ready(daemon: Daemon) -> None:
     answer = httpx.get(daemon.base + "/_ready", timeout=10)
 

@@ -102,6 +102,20 @@ def _check_redis(key: str, conf: Mapping[str, Any]) -> None:
 
 
 def _check_postgresql(key: str, conf: Mapping[str, Any]) -> None:
+    """``SELECT 1`` through pgsqlc, or through the ORM engine for another database.
+
+    ``psql_servers`` entries may name any SQLAlchemy URL (SQLite for a service's
+    embedded default); pgsqlc speaks PostgreSQL only, the ORM session manager any.
+    """
+    url = conf.get("url") or conf.get("dsn")
+    if url and not str(url).startswith(("postgresql", "postgres:")):
+        from sqlalchemy import text
+
+        from envoxy.db.orm.session import get_manager
+
+        with get_manager(key).engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return
     from envoxy.postgresql import pgsqlc
 
     pgsqlc.query(key, "SELECT 1")
