@@ -45,7 +45,7 @@ test-cov: bootstrap services  ## all tests with coverage; HTML report in htmlcov
 	$(BIN)/pytest --cov --cov-report=term --cov-report=html $(PYTEST_ARGS)
 
 lint: bootstrap lint-ruff  ## ruff (lint and format check) and pylint
-	$(BIN)/pylint --fail-under=8.0 packages/*/src/envoxy
+	$(BIN)/pylint --recursive=y --fail-under=8.0 packages/*/src
 
 lint-ruff: bootstrap
 	$(BIN)/ruff check .
