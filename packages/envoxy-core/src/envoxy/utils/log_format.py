@@ -14,20 +14,76 @@ terminal. Both formats redact secrets (:func:`envoxy.utils.redaction.redact`).
 import functools
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable
+from json.encoder import encode_basestring
 
 from envoxy.utils.log_levels import LEVEL_NAMES, envoxy_level
 from envoxy.utils.log_style import LogStyle, strip_styles
 from envoxy.utils.redaction import redact
 
-__all__ = ["GELF_VERSION", "JsonFormatter", "PrettyFormatter", "caller_file"]
+__all__ = [
+    "GELF_VERSION",
+    "JsonFormatter",
+    "LineFormatter",
+    "PrettyFormatter",
+    "caller_file",
+    "current_pid",
+]
 
 #: The ``version`` written in every JSON line.
 GELF_VERSION = "1.1"
 
 
-class JsonFormatter(logging.Formatter):
+class LineFormatter(logging.Formatter):
+    """A formatter that can also render a line from plain values, without a record.
+
+    Envoxy's handler uses :meth:`render` directly when no one else can observe the
+    record (see :func:`envoxy.utils.log_setup.direct_handler`); :meth:`format` renders
+    a :class:`logging.LogRecord` through the same code, so both give the same line.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return ``record`` rendered by :meth:`render` (its traceback as details)."""
+        return self.render(
+            record.levelno,
+            record.pathname,
+            record.lineno,
+            record.created,
+            int(record.msecs),
+            record.getMessage(),
+            _details(self, record),
+            record.process,
+            record.processName,
+        )
+
+    def render(
+        self,
+        levelno: int,
+        pathname: str,
+        lineno: int,
+        created: float,
+        msecs: int,
+        message: str,
+        details: str = "",
+        pid: int | None = None,
+        process_name: str | None = None,
+    ) -> str:
+        """Return the line for one message.
+
+        :param levelno: the :mod:`logging` level number.
+        :param pathname: the caller's file path; ``lineno`` its line.
+        :param created: the time (seconds since the epoch); ``msecs`` its milliseconds.
+        :param message: the message text (not yet redacted).
+        :param details: a traceback (or ``""``), written after the message.
+        :param pid: the process id, ``None`` for the current one.
+        :param process_name: the process name, ``None`` for the current one.
+        """
+        raise NotImplementedError
+
+
+class JsonFormatter(LineFormatter):
     """Format a record as one JSON object on one line (keys in the module docstring).
 
     :param exec_name: the ``exec`` value (``boot[0].name``); ``None`` uses the record's
@@ -37,37 +93,48 @@ class JsonFormatter(logging.Formatter):
 
     def __init__(self, exec_name: str | None = None, host: str | None = None) -> None:
         super().__init__()
-        import json
-
         if host is None:
             import socket
 
             host = socket.gethostname()
         self.host = host
         self.exec_name = exec_name
-        self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+        encoded_host = encode_basestring(host)
+        self._head = (
+            f'{{"version":"{GELF_VERSION}","host":{encoded_host},"source":{encoded_host},'
+            '"timestamp":'
+        )
+        self._exec = encode_basestring(exec_name) if exec_name else None
 
-    def format(self, record: logging.LogRecord) -> str:
-        """Return ``record`` as a JSON object with no newline inside."""
-        entry: dict[str, object] = {
-            "version": GELF_VERSION,
-            "host": self.host,
-            "source": self.host,
-            "timestamp": int(record.created),
-            "level": envoxy_level(record.levelno),
-            "pid": record.process if record.process is not None else os.getpid(),
-            "exec": self.exec_name or record.processName,
-            "file": caller_file(record.pathname),
-            "line": record.lineno,
-            "short_message": _clean(record.getMessage()),
-        }
-        details = _details(self, record)
+    def render(
+        self,
+        levelno: int,
+        pathname: str,
+        lineno: int,
+        created: float,
+        msecs: int,
+        message: str,
+        details: str = "",
+        pid: int | None = None,
+        process_name: str | None = None,
+    ) -> str:
+        """Return one JSON object with no newline inside; parameters as the base class."""
+        encoded_exec = self._exec
+        if encoded_exec is None:
+            name = process_name if process_name is not None else _process_name()
+            encoded_exec = "null" if name is None else encode_basestring(name)
+        line = (
+            f'{self._head}{int(created)},"level":{envoxy_level(levelno)},'
+            f'"pid":{current_pid() if pid is None else pid},"exec":{encoded_exec},'
+            f'"file":{_encoded_file(pathname)},"line":{lineno},'
+            f'"short_message":{encode_basestring(_clean(message))}'
+        )
         if details:
-            entry["full_message"] = _clean(details)
-        return self._encoder.encode(entry)
+            return f'{line},"full_message":{encode_basestring(_clean(details))}}}'
+        return f"{line}}}"
 
 
-class PrettyFormatter(logging.Formatter):
+class PrettyFormatter(LineFormatter):
     """Format a record as ``<UTC time> <LEVEL> [file:line] message`` for people.
 
     A traceback follows on the next lines.
@@ -79,24 +146,39 @@ class PrettyFormatter(logging.Formatter):
     def __init__(self, colour: bool | Callable[[], bool] = False) -> None:
         super().__init__()
         self.colour = colour
+        self._second = -1
+        self._second_text = ""
 
-    def format(self, record: logging.LogRecord) -> str:
-        """Return ``record`` as one human-readable line (plus any traceback lines)."""
+    def render(
+        self,
+        levelno: int,
+        pathname: str,
+        lineno: int,
+        created: float,
+        msecs: int,
+        message: str,
+        details: str = "",
+        pid: int | None = None,
+        process_name: str | None = None,
+    ) -> str:
+        """Return one human-readable line (plus any traceback lines); parameters as the base."""
         coloured = self.colour() if callable(self.colour) else self.colour
-        number = envoxy_level(record.levelno)
-        level = f"{LEVEL_NAMES[number]:<9}"
-        if coloured:
-            level = f"{LogStyle.generate(_LEVEL_STYLES[number])}{level}{_RESET}"
-        created = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-        message = redact(record.getMessage())
+        number = envoxy_level(levelno)
+        level = _PLAIN_LEVELS[number] if not coloured else _COLOURED_LEVELS[number]
         line = (
-            f"{created}.{int(record.msecs):03d}Z {level} "
-            f"[{caller_file(record.pathname)}:{record.lineno}] {message}"
+            f"{self._utc_second(int(created))}.{msecs:03d}Z {level} "
+            f"[{caller_file(pathname)}:{lineno}] {redact(message)}"
         )
-        details = _details(self, record)
         if details:
             line = f"{line}\n{redact(details)}"
         return line if coloured else strip_styles(line)
+
+    def _utc_second(self, second: int) -> str:
+        """Return ``second`` as ``YYYY-MM-DDTHH:MM:SS`` (UTC), formatted once per second."""
+        if second != self._second:
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return self._second_text
 
 
 @functools.lru_cache(maxsize=512)
@@ -109,6 +191,14 @@ def caller_file(pathname: str) -> str:
     :param pathname: a ``LogRecord.pathname``.
     """
     return ".".join(pathname.replace("\\", "/").split("/")[-3:])
+
+
+def current_pid() -> int:
+    """Return :func:`os.getpid`, cached per process (a forked child reads its own)."""
+    pid = _PROCESS.pid
+    if pid is None:
+        pid = _PROCESS.pid = os.getpid()
+    return pid
 
 
 _RESET = LogStyle.generate(LogStyle.RESET)
@@ -125,6 +215,47 @@ _LEVEL_STYLES: tuple[str | list[str], ...] = (
     LogStyle.TRACE,
     LogStyle.VERBOSE,
 )
+
+
+_PLAIN_LEVELS = tuple(f"{name:<9}" for name in LEVEL_NAMES)
+_COLOURED_LEVELS = tuple(
+    f"{LogStyle.generate(style)}{name:<9}{_RESET}"
+    for name, style in zip(LEVEL_NAMES, _LEVEL_STYLES, strict=True)
+)
+
+
+class _Process:
+    """Per-process values, forgotten in a forked child."""
+
+    pid: int | None = None
+
+
+_PROCESS = _Process()
+
+
+def _forget_process() -> None:
+    _PROCESS.pid = None
+
+
+os.register_at_fork(after_in_child=_forget_process)
+
+
+@functools.lru_cache(maxsize=512)
+def _encoded_file(pathname: str) -> str:
+    return encode_basestring(caller_file(pathname))
+
+
+def _process_name() -> str | None:
+    """Return the process name as :class:`logging.LogRecord` would."""
+    if not logging.logMultiprocessing:
+        return None
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None:
+        return "MainProcess"
+    try:
+        return str(multiprocessing.current_process().name)
+    except Exception:  # as logging does: a broken multiprocessing state keeps the default
+        return "MainProcess"
 
 
 def _clean(text: str) -> str:

@@ -15,12 +15,13 @@ import logging
 import os
 import sys
 import threading
-from typing import IO, Any, NamedTuple
+import time
+from typing import IO, Any, NamedTuple, cast
 
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
 from envoxy.utils.conversions import as_bool
-from envoxy.utils.log_format import JsonFormatter, PrettyFormatter
+from envoxy.utils.log_format import JsonFormatter, LineFormatter, PrettyFormatter
 from envoxy.utils.log_levels import DEFAULT_LEVEL, LOGGING_LEVELS, LogLevel, parse_level
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "LogSettings",
     "configure_logging",
     "current_settings",
+    "direct_handler",
     "ensure_configured",
     "reset_logging",
     "resolve_settings",
@@ -67,7 +69,9 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
     """The handler Envoxy adds: writes to ``stream``, or to the current ``sys.stderr``.
 
     Following ``sys.stderr`` at each record keeps output visible when a test runner or a
-    CLI runner swaps it.
+    CLI runner swaps it. Each line (with its newline) is handed to the stream in one
+    ``write`` call, so lines of processes sharing a stderr pipe do not interleave; the
+    stream is flushed after each line unless it is line-buffered (then the write flushed).
 
     :param stream: a text stream, or ``None`` for ``sys.stderr``.
     """
@@ -75,20 +79,103 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
     def __init__(self, stream: IO[str] | None = None) -> None:
         super().__init__(stream if stream is not None else sys.stderr)
         self.follows_stderr = stream is None
+        self._tty_stream: object = None
+        self._tty = False
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write ``record`` formatted, plus a newline, to the stream."""
-        if self.follows_stderr:
-            self.stream = sys.stderr
-        super().emit(record)
+        try:
+            self._write(self.format(record))
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def emit_message(self, levelno: int, pathname: str, lineno: int, message: object) -> None:
+        """Write one message without building a :class:`logging.LogRecord`.
+
+        Only for when :func:`direct_handler` returned this handler: then no filter or
+        other handler could see the record, and the line is the one :meth:`emit` writes.
+
+        :param levelno: the :mod:`logging` level; ``pathname``/``lineno`` the caller's.
+        :param message: the message (``str()`` is applied, as ``getMessage`` does).
+        """
+        formatter = cast(LineFormatter, self.formatter)
+        now = time.time_ns()
+        created = now / 1e9
+        try:
+            line = formatter.render(
+                levelno,
+                pathname,
+                lineno,
+                created,
+                (now % 1_000_000_000) // 1_000_000,
+                message if type(message) is str else str(message),
+            )
+            self.acquire()
+            try:
+                self._write(line)
+            finally:
+                self.release()
+        except RecursionError:
+            raise
+        except Exception:
+            record = logging.makeLogRecord(
+                {"levelno": levelno, "pathname": pathname, "lineno": lineno, "msg": message}
+            )
+            record.created = created
+            self.handleError(record)
 
     def is_terminal(self) -> bool:
-        """Return whether the stream is a terminal (``pretty`` is coloured only then)."""
+        """Return whether the stream is a terminal (``pretty`` is coloured only then).
+
+        The answer is kept for as long as the stream is the same object.
+        """
         stream = sys.stderr if self.follows_stderr else self.stream
+        if stream is self._tty_stream:
+            return self._tty
         try:
-            return bool(stream.isatty())
+            tty = bool(stream.isatty())
         except (AttributeError, ValueError):
-            return False
+            tty = False
+        self._tty_stream, self._tty = stream, tty
+        return tty
+
+    def _write(self, line: str) -> None:
+        """Write ``line`` and the terminator in one call; flush unless line-buffered."""
+        if self.follows_stderr:
+            self.stream = sys.stderr
+        stream = self.stream
+        stream.write(line + self.terminator)
+        if not getattr(stream, "line_buffering", False):
+            stream.flush()
+
+
+def direct_handler(logger: logging.Logger, levelno: int) -> EnvoxyStreamHandler | None:
+    """Return Envoxy's handler when it alone would see a record of ``logger`` at ``levelno``.
+
+    That is: ``logger`` has exactly one handler, Envoxy's, with one of Envoxy's formatters,
+    no filters on either, ``propagate`` off and the handler's level met. Otherwise
+    ``None``: the record must go through :meth:`logging.Logger.handle`.
+
+    :param logger: the logger the message is for (its level already checked).
+    :param levelno: the message's :mod:`logging` level.
+    """
+    handlers = logger.handlers
+    if len(handlers) != 1 or logger.propagate or logger.filters:
+        return None
+    handler = handlers[0]
+    if (
+        type(handler) is not EnvoxyStreamHandler
+        or handler.filters
+        or levelno < handler.level
+        or type(handler.formatter) not in _DIRECT_FORMATTERS
+    ):
+        return None
+    return handler
+
+
+_DIRECT_FORMATTERS = (JsonFormatter, PrettyFormatter)
 
 
 def resolve_settings(level: object = None, log_format: str | None = None) -> LogSettings:

@@ -15,10 +15,16 @@ below the configured level returns before formatting anything.
 """
 
 import logging
+import sys
 from typing import Any, Final
 
 from envoxy.utils.log_levels import LOGGING_LEVELS, LogLevel
-from envoxy.utils.log_setup import LOGGER_NAME, current_settings, ensure_configured
+from envoxy.utils.log_setup import (
+    LOGGER_NAME,
+    current_settings,
+    direct_handler,
+    ensure_configured,
+)
 from envoxy.utils.log_style import LogStyle
 
 __all__ = ["TRUNCATION_MARKER", "ExcInfo", "Log", "LogLevel", "LogStyle", "log", "truncate_text"]
@@ -202,15 +208,48 @@ _SYSTEM_LOGGER = logging.getLogger(f"{LOGGER_NAME}.system")
 
 
 def _emit(levelno: int, text: Any, max_lines: int | None, exc_info: ExcInfo) -> None:
+    """Log ``text`` for the caller of the ``Log`` method that called this (two frames up).
+
+    Without a traceback, and when Envoxy's handler alone would see the record, the line
+    is written directly (no :class:`logging.LogRecord`); otherwise the record goes
+    through the logger as usual. Both give the same line, with the same caller.
+    """
     ensure_configured()
     if not _LOGGER.isEnabledFor(levelno):
         return
-    _LOGGER.log(levelno, truncate_text(text, max_lines), exc_info=exc_info, stacklevel=3)
+    frame = sys._getframe(2)
+    code = frame.f_code
+    message = truncate_text(text, max_lines)
+    if not exc_info:
+        handler = direct_handler(_LOGGER, levelno)
+        if handler is not None:
+            handler.emit_message(levelno, code.co_filename, frame.f_lineno, message)
+            return
+    record = _LOGGER.makeRecord(
+        _LOGGER.name,
+        levelno,
+        code.co_filename,
+        frame.f_lineno,
+        message,
+        (),
+        _exc_info_tuple(exc_info),
+        func=code.co_name,
+    )
+    _LOGGER.handle(record)
+
+
+def _exc_info_tuple(exc_info: ExcInfo) -> Any:
+    """Normalise ``exc_info`` as :meth:`logging.Logger._log` does."""
+    if not exc_info:
+        return None
+    if isinstance(exc_info, BaseException):
+        return (type(exc_info), exc_info, exc_info.__traceback__)
+    if not isinstance(exc_info, tuple):
+        return sys.exc_info()
+    return exc_info
 
 
 def _caller() -> tuple[str, int, str]:
     """Return the file, line and function of the code that called ``Log.system``."""
-    import sys
-
     frame = sys._getframe(2)
     return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
