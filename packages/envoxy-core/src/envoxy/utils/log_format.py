@@ -259,7 +259,7 @@ def _process_name() -> str | None:
 
 
 def _clean(text: str) -> str:
-    return redact(strip_styles(text))
+    return redact(strip_styles(text) if "\033" in text else text)
 
 
 def _details(formatter: logging.Formatter, record: logging.LogRecord) -> str:

@@ -82,6 +82,9 @@ def envoxy_level(levelno: int) -> int:
 
     :param levelno: a ``LogRecord.levelno``.
     """
+    exact = _ENVOXY_LEVELS.get(levelno)
+    if exact is not None:
+        return exact
     for number, threshold in enumerate(LOGGING_LEVELS):
         if levelno >= threshold:
             return number
@@ -105,6 +108,10 @@ def parse_level(value: object, name: str = "log.level") -> LogLevel:
     raise ConfigError(
         f"{name} must be 0-9 or one of {', '.join(LEVEL_NAMES).lower()}, got {value!r}"
     )
+
+
+#: :mod:`logging` level → Envoxy level, for the ten registered levels (the common case).
+_ENVOXY_LEVELS: dict[int, int] = {value: number for number, value in enumerate(LOGGING_LEVELS)}
 
 
 def _as_number(level: int | bytes) -> int:

@@ -79,6 +79,8 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
     def __init__(self, stream: IO[str] | None = None) -> None:
         super().__init__(stream if stream is not None else sys.stderr)
         self.follows_stderr = stream is None
+        # the lock made by Handler.createLock (re-initialised in place after a fork)
+        self._line_lock = cast(threading.RLock, self.lock)
         self._tty_stream: object = None
         self._tty = False
 
@@ -112,11 +114,8 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
                 (now % 1_000_000_000) // 1_000_000,
                 message if type(message) is str else str(message),
             )
-            self.acquire()
-            try:
+            with self._line_lock:
                 self._write(line)
-            finally:
-                self.release()
         except RecursionError:
             raise
         except Exception:
