@@ -8,8 +8,13 @@ to run, it never skips it.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -74,3 +79,30 @@ def mqtt_url() -> str:
 def couchdb_url() -> str:
     """Base URL of the test CouchDB-API server."""
     return server_url("couchdb")
+
+
+@contextmanager
+def _loaded_config(config: dict[str, Any], directory: Path) -> Iterator[Path]:
+    """Write ``config`` as ``envoxy.json`` in ``directory`` and make it the process config.
+
+    ``ENVOXY_CONFIG`` is hidden meanwhile (it would win over ``set_file_path``); the
+    previous file is restored afterwards.
+    """
+    from envoxy.utils.config import Config
+
+    path = directory / "envoxy.json"
+    path.write_text(json.dumps(config))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("ENVOXY_CONFIG", raising=False)
+        previous = Config.file_path
+        Config.set_file_path(path)
+        try:
+            yield path
+        finally:
+            Config.set_file_path(previous)
+
+
+@pytest.fixture(scope="session")
+def load_config() -> Callable[[dict[str, Any], Path], AbstractContextManager[Path]]:
+    """A context manager factory: ``with load_config(config, folder) as path: ...``."""
+    return _loaded_config

@@ -14,7 +14,9 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,7 +25,6 @@ import pytest
 
 from envoxy.couchdb import CouchDBClient, CouchDBConnectionError, CouchDBError, couchdbc
 from envoxy.exceptions import ConfigError
-from envoxy.utils.config import Config
 
 pytestmark = pytest.mark.couchdb
 
@@ -89,6 +90,7 @@ def admin(couchdb_url: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module", autouse=True)
 def config_file(
+    load_config: Callable[..., AbstractContextManager[Path]],
     tmp_path_factory: pytest.TempPathFactory,
     couchdb_url: str,
     recording_server: str,
@@ -105,14 +107,8 @@ def config_file(
         "disp_couch_refused": {"bind": f"http://127.0.0.1:{_free_port()}", "connect_timeout": 1},
         "disp_couch_no_bind": {"user": "x"},
     }
-    path = tmp_path_factory.mktemp("couch-config") / "envoxy.json"
-    path.write_text(json.dumps({"couchdb_servers": servers}))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("ENVOXY_CONFIG", raising=False)
-        previous = Config.file_path
-        Config.set_file_path(path)
+    with load_config({"couchdb_servers": servers}, tmp_path_factory.mktemp("couch-config")) as path:
         yield path
-        Config.set_file_path(previous)
     couchdbc.close()
 
 

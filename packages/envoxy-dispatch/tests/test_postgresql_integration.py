@@ -14,7 +14,9 @@ import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,7 +35,6 @@ from envoxy.postgresql import (
     UnknownServerError,
     pgsqlc,
 )
-from envoxy.utils.config import Config
 
 pytestmark = pytest.mark.postgresql
 
@@ -111,7 +112,10 @@ def _connect(server: dict[str, Any]) -> psycopg2.extensions.connection:
 
 @pytest.fixture(scope="module", autouse=True)
 def config_file(
-    tmp_path_factory: pytest.TempPathFactory, server: dict[str, Any], database: None
+    load_config: Callable[..., AbstractContextManager[Path]],
+    tmp_path_factory: pytest.TempPathFactory,
+    server: dict[str, Any],
+    database: None,
 ) -> Iterator[pathlib.Path]:
     fields = {
         "host": server["host"],
@@ -132,14 +136,8 @@ def config_file(
         "disp_pg_down": {**fields, "port": _free_port(), "timeout": 2},
         "disp_pg_mysql": {"url": "mysql://db/app"},
     }
-    path = tmp_path_factory.mktemp("pg-config") / "envoxy.json"
-    path.write_text(json.dumps({"psql_servers": servers}))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("ENVOXY_CONFIG", raising=False)
-        previous = Config.file_path
-        Config.set_file_path(path)
+    with load_config({"psql_servers": servers}, tmp_path_factory.mktemp("pg-config")) as path:
         yield path
-        Config.set_file_path(previous)
     pgsqlc.close()
 
 

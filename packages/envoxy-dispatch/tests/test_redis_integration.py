@@ -9,7 +9,9 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,7 +25,6 @@ from envoxy.redis import (
     RedisTimeoutError,
     redisc,
 )
-from envoxy.utils.config import Config
 
 pytestmark = pytest.mark.redis
 
@@ -58,6 +59,7 @@ def silent_port() -> Iterator[int]:
 
 @pytest.fixture(scope="module", autouse=True)
 def config_file(
+    load_config: Callable[..., AbstractContextManager[Path]],
     tmp_path_factory: pytest.TempPathFactory,
     redis_location: tuple[str, int, int],
     silent_port: int,
@@ -78,14 +80,8 @@ def config_file(
         "disp_refused": {"bind": f"127.0.0.1:{_free_port()}", "connect_timeout": 0.5},
         "disp_tiny_pool": {"bind": bind, "db": db, "max_connections": 1, "pool_timeout": 0.3},
     }
-    path = tmp_path_factory.mktemp("redis-config") / "envoxy.json"
-    path.write_text(json.dumps({"redis_servers": servers}))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("ENVOXY_CONFIG", raising=False)
-        previous = Config.file_path
-        Config.set_file_path(path)
+    with load_config({"redis_servers": servers}, tmp_path_factory.mktemp("redis-config")) as path:
         yield path
-        Config.set_file_path(previous)
     redisc.close()
 
 
