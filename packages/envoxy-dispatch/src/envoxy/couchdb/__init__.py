@@ -15,7 +15,7 @@ does. httpx is the ``envoxy-dispatch[couchdb]`` extra.
 
 from envoxy.couchdb.client import CouchDBClient, split_db
 from envoxy.couchdb.dispatcher import Dispatcher, default_client
-from envoxy.couchdb.exceptions import CouchDBConnectionError, CouchDBError
+from envoxy.couchdb.exceptions import CouchDBConnectionError, CouchDBError, CouchDBTimeoutError
 from envoxy.couchdb.mango import OPERATORS, find_body
 from envoxy.couchdb.settings import CouchDBSettings
 
@@ -25,6 +25,7 @@ __all__ = [
     "CouchDBConnectionError",
     "CouchDBError",
     "CouchDBSettings",
+    "CouchDBTimeoutError",
     "Dispatcher",
     "couchdbc",
     "default_client",

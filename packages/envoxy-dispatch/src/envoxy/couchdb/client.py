@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from envoxy.couchdb.exceptions import CouchDBConnectionError, CouchDBError
+from envoxy.couchdb.exceptions import CouchDBConnectionError, CouchDBError, CouchDBTimeoutError
 from envoxy.couchdb.mango import find_body
 from envoxy.couchdb.settings import SECTION, CouchDBSettings
 from envoxy.utils.config import Config
@@ -186,7 +186,7 @@ def _transport_error(exc: Exception, where: str, method: str, path: str) -> Exce
     import httpx
 
     if isinstance(exc, httpx.TimeoutException):
-        return CouchDBConnectionError(
+        return CouchDBTimeoutError(
             f"{where}: {method} {path} timed out ({type(exc).__name__}); raise "
             "connect_timeout/timeout or check the server",
             reason=str(exc),

@@ -4,15 +4,19 @@ Hierarchy::
 
     DatabaseException
     └── CouchDBError              a non-2xx answer (``.status``, ``.reason``)
-        └── CouchDBConnectionError  no answer: connect failure (after 3 tries) or timeout
+        └── CouchDBConnectionError  no answer: connect failure (after 3 tries) or timeout;
+                                    also envoxy.exceptions.ConnectError
+            └── CouchDBTimeoutError  no answer within connect_timeout/timeout;
+                                     also envoxy.exceptions.TimeoutError
 
 An unknown server key raises :class:`envoxy.exceptions.ConfigError`; a ``db`` argument
 without a dot raises :class:`ValueError`. httpx errors are wrapped once, here.
 """
 
 from envoxy.db.exceptions import DatabaseException
+from envoxy.exceptions import ConnectError, TimeoutError
 
-__all__ = ["CouchDBConnectionError", "CouchDBError"]
+__all__ = ["CouchDBConnectionError", "CouchDBError", "CouchDBTimeoutError"]
 
 
 class CouchDBError(DatabaseException):
@@ -29,5 +33,9 @@ class CouchDBError(DatabaseException):
         self.reason = reason
 
 
-class CouchDBConnectionError(CouchDBError):
+class CouchDBConnectionError(CouchDBError, ConnectError):
     """The CouchDB server could not be reached or did not answer in time (``status`` None)."""
+
+
+class CouchDBTimeoutError(CouchDBConnectionError, TimeoutError):
+    """The CouchDB server did not accept the connection or answer within its timeout."""

@@ -6,15 +6,18 @@ Hierarchy::
     ├── UnknownServerError (also ConfigError)  the server key is not in psql_servers
     ├── PoolTimeoutError      "Timeout waiting for DB connection": every pooled
     │                         connection stayed busy for conn_timeout seconds
+    │                         (also envoxy.exceptions.TimeoutError)
     ├── ConnectError          "Failed after 3 attempts": the server could not be reached,
     │                         or the connection broke during a statement
+    │                         (also envoxy.exceptions.ConnectError)
     └── QueryError            the server rejected the statement (``.pgcode``)
 
 psycopg2's own errors are wrapped once, at the boundary, and chained as ``__cause__``.
 """
 
 from envoxy.db.exceptions import DatabaseException
-from envoxy.exceptions import ConfigError
+from envoxy.exceptions import ConfigError, TimeoutError
+from envoxy.exceptions import ConnectError as ClientConnectError
 
 __all__ = [
     "ConnectError",
@@ -29,11 +32,11 @@ class UnknownServerError(DatabaseException, ConfigError):
     """The server key is not an object of ``psql_servers`` (names the section and key)."""
 
 
-class PoolTimeoutError(DatabaseException):
+class PoolTimeoutError(DatabaseException, TimeoutError):
     """No pooled connection became free within ``conn_timeout`` seconds."""
 
 
-class ConnectError(DatabaseException):
+class ConnectError(DatabaseException, ClientConnectError):
     """Connecting failed after every retry, or a connection broke mid-statement."""
 
 

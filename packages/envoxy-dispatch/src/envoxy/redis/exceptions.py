@@ -2,10 +2,12 @@
 
 Hierarchy::
 
-    EnvoxyError
+    ClientError
     └── RedisClientError                 any Redis operation failed
-        ├── RedisConnectionError         the server could not be reached (after retries)
-        ├── RedisTimeoutError            connect, read or pool wait took too long
+        ├── RedisConnectionError         the server could not be reached (after retries);
+        │                                also envoxy.exceptions.ConnectError
+        ├── RedisTimeoutError            connect, read or pool wait took too long;
+        │                                also envoxy.exceptions.TimeoutError
         └── RedisSerializationError      the value cannot be JSON-encoded (also TypeError)
 
 An unknown server key raises :class:`envoxy.exceptions.ConfigError` instead, and a
@@ -15,7 +17,7 @@ redis-py's own errors are wrapped once, here, and chained as ``__cause__``.
 
 import sys
 
-from envoxy.exceptions import EnvoxyError
+from envoxy.exceptions import ClientError, ConnectError, TimeoutError
 
 __all__ = [
     "RedisClientError",
@@ -26,15 +28,15 @@ __all__ = [
 ]
 
 
-class RedisClientError(EnvoxyError):
+class RedisClientError(ClientError):
     """A Redis operation failed; the message names the server key."""
 
 
-class RedisConnectionError(RedisClientError):
+class RedisConnectionError(RedisClientError, ConnectError):
     """The Redis server of a key could not be reached, even after the retries."""
 
 
-class RedisTimeoutError(RedisClientError):
+class RedisTimeoutError(RedisClientError, TimeoutError):
     """A Redis connect, read or pool wait exceeded its timeout."""
 
 
