@@ -1,5 +1,6 @@
 """zmqc pieces that need no socket: envelope, replies, headers, settings, retry policy."""
 
+import itertools
 import re
 import subprocess
 import sys
@@ -49,6 +50,15 @@ def test_correlation_ids_differ_between_processes() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert other[:24] != correlation_id()[:24]
+
+
+def test_one_correlation_id_does_not_predict_the_next() -> None:
+    ids = [uuid.UUID(correlation_id()).int for _ in range(1_000)]
+    # no shared prefix (a per-process prefix made every id of a process alike) ...
+    assert len({value >> 64 for value in ids}) == len(ids)
+    # ... and no counter in the low bits
+    steps = {(later - earlier) & ((1 << 48) - 1) for earlier, later in itertools.pairwise(ids)}
+    assert len(steps) > len(ids) // 2
 
 
 def test_build_request_merges_caller_headers_and_casts_the_performative() -> None:

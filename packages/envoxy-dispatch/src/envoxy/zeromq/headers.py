@@ -5,17 +5,16 @@ They are built on every request and message, so both generated values are cheap:
 - ``Date`` is the current UTC time in the ``Now.api_format()`` format
   (``YYYY-MM-DDTHH:MM:SS.mmm+0000``, milliseconds truncated), formatted at most
   once per millisecond.
-- ``X-Cid`` is a version 4 UUID made of 74 random bits drawn once per process
-  (again after ``os.fork()``) and a 48-bit counter starting at a random value:
-  unique like ``uuid4()`` without a system call per id. It is a correlation id,
-  not a secret.
+- ``X-Cid`` is a fresh version 4 UUID: 122 bits from :func:`os.urandom` for every
+  id, so one id says nothing about the next (a process prefix and a counter did,
+  in 1.0), formatted without :class:`uuid.UUID` (half the cost of ``uuid4()``).
+
+.. versionchanged:: 1.1
+   ``X-Cid`` is random per id (was a per-process prefix and a counter).
 """
 
-import itertools
 import os
-import secrets
 import time
-from collections.abc import Iterator
 
 import orjson
 
@@ -43,9 +42,8 @@ def generate_headers(client_id: str | None = None) -> dict[str, str]:
 def generated_headers_json() -> bytes:
     """Return ``generate_headers()`` already encoded as compact JSON (the hot paths
     splice it into a payload instead of encoding a dict)."""
-    _, prefix, counter = _cid_state or _draw_cid_state()
     date = _date if time.time() < _date[0] else _refresh_date()
-    return _HEADERS_JSON % (date[2], prefix, next(counter))
+    return _HEADERS_JSON % (date[2], correlation_id().encode())
 
 
 def api_now() -> str:
@@ -55,21 +53,23 @@ def api_now() -> str:
 
 
 def correlation_id() -> str:
-    """Return a new version 4 UUID string for ``X-Cid``."""
-    prefix, _, counter = _cid_state or _draw_cid_state()
-    return f"{prefix}{next(counter):012x}"
+    """Return a new random version 4 UUID string for ``X-Cid``."""
+    value = int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-#: ``generate_headers()`` as JSON, with ``%s`` for the date, ``%s%012x`` for the id.
+#: the version (4) and variant (RFC 4122) bits of a UUID as an integer: cleared, then set
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+#: ``generate_headers()`` as JSON, with ``%s`` for the date and for the id.
 _HEADERS_JSON = (
     b'{"Accept":"application/json","Accept-Charset":"utf-8","Date":"%s","User-Agent":'
     + orjson.dumps(SERVER_NAME).replace(b"%", b"%%")
-    + b',"X-Cid":"%s%012x"}'
+    + b',"X-Cid":"%s"}'
 )
 #: (end of its millisecond as a Unix time, formatted date, the same as bytes)
 _date: tuple[float, str, bytes] = (0.0, "", b"")
-#: (id prefix, the same as bytes, counter); drawn on first use and after a fork.
-_cid_state: tuple[str, bytes, Iterator[int]] | None = None
 
 
 def _refresh_date() -> tuple[float, str, bytes]:
@@ -79,24 +79,3 @@ def _refresh_date() -> tuple[float, str, bytes]:
     text = f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{fraction:03d}+0000"
     _date = ((milliseconds + 1) / 1000, text, text.encode())
     return _date
-
-
-def _draw_cid_state() -> tuple[str, bytes, Iterator[int]]:
-    global _cid_state
-    # 8-4-4-4 hex digits: 32 random bits, 16, "4" + 12, variant "8..b" + 14.
-    bits = secrets.randbits(74)
-    time_low, time_mid = bits >> 42, (bits >> 26) & 0xFFFF
-    time_high = 0x4000 | ((bits >> 14) & 0x0FFF)
-    clock_seq = 0x8000 | (bits & 0x3FFF)
-    prefix = f"{time_low:08x}-{time_mid:04x}-{time_high:04x}-{clock_seq:04x}-"
-    # The counter starts below 2**47, so it keeps 12 hex digits for 2**47 ids.
-    _cid_state = (prefix, prefix.encode(), itertools.count(secrets.randbits(47)))
-    return _cid_state
-
-
-def _forget_cid_state() -> None:
-    global _cid_state
-    _cid_state = None
-
-
-os.register_at_fork(after_in_child=_forget_cid_state)
