@@ -118,6 +118,22 @@ def test_environment_variable_wins_over_set_file_path(
     assert config.get("source") == "env"
 
 
+def test_the_daemon_path_wins_over_environment_and_set_file_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    explicit = write_config(tmp_path, {"source": "explicit"}, "explicit-envoxy.json")
+    from_env = write_config(tmp_path, {"source": "env"}, "env-envoxy.json")
+    from_daemon = write_config(tmp_path, {"source": "daemon"}, "daemon-envoxy.json")
+    config = Configuration(explicit)
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(from_env))
+    assert config.get("source") == "env"
+    config.set_daemon_path(from_daemon)
+    assert config.file_path == str(from_daemon)
+    assert config.get("source") == "daemon"
+    config.set_daemon_path(None)
+    assert config.get("source") == "env"
+
+
 def test_uwsgi_conf_option_wins_over_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

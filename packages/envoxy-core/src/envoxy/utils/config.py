@@ -10,8 +10,9 @@
     port = as_int(server.get("port", 5432), "psql_servers.default.port")
 
 The file is found, in order of precedence, from envoxyd's ``--set conf=PATH``
-(``uwsgi.opt["conf"]`` when running under uWSGI), the ``ENVOXY_CONFIG``
-environment variable, then :meth:`Configuration.set_file_path`. It is parsed at
+(``uwsgi.opt["conf"]`` under uWSGI, :meth:`Configuration.set_daemon_path` in the
+launcher before uWSGI starts), the ``ENVOXY_CONFIG`` environment variable, then
+:meth:`Configuration.set_file_path`. It is parsed at
 most once (even when many threads ask at the same time) until
 :meth:`~Configuration.reload` or :meth:`~Configuration.set_file_path`. Strings are
 expanded with ``${VAR}`` / ``${VAR:-default}`` (see :mod:`envoxy.utils.interpolation`).
@@ -57,6 +58,7 @@ class Configuration:
     def __init__(self, file_path: str | os.PathLike[str] | None = None) -> None:
         self._lock = threading.Lock()
         self._explicit_path: str | None = os.fspath(file_path) if file_path else None
+        self._daemon_path: str | None = None
         self._data: dict[str, Any] | None = None
         self._loaded_path: str | None = None
         self._credentials_provider: CredentialsProvider | None = None
@@ -67,7 +69,7 @@ class Configuration:
 
         Assigning to it is the same as calling :meth:`set_file_path`.
         """
-        return _resolve_path(self._explicit_path)
+        return _resolve_path(self._daemon_path, self._explicit_path)
 
     @file_path.setter
     def file_path(self, path: str | os.PathLike[str] | None) -> None:
@@ -80,6 +82,21 @@ class Configuration:
         """
         with self._lock:
             self._explicit_path = os.fspath(path) if path else None
+            self._data = None
+            self._loaded_path = None
+
+    def set_daemon_path(self, path: str | os.PathLike[str] | None) -> None:
+        """Use ``path`` as envoxyd's ``--set conf=PATH``: it wins over ``ENVOXY_CONFIG``.
+
+        envoxyd's launcher calls it before uWSGI runs (``uwsgi.opt`` does not exist yet),
+        so a unit that exports ``ENVOXY_CONFIG`` cannot make the daemon serve another file.
+
+        :param path: the file, or ``None`` to forget it.
+
+        .. versionadded:: 1.1
+        """
+        with self._lock:
+            self._daemon_path = os.fspath(path) if path else None
             self._data = None
             self._loaded_path = None
 
@@ -171,7 +188,7 @@ class Configuration:
             return data
         with self._lock:
             if self._data is None:
-                path = _resolve_path(self._explicit_path)
+                path = _resolve_path(self._daemon_path, self._explicit_path)
                 self._data = _read_document(path) if path else {}
                 self._loaded_path = path
             return self._data
@@ -184,8 +201,10 @@ class Configuration:
 Config = Configuration()
 
 
-def _resolve_path(explicit_path: str | None) -> str | None:
-    return _uwsgi_conf_path() or os.environ.get(CONFIG_ENV_VAR) or explicit_path
+def _resolve_path(daemon_path: str | None, explicit_path: str | None) -> str | None:
+    return (
+        _uwsgi_conf_path() or daemon_path or os.environ.get(CONFIG_ENV_VAR) or explicit_path
+    )
 
 
 def _uwsgi_conf_path() -> str | None:

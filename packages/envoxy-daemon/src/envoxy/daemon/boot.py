@@ -37,9 +37,9 @@ def prepare(conf_path: str | None, mode: str | None = None) -> Runtime:
     if path is not None:
         path = os.path.abspath(path)
         if not os.path.isfile(path):
-            raise ConfigError(f"configuration file {path} does not exist (from --set conf=)")
-        Config.set_file_path(path)
-        Config.reload()
+            source = "--set conf=" if conf_path else CONFIG_ENV_VAR
+            raise ConfigError(f"configuration file {path} does not exist (from {source})")
+        Config.set_daemon_path(path)
     configure_logging(force=True)
     from envoxy.daemon.app import create_app
     from envoxy.daemon.settings import config_snapshot
