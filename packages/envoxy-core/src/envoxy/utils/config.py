@@ -202,9 +202,7 @@ Config = Configuration()
 
 
 def _resolve_path(daemon_path: str | None, explicit_path: str | None) -> str | None:
-    return (
-        _uwsgi_conf_path() or daemon_path or os.environ.get(CONFIG_ENV_VAR) or explicit_path
-    )
+    return _uwsgi_conf_path() or daemon_path or os.environ.get(CONFIG_ENV_VAR) or explicit_path
 
 
 def _uwsgi_conf_path() -> str | None:
