@@ -283,6 +283,32 @@ def test_forked_child_gets_its_own_connections(client: CouchDBClient) -> None:
     assert client.get("ada", DB) is not None
 
 
+def test_a_fresh_database_sorts_once_its_index_exists(
+    client: CouchDBClient, admin: httpx.Client
+) -> None:
+    fresh = f"{DATABASE}_fresh"
+    admin.put(f"/{fresh}").raise_for_status()
+    try:
+        db = f"disp_couch.{fresh}"
+        for age in (36, 41, 29):
+            client.post(db, {"age": age, "team": "math"})
+        params = {"age__gte": 18, "team": "math", "order_by": "-age"}
+        with pytest.raises(CouchDBError):  # CouchDB cannot sort without an index
+            client.find(db, ["age"], params)
+        assert client.create_index(db, ["age"], name="by-age")["result"] == "created"
+        assert client.create_index(db, ["age"], name="by-age")["result"] == "exists"
+        assert [doc["age"] for doc in client.find(db, ["age"], params)] == [41, 36, 29]
+    finally:
+        admin.delete(f"/{fresh}")
+
+
+def test_create_index_needs_fields(client: CouchDBClient) -> None:
+    with pytest.raises(ValueError, match="fields"):
+        client.create_index(DB, [])
+    with pytest.raises(ValueError, match="fields"):
+        client.create_index(DB, "age")
+
+
 def test_couchdbc_facade() -> None:
     assert couchdbc.post(DB, {"_id": "facade"})["ok"] is True
     assert couchdbc.get("facade", DB) is not None

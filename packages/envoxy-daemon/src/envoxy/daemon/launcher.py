@@ -5,6 +5,7 @@ The configuration is parsed, and the views loaded, once, in this process (the uW
 master) before uWSGI forks its workers. See docs/ENVOXYD.md.
 """
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -165,13 +166,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run envoxyd with ``argv`` (default: ``sys.argv[1:]``); never returns while serving."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if "--help" in arguments or "-h" in arguments:
-        sys.stdout.write(HELP)
+        _print(HELP)
         return
     if "--help-uwsgi" in arguments:
         _run_uwsgi(["--help"])
         return
     if "--version" in arguments:
-        sys.stdout.write(version_text() + "\n")
+        _print(version_text() + "\n")
         return
     options = parse_args(arguments)
     try:
@@ -203,6 +204,18 @@ def version_text() -> str:
     except PackageNotFoundError:
         theirs = "unknown"
     return f"envoxy-daemon {ours} (uWSGI {theirs})"
+
+
+def _print(text: str) -> None:
+    """Write ``text`` to stdout; a reader that went away (``envoxyd --help | head -1``)
+    ends the command quietly, as with other Unix tools (no BrokenPipeError traceback)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # let the interpreter's final flush hit /dev/null instead of the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1) from None
 
 
 def _run_uwsgi(arguments: list[str]) -> None:

@@ -44,6 +44,12 @@ class Dispatcher:
         return _default.post(db, payload)
 
     @staticmethod
+    def create_index(db: str, fields: Sequence[str], name: str | None = None) -> dict[str, Any]:
+        """Create a Mango index on ``fields`` of ``"<key>.<database>"`` (``find`` with
+        ``order_by`` needs one); an existing one answers ``"exists"``."""
+        return _default.create_index(db, fields, name)
+
+    @staticmethod
     def close() -> None:
         """Close every HTTP pool; the next call reconnects. Safe to call repeatedly."""
         _default.close()
