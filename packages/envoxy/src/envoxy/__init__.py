@@ -7,7 +7,10 @@ reads no configuration, opens no connection and imports no third-party library.
 Only the public constants of ``envoxy.constants`` (pure Python) are bound eagerly.
 
 A name whose distribution is not installed raises
-:class:`envoxy.exceptions.MissingDependencyError` saying what to install.
+:class:`envoxy.exceptions.MissingDependencyError` saying what to install. When the
+files of installed Envoxy distributions are missing (``pip install -U envoxy`` over
+envoxy 0.7 removes some of them, see docs/MIGRATING.md), ``import envoxy`` raises an
+``ImportError`` naming them and the one command that restores them.
 """
 
 from pkgutil import extend_path
@@ -17,8 +20,46 @@ __path__ = extend_path(__path__, __name__)
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from envoxy import constants
-from envoxy.constants import __all__ as _constant_names
+
+def _broken_install(error: ImportError) -> ImportError:
+    """Name the Envoxy distributions whose files are gone, and the command restoring them
+    (or return ``error`` itself when no file is missing)."""
+    import csv
+    import sys
+    from importlib.metadata import distributions
+
+    broken: dict[str, tuple[str, list[str]]] = {}
+    for dist in distributions():
+        name = str(dist.metadata["Name"] or "")
+        if not name.lower().startswith("envoxy-"):
+            continue
+        # the RECORD itself: Distribution.files leaves out the files that are gone
+        record = csv.reader((dist.read_text("RECORD") or "").splitlines())
+        paths = [row[0] for row in record if row and row[0].endswith(".py")]
+        gone = [path for path in paths if not dist.locate_file(path).exists()]  # type: ignore[attr-defined]
+        if gone:
+            broken[name] = (dist.version, gone)
+    if not broken:
+        return error
+    listed = "; ".join(
+        f"{name} {version}: {', '.join(gone[:3])}{' ...' if len(gone) > 3 else ''}"
+        for name, (version, gone) in sorted(broken.items())
+    )
+    pins = " ".join(f"{name}=={version}" for name, (version, _) in sorted(broken.items()))
+    return ImportError(
+        f"the Envoxy installation is incomplete, files are missing ({listed}). This happens "
+        "after 'pip install -U envoxy' over envoxy 0.7: pip removes the old package's files "
+        "after installing the new distributions, and some of those files now belong to "
+        f"them. Restore them with: {sys.executable} -m pip install --force-reinstall "
+        f"--no-deps {pins}"
+    )
+
+
+try:
+    from envoxy import constants
+    from envoxy.constants import __all__ as _constant_names
+except ImportError as _exc:  # diagnosed only once the import failed: no cost otherwise
+    raise _broken_install(_exc) from _exc
 
 if TYPE_CHECKING:
     # "X as X" marks an explicit re-export for type checkers (PEP 484).
