@@ -60,6 +60,22 @@ def test_get_without_any_file_returns_empty_dict() -> None:
     assert config.plugins() == {}
 
 
+def test_document_is_the_whole_interpolated_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVOXY_TEST_DB_PASSWORD", "s3cret")
+    config = Configuration(
+        write_config(
+            tmp_path,
+            {"mine": {"x": 1}, "psql_servers": {"a": {"passwd": "${ENVOXY_TEST_DB_PASSWORD}"}}},
+        )
+    )
+    document = config.document()
+    assert document == {"mine": {"x": 1}, "psql_servers": {"a": {"passwd": "s3cret"}}}
+    assert config.get("mine") is document["mine"]
+    assert Configuration().document() == {}
+
+
 def test_plugins_is_the_plugins_section(tmp_path: Path) -> None:
     config = Configuration(write_config(tmp_path, {"plugins": {"auth": "my_auth"}}))
     assert config.plugins() == {"auth": "my_auth"}

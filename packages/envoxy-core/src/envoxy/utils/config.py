@@ -126,6 +126,17 @@ class Configuration:
         value = self._document().get(section)
         return {} if value is None else value
 
+    def document(self) -> dict[str, Any]:
+        """Return the whole parsed file (interpolation applied), ``{}`` when no file is known.
+
+        It is the cached mapping every :meth:`get` reads: treat it as read-only.
+
+        :raises ConfigError: as :meth:`get`.
+
+        .. versionadded:: 1.1
+        """
+        return self._document()
+
     def plugins(self) -> Any:
         """Return the ``plugins`` section (``{}`` when absent).
 

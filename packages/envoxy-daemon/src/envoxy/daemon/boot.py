@@ -42,11 +42,15 @@ def prepare(conf_path: str | None, mode: str | None = None) -> Runtime:
         Config.set_daemon_path(path)
     configure_logging(force=True)
     from envoxy.daemon.app import create_app
+    from envoxy.daemon.legacy_uwsgi import install_stand_in, legacy_options
     from envoxy.daemon.settings import config_snapshot
 
+    legacy = legacy_options(Config.document() if path is not None else {})
+    # view modules written for envoxy 0.7 import uwsgi at their top: uWSGI is not running
+    install_stand_in(legacy)
     snapshot = config_snapshot() if path is not None else {}
     app = create_app(snapshot, mode=mode, config_path=path)
-    runtime = Runtime(app=app)
+    runtime = Runtime(app=app, legacy_options=legacy)
     install(runtime)
     return runtime
 

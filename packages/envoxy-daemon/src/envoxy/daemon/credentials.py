@@ -2,7 +2,8 @@
 
 Each process that serves (every worker and the service mule) runs one
 :class:`CredentialsKeeper` after it forks. Until the fetch succeeds the service is
-not ready (``/_ready`` answers 503); a failure never exits the process.
+not ready (``/_ready`` answers 503); a failure never exits the process. What it
+fetches is also put in ``uwsgi.opt["credentials"]``, where envoxy 0.7 services read it.
 """
 
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from envoxy.auth.credentials import authenticate_container
+from envoxy.daemon.legacy_uwsgi import publish_credentials
 from envoxy.utils.logs import log
 
 __all__ = ["RETRY_INTERVAL", "CredentialsKeeper"]
@@ -77,6 +79,7 @@ class CredentialsKeeper:
                 )
             else:
                 self._value = value
+                publish_credentials(value)
                 self._ready.set()
                 log.info("credentials obtained")
                 return

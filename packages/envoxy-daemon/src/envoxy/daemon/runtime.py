@@ -6,7 +6,7 @@ processes it forks inherit this module's state, so no worker reads the file agai
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from envoxy.daemon.app import EnvoxyApp
@@ -22,11 +22,14 @@ class Runtime:
     :param listen_fds: duplicates of the listening sockets, kept for the service mule
         (which closes them for new connections when the service stops).
     :param health_url: ``http://host:port/_health`` of this service, for the watchdog.
+    :param legacy_options: the envoxy 0.7 ``uwsgi.opt`` keys (``conf_content``,
+        ``plugins``, ``credentials``), see :mod:`envoxy.daemon.legacy_uwsgi`.
     """
 
     app: "EnvoxyApp"
     listen_fds: list[int] = field(default_factory=list)
     health_url: str | None = None
+    legacy_options: dict[str, Any] = field(default_factory=dict)
     master_pid: int = field(default_factory=os.getpid)
 
 

@@ -14,6 +14,7 @@ import gc
 import os
 from typing import Any
 
+from envoxy.daemon import legacy_uwsgi
 from envoxy.daemon.app import EnvoxyApp
 from envoxy.daemon.boot import health_url, prepare
 from envoxy.daemon.runtime import Runtime, current
@@ -33,6 +34,7 @@ def attach(runtime: Runtime) -> None:
         # --http runs a router in front of the workers: its socket is not ours to close
         runtime.listen_fds = [os.dup(fd) for fd in getattr(uwsgi, "sockets", [])]
     runtime.health_url = health_url(runtime.app.settings.http_bind, options)
+    legacy_uwsgi.bind(runtime.legacy_options)
 
     def post_fork() -> None:
         runtime.app.start_background()
