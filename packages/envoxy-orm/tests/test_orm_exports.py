@@ -16,6 +16,7 @@ MODULES = [
     "envoxy.db.orm.base",
     "envoxy.db.orm.constants",
     "envoxy.db.orm.conventions",
+    "envoxy.db.orm.drivers",
     "envoxy.db.orm.foreign_keys",
     "envoxy.db.orm.helpers",
     "envoxy.db.orm.listeners",

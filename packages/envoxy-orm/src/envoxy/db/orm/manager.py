@@ -13,6 +13,8 @@ from sqlalchemy import URL, create_engine, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from envoxy.db.orm.drivers import normalize_url
+
 __all__ = [
     "DEFAULT_ENGINE_OPTIONS",
     "DEFAULT_SESSION_OPTIONS",
@@ -57,12 +59,14 @@ class EnvoxySessionManager:
     opens new ones.
 
     :param url: a SQLAlchemy URL (string or ``URL``); ignored when ``engine`` is given.
+        A PostgreSQL URL without a driver gets the installed one (:func:`normalize_url`).
     :param engine: an engine built elsewhere.
     :param engine_kwargs: ``create_engine`` options over :data:`DEFAULT_ENGINE_OPTIONS`;
         pool options the dialect's pool does not take (SQLite's in-memory pool,
         ``NullPool``) are dropped.
     :param session_kwargs: ``sessionmaker`` options over :data:`DEFAULT_SESSION_OPTIONS`.
     :raises ValueError: neither ``url`` nor ``engine`` is given.
+    :raises MissingDependencyError: a PostgreSQL URL and no driver installed.
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class EnvoxySessionManager:
                 raise ValueError(
                     "EnvoxySessionManager needs a url (e.g. 'sqlite:///service.db') or an engine"
                 )
+            url = normalize_url(url)
             engine = create_engine(url, **engine_options(url, engine_kwargs))
         self._engine = engine
         self._pid = os.getpid()

@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from envoxy.db.exceptions import DatabaseException
+from envoxy.db.orm.drivers import normalize_url
 from envoxy.db.orm.manager import EnvoxySessionManager
 from envoxy.exceptions import ConfigError
 
@@ -207,7 +208,7 @@ def _create_manager(key: str) -> EnvoxySessionManager:
 
     try:
         settings = Config.server(SECTION, key)
-        url = build_url(settings)
+        url = normalize_url(build_url(settings))
         engine_kwargs = engine_kwargs_from_settings(settings, url)
     except ConfigError as exc:
         raise DatabaseException(str(exc)) from exc
