@@ -11,8 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -248,6 +246,14 @@ def test_offline_sql_renders_ddl(sqlite_service: Service) -> None:
     assert "aux_products" not in table_names(sqlite_service.inspect_url)
 
 
+def test_offline_sql_for_a_postgres_url_needs_no_database(sqlite_service: Service) -> None:
+    sqlite_service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+    unreachable = "postgres://nobody@127.0.0.1:9/nowhere"
+    sql = sqlite_service.ok("upgrade", "head", "--sql", SERVICE_DB_URL=unreachable)
+    assert "CREATE TABLE aux_products" in sql
+    assert "TIMESTAMP WITH TIME ZONE" in sql  # rendered for PostgreSQL, not SQLite
+
+
 def test_database_from_envoxy_json(sqlite_service: Service) -> None:
     config = sqlite_service.root / "envoxy.json"
     config.write_text(json.dumps({"psql_servers": {"main": {"url": "sqlite:///from_config.db"}}}))
@@ -306,22 +312,6 @@ def test_missing_command_is_a_usage_error(sqlite_service: Service) -> None:
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def pg_database(postgresql_url: str) -> Iterator[str]:
-    """A fresh database for one test, dropped afterwards."""
-    name = f"envoxy_alembic_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgresql_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.postgresql
@@ -386,3 +376,19 @@ def test_failing_migration_leaves_schema_and_version_untouched(
     assert "aux_half_done" not in table_names(pg_database)
     assert "extra" not in column_names(pg_database, "aux_products")
     assert service.run("current").stdout.split() == ["0001"]
+
+
+@pytest.mark.postgresql
+def test_driverless_postgresql_urls_use_the_installed_driver(
+    tmp_path: Path, pg_database: str
+) -> None:
+    bare, short = (
+        make_url(pg_database).set(drivername=scheme).render_as_string(hide_password=False)
+        for scheme in ("postgresql", "postgres")
+    )
+    service = Service(tmp_path / "svc", bare)
+    service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+    service.ok("upgrade", "head")
+
+    assert "aux_products" in table_names(pg_database)
+    assert service.ok("current", SERVICE_DB_URL=short).split() == ["0001", "(head)"]

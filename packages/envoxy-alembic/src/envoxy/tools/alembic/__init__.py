@@ -8,7 +8,8 @@ envoxy.json. See docs/HOWTO-migrations.md.
 Modules: :mod:`~envoxy.tools.alembic.cli` (the command),
 :mod:`~envoxy.tools.alembic.settings` (environment variables),
 :mod:`~envoxy.tools.alembic.setup` (migrations folder and Alembic config),
-:mod:`~envoxy.tools.alembic.environment` (what each service's env.py runs).
+:mod:`~envoxy.tools.alembic.environment` (what each service's env.py runs),
+:mod:`~envoxy.tools.alembic.locking` (one migration at a time per namespace).
 """
 
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from envoxy.tools.alembic.errors import (
     DatabaseURLError,
     MigrationError,
+    MigrationLockTimeoutError,
     ModelImportError,
     NoModelsError,
 )
@@ -23,6 +25,7 @@ from envoxy.tools.alembic.errors import (
 __all__ = [
     "DatabaseURLError",
     "MigrationError",
+    "MigrationLockTimeoutError",
     "ModelImportError",
     "NoModelsError",
     "alembic_config_path",

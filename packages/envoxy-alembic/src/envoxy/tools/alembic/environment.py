@@ -2,18 +2,22 @@
 
 A service's ``migrations/env.py`` is two lines calling :func:`run_migrations`,
 so the logic (which tables belong to the service, the version table, batch mode
-on SQLite, one transaction on PostgreSQL) ships with envoxy-alembic and is
-upgraded with it.
+on SQLite, one transaction and one run at a time per namespace on PostgreSQL)
+ships with envoxy-alembic and is upgraded with it.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from alembic import context
 from sqlalchemy import MetaData, create_engine, pool
+from sqlalchemy.engine import Connection
 
+from envoxy.db.orm.drivers import normalize_url
 from envoxy.tools.alembic.errors import NoModelsError
+from envoxy.tools.alembic.locking import LOCKING_COMMANDS, migration_lock
 from envoxy.tools.alembic.models import load_target_metadata
 from envoxy.tools.alembic.settings import MigrationSettings
 from envoxy.tools.alembic.setup import SETTINGS_ATTRIBUTE
@@ -36,13 +40,20 @@ def run_migrations() -> None:
     url = settings.database_url()
     options = _configure_options(settings, targets, url)
     if context.is_offline_mode():
-        context.configure(url=url, literal_binds=True, **options)
+        # Rendering SQL loads no driver: any PostgreSQL dialect will do.
+        offline_url = normalize_url(url, is_importable=lambda module: True)
+        context.configure(url=offline_url, literal_binds=True, **options)
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = create_engine(normalize_url(url), poolclass=pool.NullPool)
     try:
-        with engine.connect() as connection:
+        with (
+            engine.connect() as connection,
+            _lock_if_writing(connection, settings, config.cmd_opts),
+        ):
+            # configured under the lock, so Alembic reads the current revision after
+            # any concurrent run has finished
             context.configure(connection=connection, **options)
             with context.begin_transaction():
                 context.run_migrations()
@@ -50,13 +61,28 @@ def run_migrations() -> None:
         engine.dispose()
 
 
+def _lock_if_writing(
+    connection: Connection, settings: MigrationSettings, cmd_opts: Any
+) -> AbstractContextManager[None]:
+    """Take the namespace's migration lock for upgrade/downgrade/stamp (or an API call)."""
+    command = _command_name(cmd_opts)
+    if command is not None and command not in LOCKING_COMMANDS:
+        return nullcontext()
+    return migration_lock(connection, settings.version_table, settings.lock_timeout)
+
+
 def _needs_models(cmd_opts: Any) -> bool:
     if cmd_opts is None:
         return False
     if getattr(cmd_opts, "autogenerate", False):
         return True
+    return _command_name(cmd_opts) in COMMANDS_NEEDING_MODELS
+
+
+def _command_name(cmd_opts: Any) -> str | None:
+    """Name of the Alembic command being run, or None when called without a command line."""
     command: tuple[Any, ...] | None = getattr(cmd_opts, "cmd", None)
-    return command is not None and command[0].__name__ in COMMANDS_NEEDING_MODELS
+    return None if command is None else str(command[0].__name__)
 
 
 def _configure_options(

@@ -2,7 +2,13 @@
 
 from envoxy.exceptions import EnvoxyError
 
-__all__ = ["DatabaseURLError", "MigrationError", "ModelImportError", "NoModelsError"]
+__all__ = [
+    "DatabaseURLError",
+    "MigrationError",
+    "MigrationLockTimeoutError",
+    "ModelImportError",
+    "NoModelsError",
+]
 
 
 class MigrationError(EnvoxyError):
@@ -19,3 +25,7 @@ class ModelImportError(MigrationError):
 
 class NoModelsError(MigrationError):
     """A command needs models (autogenerate, check) but no table was found."""
+
+
+class MigrationLockTimeoutError(MigrationError):
+    """Another run kept the namespace's migration lock past ``ENVOXY_ALEMBIC_LOCK_TIMEOUT``."""

@@ -6,16 +6,27 @@ so a service needs no copied alembic.ini or env.py of its own.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from envoxy.db.orm.constants import AUX_TABLE_PREFIX, BASE_TABLE_PREFIX
+from envoxy.exceptions import ConfigError
 from envoxy.tools.alembic.errors import DatabaseURLError
 
-__all__ = ["DEFAULT_MIGRATIONS_DIR", "MigrationSettings", "version_table_name"]
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "DEFAULT_MIGRATIONS_DIR",
+    "LOCK_TIMEOUT_VARIABLE",
+    "MigrationSettings",
+    "version_table_name",
+]
 
 DEFAULT_MIGRATIONS_DIR = "migrations"
+#: Seconds a run waits for another run's migration lock (PostgreSQL).
+DEFAULT_LOCK_TIMEOUT = 300.0
+LOCK_TIMEOUT_VARIABLE = "ENVOXY_ALEMBIC_LOCK_TIMEOUT"
 VERSION_TABLE = "alembic_version"
 NAMESPACE_LENGTH_IN_VERSION_TABLE = 40
 
@@ -31,6 +42,8 @@ class MigrationSettings:
     :param db_url: ``SERVICE_DB_URL`` when set; otherwise resolved from envoxy.json
         by :meth:`database_url`.
     :param db_server: the ``psql_servers`` key (``ENVOXY_DB_SERVER``), or the default.
+    :param lock_timeout: seconds to wait for the namespace's migration lock on
+        PostgreSQL (``ENVOXY_ALEMBIC_LOCK_TIMEOUT``, default 300).
     """
 
     directory: Path
@@ -39,12 +52,16 @@ class MigrationSettings:
     db_url: str | None = None
     db_server: str | None = None
     table_prefix: str = field(default=AUX_TABLE_PREFIX)
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 
     @classmethod
     def from_environment(
         cls, environ: os._Environ[str] | dict[str, str] | None = None
     ) -> MigrationSettings:
-        """Read the settings from ``environ`` (default: ``os.environ``)."""
+        """Read the settings from ``environ`` (default: ``os.environ``).
+
+        :raises ConfigError: ``ENVOXY_ALEMBIC_LOCK_TIMEOUT`` is not a positive number.
+        """
         env = os.environ if environ is None else environ
         directory = (
             env.get("SERVICE_ALEMBIC_DIR")
@@ -57,6 +74,7 @@ class MigrationSettings:
             models_paths=_split(env.get("SERVICE_MODELS_PATHS", ""), os.pathsep + ","),
             db_url=env.get("SERVICE_DB_URL") or None,
             db_server=env.get("ENVOXY_DB_SERVER") or None,
+            lock_timeout=_lock_timeout(env.get(LOCK_TIMEOUT_VARIABLE, "")),
         )
 
     @property
@@ -100,6 +118,21 @@ def version_table_name(table_prefix: str) -> str:
     if not namespace:
         return VERSION_TABLE
     return f"{VERSION_TABLE}_{namespace[:NAMESPACE_LENGTH_IN_VERSION_TABLE]}"
+
+
+def _lock_timeout(value: str) -> float:
+    if not value.strip():
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigError(
+            f"{LOCK_TIMEOUT_VARIABLE}={value!r} is not a positive number of seconds "
+            f"(the default is {DEFAULT_LOCK_TIMEOUT:g})"
+        )
+    return seconds
 
 
 def _split(value: str, separators: str) -> tuple[str, ...]:
