@@ -55,8 +55,9 @@ CLEAN_VENV_SCENARIOS: dict[str, Scenario] = {
         imports=("envoxy.db.orm",),
         absent_distributions=(
             *("werkzeug", "flask", "paho-mqtt", "pyzmq", "redis", "celery", "uwsgi", "pyuwsgi"),
+            "psycopg2-binary",  # only with the [postgres] extra
         ),
-        absent_modules=_WEB_AND_MESSAGING,
+        absent_modules=(*_WEB_AND_MESSAGING, "psycopg2"),
     ),
     "meta": Scenario(
         dist=META,
