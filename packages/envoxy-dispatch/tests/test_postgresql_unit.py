@@ -3,7 +3,6 @@
 import datetime
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,7 +11,6 @@ from envoxy.db.exceptions import DatabaseException
 from envoxy.exceptions import ConfigError
 from envoxy.postgresql import PostgresClient, PostgresSettings, UnknownServerError, pgsqlc
 from envoxy.postgresql.dispatcher import Dispatcher
-from envoxy.postgresql.retry import ExponentialBackoff, RetryPolicy
 from envoxy.postgresql.typecasts import format_utc
 
 
@@ -67,41 +65,6 @@ def test_statement_timeout_becomes_a_session_option() -> None:
 def test_invalid_number_names_the_setting() -> None:
     with pytest.raises(ConfigError, match=r"psql_servers\.main\.max_conn"):
         PostgresSettings.from_config("main", {"max_conn": "many"})
-
-
-def test_retry_policy_retries_listed_errors_then_reraises() -> None:
-    pauses: list[float] = []
-    calls: list[int] = []
-    policy = RetryPolicy(3, ExponentialBackoff(base=0.1, cap=0.15), (OSError,), pauses.append)
-
-    def failing() -> None:
-        calls.append(1)
-        raise OSError("down")
-
-    with pytest.raises(OSError, match="down"):
-        policy.call(failing)
-    assert len(calls) == 3
-    assert pauses == [0.1, 0.15]
-
-
-def test_retry_policy_returns_on_success_and_skips_unlisted_errors() -> None:
-    outcomes: Iterator[Exception | str] = iter([OSError("once"), "ok"])
-
-    def flaky() -> str:
-        outcome = next(outcomes)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    policy = RetryPolicy(3, ExponentialBackoff(), (OSError,), lambda _seconds: None)
-    assert policy.call(flaky) == "ok"
-    with pytest.raises(KeyError):
-        policy.call(lambda: dict[str, int]()["missing"])
-
-
-def test_retry_policy_needs_one_attempt() -> None:
-    with pytest.raises(ValueError):
-        RetryPolicy(0, ExponentialBackoff(), (OSError,))
 
 
 def test_format_utc_truncates_milliseconds_and_converts_to_utc() -> None:

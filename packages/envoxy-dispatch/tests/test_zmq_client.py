@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 import zmq
 
+from envoxy import exceptions
 from envoxy.constants import Performative
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.utils.config import Config
-from envoxy.zeromq import PayloadEncodingError, ZmqClient, zmqc
+from envoxy.zeromq import PayloadEncodingError, ZmqClient, ZmqDeadlineError, zmqc
 
 pytestmark = pytest.mark.zmq
 
@@ -30,13 +31,22 @@ Handler = Callable[[dict[str, Any]], Any]
 class ReplyPeer:
     """A REP socket on a free loopback port, answering with ``handler(request)``."""
 
-    def __init__(self, handler: Handler | None = None) -> None:
+    def __init__(self, handler: Handler | None = None, port: int | None = None) -> None:
         self.handler: Handler = handler or (lambda request: {"status": 200, "payload": request})
         self.frames: list[list[bytes]] = []
         self._context = zmq.Context()
         self._socket = self._context.socket(zmq.REP)
         self._socket.linger = 0
-        self.port = self._socket.bind_to_random_port("tcp://127.0.0.1")
+        if port is None:
+            self.port = self._socket.bind_to_random_port("tcp://127.0.0.1")
+        else:
+            try:
+                self._socket.bind(f"tcp://127.0.0.1:{port}")
+            except zmq.ZMQError:
+                self._socket.close()
+                self._context.term()
+                raise
+            self.port = port
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="zmq-test-peer", daemon=True)
         self._thread.start()
@@ -207,8 +217,100 @@ def test_dead_peer_raises_503_within_the_configured_timeout(free_port: int) -> N
     elapsed = time.monotonic() - started
     assert str(caught.value) == "Service Unavailable"
     assert (caught.value.code, caught.value.status) == (0, 503)
-    # three attempts of 0.3 s and two pauses of 0.05 s
+    assert isinstance(caught.value, ZmqDeadlineError)
+    assert isinstance(caught.value, exceptions.TimeoutError)
+    # three attempts of 0.3 s and two pauses of at most 0.05 s and 0.1 s
     assert 0.9 <= elapsed < 2.0
+
+
+class SilentPeer:
+    """A ROUTER socket that takes every request and never answers (a frozen peer)."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self._context = zmq.Context()
+        self._socket = self._context.socket(zmq.ROUTER)
+        self._socket.linger = 0
+        self.port = self._socket.bind_to_random_port("tcp://127.0.0.1")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._swallow, name="zmq-silent", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._socket.close()
+        self._context.term()
+
+    def _swallow(self) -> None:
+        while not self._stop.is_set():
+            if self._socket.poll(20):
+                self._socket.recv_multipart()
+                self.received += 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "budget"),
+    [
+        # attempts would take 10 x 0.4 s: the 1 s deadline ends the call after ~3 of them
+        ({"timeout": 0.4, "retries": 9, "deadline": 1.0}, 1.0),
+        # the deadline cuts the first attempt short of its 5 s timeout
+        ({"timeout": 5, "retries": 3, "deadline": 0.6}, 0.6),
+    ],
+)
+def test_silent_peer_fails_within_the_call_deadline(
+    settings: dict[str, Any], budget: float
+) -> None:
+    silent = SilentPeer()
+    client = client_for(silent.port, retry_delay=0.05, **settings)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ZmqDeadlineError) as caught:
+            client.request("core", Performative.GET, "/frozen")
+    finally:
+        client.close()
+        silent.close()
+    elapsed = time.monotonic() - started
+    assert budget - 0.1 <= elapsed <= budget + 0.25
+    assert silent.received >= 1
+    assert isinstance(caught.value, ValidationException)
+    assert caught.value.status == 503
+
+
+def test_service_recovers_after_a_silent_peer_answers_again() -> None:
+    silent = SilentPeer()
+    port = silent.port
+    client = client_for(port, timeout=0.3, retries=0, deadline=0.3)
+    try:
+        with pytest.raises(ZmqDeadlineError):
+            client.request("core", Performative.GET, "/frozen")
+        silent.close()
+        server = _peer_on(port)
+        try:
+            started = time.monotonic()
+            replies = client.bulk_requests(
+                [{"server_key": "core", "performative": 0, "url": f"/n/{n}"} for n in range(20)]
+            )
+            assert [reply["payload"]["resource"] for reply in replies] == [
+                f"/n/{n}" for n in range(20)
+            ]
+            assert time.monotonic() - started < 5
+        finally:
+            server.close()
+    finally:
+        client.close()
+
+
+def _peer_on(port: int) -> ReplyPeer:
+    """A ReplyPeer bound to ``port`` again (retried: the old socket may linger briefly)."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            return ReplyPeer(port=port)
+        except zmq.ZMQError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def test_slow_peer_within_the_timeout_answers() -> None:

@@ -1,19 +1,19 @@
-"""zmqc pieces that need no socket: envelope, replies, headers, settings, retry policy."""
+"""zmqc pieces that need no socket: envelope, replies, headers, settings, errors."""
 
 import itertools
+import pickle
 import re
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from envoxy import exceptions
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.utils.datetime import Now
-from envoxy.zeromq import RetryPolicy, ZmqAttemptError, ZmqTimeoutError, zmqc
+from envoxy.zeromq import ZmqConnectError, ZmqDeadlineError, ZmqUnavailableError, zmqc
 from envoxy.zeromq.envelope import build_request, clean_response, prepare_message
 from envoxy.zeromq.headers import api_now, correlation_id, generate_headers
 from envoxy.zeromq.route_cache import route_of
@@ -129,6 +129,34 @@ def test_server_settings_defaults_and_endpoint() -> None:
     settings = ZmqServerSettings.from_config("core", {"host": "10.0.0.1", "port": "5555"})
     assert settings.endpoint == "tcp://10.0.0.1:5555"
     assert (settings.timeout, settings.retries, settings.retry_delay) == (30.0, 3, 2.0)
+    assert settings.deadline == 30.0
+
+
+def test_default_worst_case_fits_under_harakiri() -> None:
+    # Was 4 x 30 s + 3 x 2 s = 126 s, past uWSGI's 90 s harakiri: the deadline bounds it.
+    settings = ZmqServerSettings.from_config("core", {"host": "h", "port": 1})
+    assert settings.worst_case() == 30.0
+    unbounded = ZmqServerSettings.from_config(
+        "core", {"host": "h", "port": 1, "timeout": 2, "retries": 2, "deadline": 100}
+    )
+    # three attempts of 2 s, pauses of at most 2 s then 4 s
+    assert unbounded.worst_case() == 12.0
+
+
+def test_unavailable_errors_are_503_validation_exceptions_and_client_errors() -> None:
+    for cls, kind in (
+        (ZmqDeadlineError, exceptions.TimeoutError),
+        (ZmqConnectError, exceptions.ConnectError),
+    ):
+        error = cls()
+        assert isinstance(error, ZmqUnavailableError)
+        assert isinstance(error, ValidationException)  # envoxy 0.7 code keeps working
+        assert isinstance(error, kind)
+        assert isinstance(error, exceptions.ClientError)
+        assert (str(error), error.code, error.status) == ("Service Unavailable", 0, 503)
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is cls
+        assert (str(copy), copy.status) == ("Service Unavailable", 503)
 
 
 @pytest.mark.parametrize(
@@ -137,6 +165,8 @@ def test_server_settings_defaults_and_endpoint() -> None:
         ({"port": 1}, "zmq_servers.core needs 'host'"),
         ({"host": "h", "port": 1, "timeout": 0}, "zmq_servers.core.timeout"),
         ({"host": "h", "port": 1, "retries": -1}, "zmq_servers.core.retries"),
+        ({"host": "h", "port": 1, "deadline": 0}, "zmq_servers.core.deadline"),
+        ({"host": "h", "port": 1, "deadline": "soon"}, "zmq_servers.core.deadline"),
         ({"host": "h", "port": "x"}, "zmq_servers.core.port"),
     ],
 )
@@ -152,51 +182,6 @@ def test_worker_settings_read_zmq_workers() -> None:
     assert (settings.max_workers, settings.max_sockets) == (8, 4)
     with pytest.raises(ConfigError, match="context_max_workers"):
         ZmqWorkerSettings.from_config({"context_max_workers": 0})
-
-
-def test_retry_policy_retries_then_raises_the_last_error() -> None:
-    calls: list[float] = []
-    retries: list[tuple[int, float]] = []
-
-    def failing() -> None:
-        calls.append(time.monotonic())
-        raise ZmqTimeoutError(f"attempt {len(calls)}")
-
-    policy = RetryPolicy(retries=2, delay=0.05)
-    with pytest.raises(ZmqTimeoutError, match="attempt 3"):
-        policy.call(failing, on_retry=lambda number, error, delay: retries.append((number, delay)))
-    assert len(calls) == 3
-    assert retries == [(1, 0.05), (2, 0.05)]
-    assert calls[1] - calls[0] >= 0.05
-
-
-def test_retry_policy_does_not_retry_other_errors() -> None:
-    calls = []
-
-    def broken() -> None:
-        calls.append(1)
-        raise KeyError("bug")
-
-    with pytest.raises(KeyError):
-        RetryPolicy(retries=3, delay=0).call(broken)
-    assert calls == [1]
-
-
-def test_retry_policy_backoff_is_capped() -> None:
-    policy = RetryPolicy(retries=5, delay=1, backoff=3, max_delay=10)
-    assert list(policy.delays()) == [1, 3, 9, 10, 10]
-
-
-def test_retry_policy_returns_the_first_success() -> None:
-    outcomes: Iterator[BaseException | str] = iter([ZmqAttemptError("no"), "yes"])
-
-    def flaky() -> str:
-        outcome = next(outcomes)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-    assert RetryPolicy(retries=1, delay=0).call(flaky) == "yes"
 
 
 def test_importing_envoxy_zeromq_imports_no_zmq_and_reads_no_config() -> None:

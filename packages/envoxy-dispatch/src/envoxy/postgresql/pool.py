@@ -2,7 +2,7 @@
 
 - At most ``max_size`` connections exist; a caller waits up to ``acquire_timeout``
   seconds for one, then gets ``PoolTimeoutError("Timeout waiting for DB connection …")``.
-- Connections open lazily, through a :class:`~envoxy.postgresql.retry.RetryPolicy`
+- Connections open lazily, through a :class:`~envoxy.utils.retry.RetryPolicy`
   (3 attempts, capped backoff), then ``ConnectError("Failed after 3 attempts …")``.
 - An idle connection whose server hung up (a restart, a killed backend) is dropped on
   checkout and replaced, without a round trip: an idle connection has nothing to read,
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from envoxy.postgresql.exceptions import ConnectError, PoolTimeoutError
-from envoxy.postgresql.retry import ExponentialBackoff, RetryPolicy
+from envoxy.utils.retry import Backoff, RetryPolicy
 
 if TYPE_CHECKING:
     import psycopg2.extensions as pg
@@ -33,7 +33,7 @@ __all__ = ["CONNECT_ATTEMPTS", "ConnectionPool"]
 
 #: Connecting is tried this many times before ``ConnectError``.
 CONNECT_ATTEMPTS = 3
-_CONNECT_BACKOFF = ExponentialBackoff(base=0.25, cap=2.0)
+_CONNECT_BACKOFF = Backoff(base=0.25, cap=2.0)
 # psycopg2.extensions.TRANSACTION_STATUS_IDLE, without importing psycopg2 here.
 _TRANSACTION_IDLE = 0
 _POLL_EVENTS = select.POLLIN | select.POLLERR | select.POLLHUP

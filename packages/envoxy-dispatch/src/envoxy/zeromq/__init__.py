@@ -13,16 +13,24 @@ Servers come from ``zmq_servers`` in ``envoxy.json``; nothing is read, imported
 
 from envoxy.zeromq.client import ZmqClient
 from envoxy.zeromq.dispatcher import Dispatcher
-from envoxy.zeromq.errors import PayloadEncodingError, ZmqAttemptError, ZmqTimeoutError
-from envoxy.zeromq.retry import RetryPolicy
+from envoxy.zeromq.errors import (
+    PayloadEncodingError,
+    ZmqAttemptError,
+    ZmqConnectError,
+    ZmqDeadlineError,
+    ZmqTimeoutError,
+    ZmqUnavailableError,
+)
 
 __all__ = [
     "Dispatcher",
     "PayloadEncodingError",
-    "RetryPolicy",
     "ZmqAttemptError",
     "ZmqClient",
+    "ZmqConnectError",
+    "ZmqDeadlineError",
     "ZmqTimeoutError",
+    "ZmqUnavailableError",
     "zmqc",
 ]
 

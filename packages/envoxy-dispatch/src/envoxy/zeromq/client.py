@@ -21,16 +21,20 @@ from envoxy.utils.config import Config
 from envoxy.utils.encoders import envoxy_json_loads
 from envoxy.utils.imports import require
 from envoxy.utils.logs import log
+from envoxy.utils.retry import RetryPolicy
 from envoxy.zeromq.envelope import (
     build_request,
     clean_response,
     encode_request,
     prepare_message,
-    service_unavailable,
 )
-from envoxy.zeromq.errors import ZmqAttemptError, ZmqTimeoutError
+from envoxy.zeromq.errors import (
+    ZmqAttemptError,
+    ZmqConnectError,
+    ZmqDeadlineError,
+    ZmqTimeoutError,
+)
 from envoxy.zeromq.pool import SocketPool
-from envoxy.zeromq.retry import RetryPolicy
 from envoxy.zeromq.route_cache import RouteCache
 from envoxy.zeromq.settings import ZmqServerSettings, ZmqWorkerSettings
 
@@ -49,8 +53,8 @@ class ZmqClient:
 
     :param servers: the ``zmq_servers`` mapping to use instead of ``envoxy.json``.
     :param workers: the ``zmq_workers`` mapping to use instead of ``envoxy.json``.
-    :param retry_delay: seconds between attempts for every key, overriding
-        ``zmq_servers.<key>.retry_delay`` (default 2).
+    :param retry_delay: ceiling of the first pause between attempts for every key,
+        overriding ``zmq_servers.<key>.retry_delay`` (default 2).
     :param cache_factory: returns the reply cache backend; by default
         ``envoxy.cache.Cache()`` when ``envoxy.json`` has a ``cache`` section.
 
@@ -96,7 +100,9 @@ class ZmqClient:
         :param future: return a :class:`concurrent.futures.Future` at once.
         :raises ConfigError: for an unknown key or bad settings.
         :raises PayloadEncodingError: when the request cannot be encoded as JSON.
-        :raises ValidationException: 503 when every attempt failed.
+        :raises ZmqUnavailableError: (a ``ValidationException`` with status 503, and a
+            ``TimeoutError`` or ``ConnectError``) when every attempt failed or the
+            call's ``deadline`` passed.
         """
         endpoint = self._endpoints.get(server_key) or self._open_endpoint(server_key)
         message = build_request(performative, url, params, payload, headers)
@@ -109,8 +115,9 @@ class ZmqClient:
 
         :param message: ``resource`` and ``performative`` are required; ``headers``
             are generated when missing. The caller's dict is not modified.
-        :raises ValidationException: 412 for a malformed message, 503 when every
-            attempt failed.
+        :raises ValidationException: 412 for a malformed message.
+        :raises ZmqUnavailableError: (status 503) when every attempt failed or the
+            call's ``deadline`` passed.
         """
         endpoint = self._endpoints.get(server_key) or self._open_endpoint(server_key)
         return endpoint.send(prepare_message(message))
@@ -180,8 +187,9 @@ class ZmqClient:
                 max_sockets=workers.max_sockets,
                 timeout_ms=max(1, int(settings.timeout * 1000)),
             )
-            delay = settings.retry_delay if self._retry_delay is None else self._retry_delay
-            policy = RetryPolicy(retries=settings.retries, delay=delay)
+            policy = RetryPolicy(
+                settings.retries + 1, settings.backoff(self._retry_delay), (ZmqAttemptError,)
+            )
             endpoint = _Endpoint(zmq, settings, pool, policy, self._route_cache(settings))
             self._endpoints[server_key] = endpoint
             return endpoint
@@ -277,14 +285,21 @@ class _Endpoint:
             if cached is not None:
                 return cached
         data = encode_request(message)
+        started = time.monotonic()
+        deadline = started + self.settings.deadline
         try:
-            reply = self.policy.call(self._exchange, data, on_retry=self._log_retry)
+            reply = self.policy.call(
+                lambda: self._exchange(data, deadline), deadline=deadline, on_retry=self._log_retry
+            )
         except ZmqAttemptError as exc:
             log.error(
                 f"zmqc {self.settings.key}: {self.settings.endpoint} did not answer "
-                f"{message.get('resource')} after {self.settings.retries + 1} attempts ({exc})"
+                f"{message.get('resource')} within {time.monotonic() - started:.1f} s "
+                f"(deadline {self.settings.deadline:g} s, up to {self.settings.retries + 1} "
+                f"attempts): {exc}"
             )
-            raise service_unavailable() from exc
+            unavailable = ZmqDeadlineError if isinstance(exc, ZmqTimeoutError) else ZmqConnectError
+            raise unavailable() from exc
         try:
             response = clean_response(envoxy_json_loads(reply))
         except ValueError as exc:
@@ -298,8 +313,8 @@ class _Endpoint:
             self.cache.set(message, route, response)
         return response
 
-    def _exchange(self, data: bytes) -> bytes:
-        deadline = time.monotonic() + self.settings.timeout
+    def _exchange(self, data: bytes, call_deadline: float) -> bytes:
+        deadline = min(time.monotonic() + self.settings.timeout, call_deadline)
         pool = self.pool
         sock = pool.checkout(deadline)
         try:
@@ -309,7 +324,8 @@ class _Endpoint:
             if remaining_ms <= 0:
                 raise ZmqTimeoutError(f"no time left to wait for {self.settings.endpoint}")
             # Sockets wait `timeout` for a reply (RCVTIMEO); shorten it only when the
-            # wait for the socket or the send used part of the attempt's time.
+            # wait for the socket or the send used part of the attempt's time, or the
+            # call's deadline comes first.
             shortened = remaining_ms < self._timeout_ms - _RCVTIMEO_SLACK_MS
             if shortened:
                 sock.setsockopt(self._rcvtimeo, remaining_ms)
@@ -319,7 +335,8 @@ class _Endpoint:
         except self._again as exc:
             pool.discard(sock)
             raise ZmqTimeoutError(
-                f"no reply from {self.settings.endpoint} within {self.settings.timeout} s"
+                f"no reply from {self.settings.endpoint} within "
+                f"{min(self.settings.timeout, self.settings.deadline):g} s"
             ) from exc
         except self._zmq_error as exc:
             pool.discard(sock)
@@ -333,7 +350,7 @@ class _Endpoint:
     def _log_retry(self, number: int, error: BaseException, delay: float) -> None:
         log.warning(
             f"zmqc {self.settings.key}: attempt {number} of {self.settings.retries + 1} "
-            f"failed ({error}); retrying in {delay:g} s"
+            f"failed ({error}); retrying in {delay:.2f} s"
         )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from envoxy.exceptions import ValidationException
 from envoxy.utils.encoders import envoxy_json_dumps
-from envoxy.zeromq.errors import PayloadEncodingError
+from envoxy.zeromq.errors import SERVICE_UNAVAILABLE, PayloadEncodingError, ZmqUnavailableError
 from envoxy.zeromq.headers import generate_headers
 
 __all__ = [
@@ -22,8 +22,6 @@ __all__ = [
     "validate_response",
 ]
 
-#: Message of the error raised when a peer cannot be reached.
-SERVICE_UNAVAILABLE = "Service Unavailable"
 
 _REMOVED_REPLY_KEYS = ("protocol", "performative")
 
@@ -109,16 +107,18 @@ def clean_response(response: Any) -> Any:
     return response
 
 
-def service_unavailable() -> ValidationException:
-    """Return the error raised when a peer cannot be reached (code 0, status 503)."""
-    return ValidationException(SERVICE_UNAVAILABLE, code=0, status=503)
+def service_unavailable() -> ZmqUnavailableError:
+    """Return the error raised for a missing reply: ``"Service Unavailable"``, a
+    ``ValidationException`` with code 0 and status 503."""
+    return ZmqUnavailableError(SERVICE_UNAVAILABLE)
 
 
 def validate_response(response: Any) -> Any:
     """Return ``response`` when it is a success, else raise.
 
     :param response: a reply dict (``status``, ``resource``, ``payload``) or ``None``.
-    :raises ValidationException: ``"Service Unavailable"`` (503) for ``None``; for a
+    :raises ZmqUnavailableError: ``"Service Unavailable"`` (503) for ``None``.
+    :raises ValidationException: for a
         status other than 200/201 (unless the payload holds both ``elements`` and
         ``_id``), the payload's ``text`` (or ``"Resource error, code: <status>,
         <resource>"``) with the payload's ``code`` (or 0) and the reply's status.

@@ -10,23 +10,33 @@ from typing import Any
 from envoxy.constants import ZEROMQ_RETRY_TIMEOUT
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import as_float, as_int
+from envoxy.utils.retry import Backoff, RetryPolicy
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "DEFAULT_MAX_SOCKETS",
     "DEFAULT_MAX_WORKERS",
     "DEFAULT_RETRIES",
     "DEFAULT_RETRY_DELAY",
     "DEFAULT_TIMEOUT",
+    "RETRY_DELAY_GROWTH",
     "ZmqServerSettings",
     "ZmqWorkerSettings",
 ]
 
 #: Seconds one attempt may take, the wait for a free socket included.
 DEFAULT_TIMEOUT = 30.0
+#: Seconds a whole call may take, every attempt and pause included. It stays well
+#: under uWSGI's ``harakiri`` (90 s by default), so a silent peer answers the caller
+#: a 503 instead of getting its worker killed mid-request.
+DEFAULT_DEADLINE = 30.0
 #: Attempts after the first one before a request gives up with a 503.
 DEFAULT_RETRIES = 3
-#: Seconds between two attempts.
+#: Ceiling of the first pause between two attempts, in seconds; later pauses double,
+#: up to :data:`RETRY_DELAY_GROWTH` times this, each drawn with full jitter.
 DEFAULT_RETRY_DELAY = float(ZEROMQ_RETRY_TIMEOUT)
+#: The longest pause is this many times ``retry_delay``.
+RETRY_DELAY_GROWTH = 4
 #: Threads of the executor behind ``future=True`` and ``bulk_requests``.
 DEFAULT_MAX_WORKERS = 50
 #: REQ sockets one server key may have open at once in a process.
@@ -41,7 +51,8 @@ class ZmqServerSettings:
     :param endpoint: the ZeroMQ endpoint, ``tcp://<host>:<port>``.
     :param timeout: seconds per attempt, the wait for a free socket included.
     :param retries: attempts after the first one.
-    :param retry_delay: seconds between attempts (``retry_delay``, an Envoxy extension).
+    :param retry_delay: ceiling of the first pause between attempts (an Envoxy extension).
+    :param deadline: seconds for the whole call, attempts and pauses included.
     :param cached_routes: ``"<performative>:<path>"`` → ``{"ttl", "error_ttl"}``.
     """
 
@@ -50,6 +61,7 @@ class ZmqServerSettings:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     retry_delay: float = DEFAULT_RETRY_DELAY
+    deadline: float = DEFAULT_DEADLINE
     cached_routes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -75,6 +87,11 @@ class ZmqServerSettings:
         timeout = as_float(conf.get("timeout", DEFAULT_TIMEOUT), f"{where}.timeout")
         retries = as_int(conf.get("retries", DEFAULT_RETRIES), f"{where}.retries")
         retry_delay = as_float(conf.get("retry_delay", DEFAULT_RETRY_DELAY), f"{where}.retry_delay")
+        deadline = as_float(conf.get("deadline", DEFAULT_DEADLINE), f"{where}.deadline")
+        if deadline <= 0:
+            raise ConfigError(
+                f"{where}.deadline must be a positive number of seconds, not {deadline}"
+            )
         if timeout <= 0:
             raise ConfigError(
                 f"{where}.timeout must be a positive number of seconds, not {timeout}"
@@ -92,8 +109,20 @@ class ZmqServerSettings:
             timeout=timeout,
             retries=retries,
             retry_delay=retry_delay,
+            deadline=deadline,
             cached_routes=dict(routes),
         )
+
+    def backoff(self, retry_delay: float | None = None) -> Backoff:
+        """Return the pauses between attempts (``retry_delay`` overrides the setting)."""
+        base = self.retry_delay if retry_delay is None else retry_delay
+        return Backoff(base=base, cap=base * RETRY_DELAY_GROWTH)
+
+    def worst_case(self) -> float:
+        """Return the longest a call can take: every attempt timing out and every
+        pause at its ceiling, bounded by ``deadline``."""
+        policy = RetryPolicy(self.retries + 1, self.backoff(), ())
+        return min(self.deadline, policy.worst_case(self.timeout))
 
 
 @dataclass(frozen=True, slots=True)
