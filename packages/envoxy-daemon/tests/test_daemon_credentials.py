@@ -104,7 +104,8 @@ def test_service_is_not_ready_until_credentials_arrive(
     credentials_server: CredentialsServer,
 ) -> None:
     credentials_server.status = 500
-    app = create_app({"credentials": section(credentials_server.url)}, views=[])
+    config = {"credentials": section(credentials_server.url), "readiness": {"cache_seconds": 0}}
+    app = create_app(config, views=[])
     assert app.credentials is not None
     app.credentials.retry_interval = 0.2
     app.start_background()
@@ -112,12 +113,13 @@ def test_service_is_not_ready_until_credentials_arrive(
         client = Client(app)
         first = client.get("/_ready")
         assert first.status_code == 503
-        assert first.json["checks"]["credentials"].startswith("error: ")
+        assert first.json["checks"]["credentials"]["status"] == "error"
+        assert first.json["checks"]["credentials"]["reason"] in ("pending", "error")
         credentials_server.status = 200
         assert app.credentials.wait(10)
         ready = client.get("/_ready")
         assert ready.status_code == 200
-        assert ready.json["checks"] == {"credentials": "ok"}
+        assert ready.json["checks"]["credentials"]["status"] == "ok"
         from envoxy.utils.config import Config
 
         assert Config.get_credentials() == {"access_token": "tok", "client_id": "svc"}

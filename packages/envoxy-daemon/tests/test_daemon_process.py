@@ -363,8 +363,10 @@ def test_workers_fetch_credentials_after_fork_and_gate_readiness(
                 wait_for(lambda: readiness()["http_status"] == 200, message=daemon.log)
         else:
             wait_for(
-                lambda: "answered 500" in readiness()["checks"]["credentials"], message=daemon.log
+                lambda: readiness()["checks"]["credentials"].get("reason") == "error",
+                message=daemon.log,
             )
+            assert "answered 500" in daemon.log()
             assert readiness()["http_status"] == 503
             assert daemon.process.poll() is None
             assert get(daemon.port, "/_health")[0] == 200

@@ -144,7 +144,7 @@ def test_writes_publish_events_reads_are_cached_and_invalidated(
     accept = {"Accept": "application/json"}
     ready = httpx.get(f"{base}/_ready", timeout=10)
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"]["postgresql:default"] == "ok"
+    assert ready.json()["checks"]["postgresql:default"]["status"] == "ok"
 
     created = httpx.post(f"{base}/v1/products", json={"sku": "E2E-1", "name": "Lamp"})
     assert created.status_code == 201, created.text

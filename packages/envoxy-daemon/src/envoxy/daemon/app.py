@@ -120,7 +120,9 @@ class EnvoxyApp:
             self._add_view(cls)
         self.credentials = CredentialsKeeper(settings.credentials) if settings.credentials else None
         self.readiness = ReadinessProbe(
-            settings.clients, self.credentials.check if self.credentials else None
+            settings.clients,
+            self.credentials.check if self.credentials else None,
+            settings.readiness,
         )
         self.cors = CorsPolicy(settings.cors_origins) if settings.enable_cors else None
         self.proxy = ZmqBackendProxy(settings.zmq_backend) if settings.zmq_backend else None
@@ -215,10 +217,8 @@ class EnvoxyApp:
         return JsonAnswer(HEALTH_BODY) if self._fast else Response(HEALTH_BODY)
 
     def _ready(self, request: Any) -> WerkzeugResponse:
-        ready, checks = self.readiness.run()
-        if ready:
-            return Response({"status": "ready", "checks": checks})
-        return Response({"status": "not ready", "checks": checks}, status=503)
+        ready, body = self.readiness.run()
+        return Response(body, status=200 if ready else 503)
 
     def _test_index(self, request: Any) -> WerkzeugResponse:
         return Response(TEST_MODE_BODY, content_type="text/plain; charset=utf-8")

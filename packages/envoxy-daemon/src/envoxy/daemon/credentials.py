@@ -13,6 +13,7 @@ from typing import Any
 from envoxy.auth.credentials import authenticate_container
 from envoxy.daemon.legacy_uwsgi import publish_credentials
 from envoxy.utils.logs import log
+from envoxy.views.outages import outage_kind
 
 __all__ = ["RETRY_INTERVAL", "CredentialsKeeper"]
 
@@ -38,7 +39,7 @@ class CredentialsKeeper:
         self.fetch = fetch
         self.retry_interval = retry_interval
         self._value: Any = None
-        self._error = "not fetched yet"
+        self._failure: BaseException | None = None
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -64,17 +65,22 @@ class CredentialsKeeper:
         return self._ready.wait(timeout)
 
     def check(self) -> str | None:
-        """Return ``None`` when the credentials are there, else the reason they are not."""
-        return None if self._ready.is_set() else self._error
+        """Return ``None`` when the credentials are there, else a short reason they are
+        not: ``pending`` (no attempt finished yet), ``timeout``, ``unreachable`` or
+        ``error`` (the details are in the log)."""
+        if self._ready.is_set():
+            return None
+        failure = self._failure
+        return "pending" if failure is None else outage_kind(failure)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 value = self.fetch(self.section)
             except Exception as exc:
-                self._error = f"{type(exc).__name__}: {exc}"
+                self._failure = exc
                 log.error(
-                    f"credentials not obtained ({self._error}); "
+                    f"credentials not obtained ({type(exc).__name__}: {exc}); "
                     f"retrying in {self.retry_interval:g} s"
                 )
             else:

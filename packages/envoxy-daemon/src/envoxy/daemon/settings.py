@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from envoxy.daemon.health import ReadinessSettings
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import as_bool, as_int
 
@@ -52,6 +53,7 @@ KNOWN_SECTIONS: tuple[str, ...] = (
     "default_zmq_backend",
     "max_body_size",
     "cache",
+    "readiness",
     *CLIENT_SECTIONS,
 )
 
@@ -87,6 +89,7 @@ class DaemonSettings:
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     http_bind: str | None = None
     clients: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    readiness: ReadinessSettings = field(default_factory=ReadinessSettings)
 
     @property
     def test_mode(self) -> bool:
@@ -151,6 +154,7 @@ class DaemonSettings:
             ),
             http_bind=str(http["bind"]) if http.get("bind") else None,
             clients=clients,
+            readiness=ReadinessSettings.from_config(_get(config, "readiness")),
         )
 
 
