@@ -9,10 +9,23 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from envoxy.daemon.exceptions import StartupError, UsageError
 
-__all__ = ["DEFAULT_OPTIONS", "HELP", "LaunchOptions", "main", "parse_args", "uwsgi_arguments"]
+if TYPE_CHECKING:
+    from envoxy.daemon.settings import DaemonSettings
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "HELP",
+    "LaunchOptions",
+    "main",
+    "option_value",
+    "parse_args",
+    "uwsgi_arguments",
+    "warn_past_harakiri",
+]
 
 #: uWSGI options envoxyd adds unless the command line gives the same option
 DEFAULT_OPTIONS: tuple[tuple[str, str | None], ...] = (
@@ -181,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         runtime = prepare(options.conf, options.mode)
         settings = runtime.app.settings
         full = uwsgi_arguments(options, http_bind=settings.http_bind, grace=settings.shutdown_grace)
+        warn_past_harakiri(settings, full)
     except UsageError as exc:
         sys.stderr.write(f"envoxyd: {exc}\n{HELP.splitlines()[0]}\n")
         raise SystemExit(exc.exit_code) from None
@@ -189,6 +203,46 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.stderr.write(f"envoxyd: error: {_one_line(exc)}\n")
         raise SystemExit(code) from None
     _run_uwsgi(full)
+
+
+def warn_past_harakiri(settings: "DaemonSettings", arguments: Sequence[str]) -> None:
+    """Log a warning for each configured client whose worst-case call outlives the
+    ``--harakiri`` of ``arguments`` (see :mod:`envoxy.daemon.budget`)."""
+    harakiri = option_value(arguments, "harakiri")
+    if not harakiri or not settings.clients:
+        return
+    try:
+        seconds = float(harakiri)
+    except ValueError:
+        return
+    from envoxy.daemon.budget import check_harakiri
+    from envoxy.daemon.settings import CLIENT_SECTIONS
+
+    sections = {
+        section: settings.clients[kind]
+        for section, kind in CLIENT_SECTIONS.items()
+        if kind in settings.clients
+    }
+    check_harakiri(sections, seconds)
+
+
+def option_value(arguments: Sequence[str], name: str) -> str | None:
+    """Return the last value given to uWSGI option ``name`` (aliases and ``--x=v`` too)."""
+    found: str | None = None
+    index = 0
+    while index < len(arguments):
+        argument = arguments[index]
+        index += 1
+        if not argument.startswith("-") or argument == "-":
+            continue
+        option, has_value, value = argument.lstrip("-").partition("=")
+        if _ALIASES.get(option, option) != name:
+            continue
+        if not has_value and index < len(arguments) and not arguments[index].startswith("-"):
+            value = arguments[index]
+            index += 1
+        found = value
+    return found
 
 
 def version_text() -> str:

@@ -6,6 +6,7 @@ connecting and ``timeout`` (30 s) every read, write and pool wait; ``null`` mean
 no timeout, stated explicitly.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,14 @@ class CouchDBSettings:
             connect_timeout=_timeout(conf, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, where),
             timeout=_timeout(conf, "timeout", DEFAULT_TIMEOUT, where),
         )
+
+    def worst_case(self) -> float:
+        """Return the longest one request can block, in seconds (``inf`` without a
+        timeout): the wait for a pooled connection (``timeout``), every connect attempt
+        (``connect_timeout`` each), and the wait for the answer (``timeout``)."""
+        if self.timeout is None or self.connect_timeout is None:
+            return math.inf
+        return 2 * self.timeout + (CONNECT_RETRIES + 1) * self.connect_timeout
 
     def create_client(self) -> "httpx.Client":
         """Return a pooled ``httpx.Client`` for this server (connects on first request).

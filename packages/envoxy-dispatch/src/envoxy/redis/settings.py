@@ -7,6 +7,7 @@ The same keys serve ``redis_servers.<key>`` (``redisc``) and the ``cache`` secti
 "no timeout", stated explicitly; a missing one takes its default.
 """
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -134,6 +135,16 @@ class RedisSettings:
         )
         client: redis.Redis = redis_module.Redis(connection_pool=pool)
         return client
+
+    def worst_case(self) -> float:
+        """Return the longest one command can block, in seconds (``inf`` without a timeout):
+        the wait for a pooled connection, a connect, and the wait for the reply. A
+        timeout is never retried; refused or broken connections are, at once or after a
+        pause of at most 1 s each."""
+        parts = (self.pool_timeout, self.connect_timeout, self.socket_timeout)
+        if any(part is None for part in parts):
+            return math.inf
+        return sum(part for part in parts if part is not None) + RETRY_ATTEMPTS * _BACKOFF_CAP
 
     def describe(self) -> str:
         """Return ``where (host:port/db)`` for log lines and messages (no credentials)."""
