@@ -56,7 +56,7 @@ format: bootstrap  ## format the code with ruff
 	$(BIN)/ruff check --fix .
 
 type-check: bootstrap  ## mypy over every package
-	$(BIN)/mypy packages/*/src services/template_service/template_service tools/*.py tools/bench/*.py
+	$(BIN)/mypy packages/*/src services/template_service/template_service tools/*.py tools/bench/*.py testing/envoxy_testing
 
 wheels: bootstrap  ## build every wheel and sdist into dist/
 	$(BIN)/python tools/release.py build-all

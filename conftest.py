@@ -4,6 +4,9 @@ Tests that need a server take one of the ``*_url`` fixtures below. The servers
 are the ones ``tools/services start`` runs on loopback (``make test`` starts
 them); a fixture whose server does not answer fails the test with the command
 to run, it never skips it.
+
+Tests that stop, kill, freeze or restart a server use the private servers and the
+fault proxy of the internal plugin ``envoxy_testing.plugin`` (``testing/``), loaded here.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -18,6 +22,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+# The internal test kit is no distribution: make ``testing/envoxy_testing`` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "testing"))
+
+pytest_plugins = ["envoxy_testing.plugin"]
 
 SERVER_MARKERS = frozenset(
     {"integration", "postgresql", "redis", "couchdb", "mqtt", "zmq", "celery"}

@@ -1,0 +1,18 @@
+"""Envoxy's internal test kit: private servers, a fault-injection proxy and shared helpers.
+
+Not a published distribution: the root ``conftest.py`` puts ``testing/`` on ``sys.path``
+and loads :mod:`envoxy_testing.plugin`, whose fixtures every test of the workspace can
+take. Guide: ``testing/README.md``.
+
+=========================  ==============================================================
+module                     holds
+=========================  ==============================================================
+``faultproxy``             :class:`FaultProxy`: pass, freeze, drop, reset, refuse TCP
+``servers``                :class:`ServerProcess`, :class:`PrivateRedis`,
+                           :class:`PrivateMosquitto`
+``postgres``               :class:`PrivatePostgres` and its session template
+``tls``                    throw-away CA and server certificates
+``network``                ``free_port``, ``port_accepts``, ``wait_until``
+``plugin``                 the pytest fixtures
+=========================  ==============================================================
+"""
