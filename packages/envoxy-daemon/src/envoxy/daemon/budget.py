@@ -100,6 +100,15 @@ def _redis(key: str, conf: Mapping[str, Any]) -> Iterator[CallBudget]:
         "pool_timeout + connect_timeout + socket_timeout",
         f"redis_servers.{key}.pool_timeout/connect_timeout/socket_timeout",
     )
+    if key == "celery":  # the Celery broker: send_task publishes up to twice
+        from envoxy.celery.settings import PUBLISH_ATTEMPTS, publish_worst_case
+
+        yield CallBudget(
+            "celeryc.send_task",
+            publish_worst_case(conf),
+            f"connect_timeout + {PUBLISH_ATTEMPTS} x socket_timeout of redis_servers.celery",
+            "redis_servers.celery.socket_timeout/connect_timeout",
+        )
 
 
 def _couchdb(key: str, conf: Mapping[str, Any]) -> Iterator[CallBudget]:

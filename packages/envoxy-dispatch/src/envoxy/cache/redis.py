@@ -7,20 +7,31 @@ URL-safe base64 of ``envoxy_json_dumps(params)``. Values are JSON objects.
 import base64
 import os
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from envoxy.redis.exceptions import RedisSerializationError, translate_redis_error
+from envoxy.exceptions import ConnectError, TimeoutError
+from envoxy.redis.exceptions import (
+    RedisConnectionError,
+    RedisSerializationError,
+    translate_redis_error,
+)
 from envoxy.redis.settings import RedisSettings
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["DEFAULT_KEY_PREFIX", "RedisCache"]
+__all__ = ["DEFAULT_KEY_PREFIX", "OUTAGE_HOLD_OFF", "RedisCache"]
 
 #: The first part of every cache key unless ``cache.key_prefix`` says otherwise.
 DEFAULT_KEY_PREFIX = "envoxy"
+#: Seconds ``get`` and ``set`` fail at once, without a round trip, after Redis could not
+#: be reached or did not answer in time: a cache must not make a request slower than no
+#: cache, so while Redis is down or frozen one request per second per process pays the
+#: timeout, the others skip the cache.
+OUTAGE_HOLD_OFF = 1.0
 #: Keys asked per SCAN step and removed per UNLINK by :meth:`RedisCache.invalidate`.
 INVALIDATE_BATCH = 500
 # Clients a forked child inherited from its parent, kept referenced and never closed.
@@ -47,6 +58,7 @@ class RedisCache:
         # One lock per process: a lock another thread held when the process forked
         # stays held in the child, so the child takes a fresh one (setdefault is atomic).
         self._locks: dict[int, threading.Lock] = {}
+        self._skip_until = 0.0
 
     @property
     def redis(self) -> "redis.Redis":
@@ -82,11 +94,12 @@ class RedisCache:
         :raises RedisClientError: the server failed or could not be reached.
         """
         key = self.key(endpoint, method, params)
+        self._check_hold_off("GET")
         client = self.redis
         try:
             data = client.get(key)
         except Exception as exc:
-            error = translate_redis_error(exc, f"{self.settings.where}: GET {key!r}")
+            error = self._failure(exc, f"GET {key!r}")
             if error is exc:
                 raise
             raise error from exc
@@ -120,13 +133,14 @@ class RedisCache:
                 f"cache: cannot store {key!r}: {exc}; nothing was written"
             ) from exc
         expiry = ttl or self.ttl
+        self._check_hold_off("SET")
         client = self.redis
         try:
             if not expiry:
                 return bool(client.set(key, data))
             return bool(client.set(key, data, px=max(1, int(expiry * 1000))))
         except Exception as exc:
-            error = translate_redis_error(exc, f"{self.settings.where}: SET {key!r}")
+            error = self._failure(exc, f"SET {key!r}")
             if error is exc:
                 raise
             raise error from exc
@@ -159,6 +173,20 @@ class RedisCache:
                 raise
             raise error from exc
         return removed
+
+    def _check_hold_off(self, operation: str) -> None:
+        remaining = self._skip_until - time.monotonic()
+        if remaining > 0:
+            raise RedisConnectionError(
+                f"{self.settings.where}: {operation} skipped, Redis failed "
+                f"{OUTAGE_HOLD_OFF - remaining:.1f} s ago (tried again after {OUTAGE_HOLD_OFF:g} s)"
+            )
+
+    def _failure(self, exc: Exception, what: str) -> Exception:
+        error = translate_redis_error(exc, f"{self.settings.where}: {what}")
+        if isinstance(error, ConnectError | TimeoutError):
+            self._skip_until = time.monotonic() + OUTAGE_HOLD_OFF
+        return error
 
     def close(self) -> None:
         """Disconnect the pool; the next call reconnects. Safe to call repeatedly."""

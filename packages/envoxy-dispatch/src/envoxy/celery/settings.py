@@ -9,7 +9,10 @@
   when there is one; ``default_task_queue`` routes ``<module>.*`` to that queue.
 - **Beat**: ``mongodb_servers.celery`` gives the celerybeat-mongo settings.
 - **Timeouts**: broker and backend connections use ``connect_timeout`` and
-  ``socket_timeout`` (5 s by default).
+  ``socket_timeout`` (5 s by default). Publishing a task (``send_task``) is tried
+  :data:`PUBLISH_ATTEMPTS` times at most (a dropped broker connection is re-opened once,
+  at once), so a frozen broker fails a call after about ``connect_timeout +
+  2 x socket_timeout`` (Celery's default retries 4 times with pauses).
 """
 
 import importlib.util
@@ -26,7 +29,9 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_REDIS_DB",
     "DEFAULT_SOCKET_TIMEOUT",
+    "PUBLISH_ATTEMPTS",
     "build_settings",
+    "publish_worst_case",
 ]
 
 DEFAULT_AMQP_PORT = 5672
@@ -36,6 +41,15 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 #: Seconds one broker or backend socket operation may take.
 DEFAULT_SOCKET_TIMEOUT = 5.0
 DEFAULT_REDIS_DB = 1
+#: Attempts to publish one task message: the first, and one more on a fresh connection.
+PUBLISH_ATTEMPTS = 2
+#: Celery's ``task_publish_retry_policy``: one retry, at once.
+PUBLISH_RETRY_POLICY: dict[str, float] = {
+    "max_retries": PUBLISH_ATTEMPTS - 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 _REDIS_KEY = "celery"
 
 
@@ -52,6 +66,7 @@ def build_settings(server_key: str | None = None) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": DEFAULT_CONNECT_TIMEOUT,
+        "task_publish_retry_policy": dict(PUBLISH_RETRY_POLICY),
     }
     if amqp_servers or server_key is not None:
         key = server_key or next(iter(amqp_servers))
@@ -68,6 +83,16 @@ def build_settings(server_key: str | None = None) -> dict[str, Any]:
     settings.update(_beat_settings())
     settings.update(_task_settings())
     return settings
+
+
+def publish_worst_case(conf: Mapping[str, Any]) -> float:
+    """Return the longest ``send_task`` can block on the Redis broker ``conf``
+    (``redis_servers.celery``): a connect and :data:`PUBLISH_ATTEMPTS` socket waits.
+
+    :raises ConfigError: a timeout is malformed.
+    """
+    connect, socket = _redis_timeouts(conf)
+    return connect + PUBLISH_ATTEMPTS * socket
 
 
 def _amqp_broker(key: str, conf: Mapping[str, Any]) -> dict[str, Any]:
