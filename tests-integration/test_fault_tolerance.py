@@ -416,8 +416,8 @@ def subscribe_persistently(
     )
     client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
     client.on_subscribe = lambda *_: subscribed.set()
-    client.on_message = lambda _c, _u, message: received.append(message.payload)
-    client.reconnect_delay_set(0.1, 0.5)
+    client.on_message = lambda _c, _u, message: received.append(bytes(message.payload))
+    client.reconnect_delay_set(1, 2)
     client.connect(parts.hostname or "127.0.0.1", parts.port or 1883, keepalive=5)
     client.loop_start()
     assert subscribed.wait(5)
@@ -486,9 +486,10 @@ def test_mqttc_restart_loses_no_qos1_message_with_persistent_sessions(
     topic = f"envoxy/restart/{uuid.uuid4().hex[:8]}"
     received: list[bytes] = []
     stop = subscribe_persistently(broker.url, f"sub-{uuid.uuid4().hex[:8]}", topic, received)
+    connect_timeout = 5.0
     conf = {
         "bind": broker.url,
-        "connect_timeout": 5,
+        "connect_timeout": connect_timeout,
         "client_id": f"pub-{uuid.uuid4().hex[:8]}",
         "persistent_session": True,
     }
@@ -512,7 +513,7 @@ def test_mqttc_restart_loses_no_qos1_message_with_persistent_sessions(
         publisher.close()
         stop()
     assert {payload.decode() for payload in received} == {f"m{n}" for n in range(sent)}
-    assert publish_window <= conf["connect_timeout"] + MARGIN
+    assert publish_window <= connect_timeout + MARGIN
     record(
         "mqttc",
         "restart (persistent sessions)",

@@ -128,3 +128,33 @@ def test_service_is_not_ready_until_credentials_arrive(
         from envoxy.utils.config import Config
 
         Config.set_credentials_provider(None)
+
+
+def test_a_frozen_credentials_server_fails_the_fetch_within_its_timeout() -> None:
+    import socket
+    import time
+
+    from envoxy.daemon.credentials import CredentialsKeeper
+
+    frozen = socket.socket()  # accepts connections (the kernel does), never answers
+    frozen.bind(("127.0.0.1", 0))
+    frozen.listen(8)
+    url = f"http://127.0.0.1:{frozen.getsockname()[1]}/token"
+    try:
+        started = time.monotonic()
+        with pytest.raises(AuthenticationError, match="could not be reached") as caught:
+            authenticate(section(url, timeout=0.5))
+        assert time.monotonic() - started < 0.5 + 1
+        keeper = CredentialsKeeper(section(url, timeout=0.5), retry_interval=60)
+        assert keeper.check() == "pending"
+        keeper.start()
+        deadline = time.monotonic() + 3
+        while keeper.check() == "pending":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        keeper.stop()
+        assert keeper.check() == "timeout"  # a short reason for /_ready, details in the log
+        assert "127.0.0.1" not in str(keeper.check())
+        assert caught.value.__cause__ is not None
+    finally:
+        frozen.close()
