@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import pathlib
-import socket
 import subprocess
 import sys
 import textwrap
@@ -35,7 +34,7 @@ from envoxy.postgresql import (
     UnknownServerError,
     pgsqlc,
 )
-from envoxy_testing.network import retry_until
+from envoxy_testing.network import free_port, retry_until
 from envoxy_testing.postgres import PrivatePostgres
 
 pytestmark = pytest.mark.postgresql
@@ -134,7 +133,7 @@ def config_file(
         "disp_pg_tiny": {**fields, "max_conn": 1, "conn_timeout": 0.3},
         "disp_pg_small": {**fields, "max_conn": 2, "conn_timeout": 30},
         "disp_pg_slow": {**fields, "statement_timeout": 0.2},
-        "disp_pg_down": {**fields, "port": _free_port(), "timeout": 2},
+        "disp_pg_down": {**fields, "port": free_port(), "timeout": 2},
         "disp_pg_mysql": {"url": "mysql://db/app"},
     }
     with load_config({"psql_servers": servers}, tmp_path_factory.mktemp("pg-config")) as path:
@@ -573,9 +572,3 @@ def _wait_until_gone(cursor: Any, backend: int) -> None:
             return
         assert time.monotonic() < deadline, "the backend was not terminated"
         time.sleep(0.02)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

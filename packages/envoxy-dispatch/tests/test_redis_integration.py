@@ -24,7 +24,7 @@ from envoxy.redis import (
     RedisTimeoutError,
     redisc,
 )
-from envoxy_testing.network import retry_until
+from envoxy_testing.network import free_port, retry_until
 from envoxy_testing.servers import PrivateRedis
 
 pytestmark = pytest.mark.redis
@@ -77,7 +77,7 @@ def config_file(
             "passwd": "wrong",
         },
         "disp_silent": {"bind": f"127.0.0.1:{silent_port}", "socket_timeout": 0.3},
-        "disp_refused": {"bind": f"127.0.0.1:{_free_port()}", "connect_timeout": 0.5},
+        "disp_refused": {"bind": f"127.0.0.1:{free_port()}", "connect_timeout": 0.5},
         "disp_tiny_pool": {"bind": bind, "db": db, "max_connections": 1, "pool_timeout": 0.3},
     }
     with load_config({"redis_servers": servers}, tmp_path_factory.mktemp("redis-config")) as path:
@@ -307,9 +307,3 @@ def test_calls_succeed_again_after_a_server_restart(
             assert client.get("disp_private", key("restart")) == "after"
         finally:
             client.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

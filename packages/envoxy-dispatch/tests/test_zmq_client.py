@@ -1,64 +1,27 @@
-"""zmqc against real ZeroMQ REP peers written here (each a thread with its own context)."""
+"""zmqc against real ZeroMQ REP peers (envoxy_testing.zmq_peer: a thread with its own context)."""
 
 import asyncio
 import json
 import os
 import pathlib
 import re
-import socket
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
 
 import pytest
-import zmq
 
 from envoxy.constants import Performative
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.utils.config import Config
 from envoxy.zeromq import PayloadEncodingError, ZmqClient, zmqc
+from envoxy_testing.zmq_peer import ReplyPeer
 
 pytestmark = pytest.mark.zmq
-
-Handler = Callable[[dict[str, Any]], Any]
-
-
-class ReplyPeer:
-    """A REP socket on a free loopback port, answering with ``handler(request)``."""
-
-    def __init__(self, handler: Handler | None = None) -> None:
-        self.handler: Handler = handler or (lambda request: {"status": 200, "payload": request})
-        self.frames: list[list[bytes]] = []
-        self._context = zmq.Context()
-        self._socket = self._context.socket(zmq.REP)
-        self._socket.linger = 0
-        self.port = self._socket.bind_to_random_port("tcp://127.0.0.1")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="zmq-test-peer", daemon=True)
-        self._thread.start()
-
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        return [json.loads(frames[-1]) for frames in self.frames]
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._socket.close()
-        self._context.term()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            if not self._socket.poll(20):
-                continue
-            frames = self._socket.recv_multipart()
-            self.frames.append(frames)
-            reply = self.handler(json.loads(frames[-1]))
-            self._socket.send_multipart([b"", json.dumps(reply).encode()])
 
 
 @pytest.fixture
@@ -71,13 +34,6 @@ def peer() -> Iterator[ReplyPeer]:
 def client_for(port: int, **settings: Any) -> ZmqClient:
     conf = {"host": "127.0.0.1", "port": port, "timeout": 2, "retries": 0, **settings}
     return ZmqClient({"core": conf}, workers={}, retry_delay=settings.get("retry_delay", 0.05))
-
-
-@pytest.fixture
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_get_sends_the_zapata_envelope_in_req_framing(peer: ReplyPeer) -> None:
