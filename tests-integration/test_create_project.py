@@ -19,7 +19,6 @@ are what is tested.
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from envoxy_testing.network import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -87,12 +88,6 @@ def step(
         timeout=STEP_TIMEOUT,
     )
     assert result.returncode == 0, f"{what} failed:\n{result.stdout}\n{result.stderr}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,12 @@ with Mango ``_find``. Each test uses names of its own (random suffixes) so paral
 do not collide.
 """
 
+import os
 import pathlib
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -19,6 +20,8 @@ import paho.mqtt.client as mqtt
 import psycopg2
 import pytest
 import redis
+
+from envoxy_testing.servers import PrivateRedis
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SERVICES = REPO_ROOT / "tools" / "services"
@@ -31,10 +34,10 @@ def libpq_dsn(url: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql"))
 
 
-def run_services(*args: str) -> subprocess.CompletedProcess[str]:
+def run_services(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``tools/services`` with ``args`` and capture what it prints."""
     return subprocess.run(
-        [str(SERVICES), *args], capture_output=True, text=True, timeout=120, check=False
+        [str(SERVICES), *args], capture_output=True, text=True, timeout=120, check=False, env=env
     )
 
 
@@ -95,17 +98,62 @@ def test_redis_set_then_get(redis_url: str) -> None:
         client.close()
 
 
+def private_services_env(state: pathlib.Path, **ports: int) -> dict[str, str]:
+    """Environment that points ``tools/services`` at a private directory and ports."""
+    env = {**os.environ, "ENVOXY_SERVICES_DIR": str(state)}
+    for name, port in ports.items():
+        env[f"ENVOXY_SERVICES_{name.upper()}_PORT"] = str(port)
+    return env
+
+
 @pytest.mark.redis
-@pytest.mark.slow
-def test_redis_restart_answers_as_soon_as_it_returns(redis_url: str) -> None:
-    result = run_services("restart", "redis")
-    assert result.returncode == 0, result.stderr
-    assert "redis://127.0.0.1:6379" in result.stdout
-    client = redis.Redis.from_url(redis_url, socket_timeout=TIMEOUT)
+def test_redis_restart_answers_as_soon_as_it_returns(
+    tmp_path: pathlib.Path, free_port: int
+) -> None:
+    # On a private port and directory: restarting the shared Redis would break the
+    # tests other people run at the same time.
+    env = private_services_env(tmp_path, redis=free_port)
     try:
-        assert client.ping() is True
+        assert run_services("start", "redis", env=env).returncode == 0
+        result = run_services("restart", "redis", env=env)
+        assert result.returncode == 0, result.stderr
+        assert f"redis://127.0.0.1:{free_port}" in result.stdout
+        client = redis.Redis(host="127.0.0.1", port=free_port, socket_timeout=TIMEOUT)
+        try:
+            assert client.ping() is True
+        finally:
+            client.close()
     finally:
-        client.close()
+        run_services("stop", "redis", env=env)
+    assert not (tmp_path / "redis" / "redis.pid").exists()
+
+
+@pytest.mark.redis
+def test_stop_leaves_a_redis_it_did_not_start_running(
+    tmp_path: pathlib.Path, private_redis: Callable[..., PrivateRedis]
+) -> None:
+    # Item 6 of issue 13: a server on the port that tools/services does not own (no pid
+    # file) is reported and left alone; tests therefore never rely on restarting one.
+    server = private_redis()
+    env = private_services_env(tmp_path, redis=server.port)
+    result = run_services("stop", "redis", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "was not started by tools/services (no pid file); leaving it" in result.stderr
+    assert server.answers()
+
+
+@pytest.mark.parametrize("command", ["stop", "restart"])
+@pytest.mark.parametrize("name", ["postgresql", "redis", "mosquitto", "couchdb"])
+def test_stop_and_restart_refuse_the_shared_servers_during_the_tests(
+    tmp_path: pathlib.Path, command: str, name: str
+) -> None:
+    # The plugin sets ENVOXY_SERVICES_PROTECT=1. The private state directory keeps this
+    # harmless even if the guard broke: tools/services stops only what its pid files name.
+    assert os.environ["ENVOXY_SERVICES_PROTECT"] == "1"
+    result = run_services(command, name, env={**os.environ, "ENVOXY_SERVICES_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert f"refusing to {command} the shared {name} server" in result.stderr
+    assert not (tmp_path / ".lock").exists()
 
 
 # --------------------------------------------------------------------------- mqtt

@@ -12,7 +12,7 @@ module                     holds
                            :class:`PrivateMosquitto`
 ``postgres``               :class:`PrivatePostgres` and its session template
 ``tls``                    throw-away CA and server certificates
-``network``                ``free_port``, ``port_accepts``, ``wait_until``
+``network``                ``free_port``, ``port_accepts``, ``wait_until``, ``retry_until``
 ``plugin``                 the pytest fixtures
 =========================  ==============================================================
 """

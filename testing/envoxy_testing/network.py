@@ -1,4 +1,4 @@
-"""Loopback helpers: a free port, and waiting with a deadline."""
+"""Loopback helpers: a free port, and waiting or retrying with a deadline."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import socket
 import time
 from collections.abc import Callable
 
-__all__ = ["free_port", "port_accepts", "wait_until"]
+__all__ = ["free_port", "port_accepts", "retry_until", "wait_until"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -38,6 +38,30 @@ def wait_until(
     deadline = started + timeout
     while not condition():
         if time.monotonic() >= deadline:
-            raise TimeoutError(f"{what or condition!r} not true within {timeout}s")
+            raise TimeoutError(f"{what or repr(condition)} not true within {timeout}s")
         time.sleep(interval)
     return time.monotonic() - started
+
+
+def retry_until[T](
+    call: Callable[[], T],
+    errors: type[BaseException] | tuple[type[BaseException], ...],
+    timeout: float,
+    interval: float = 0.1,
+) -> T:
+    """Call ``call`` until it stops raising ``errors``; return its result.
+
+    For "recovers by itself within N seconds": ``retry_until(lambda: client.get(...),
+    RedisConnectionError, timeout=5)``. Other exceptions propagate at once.
+
+    Raises:
+        TimeoutError: Still failing after ``timeout`` seconds; the last error is chained.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except errors as exc:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"still failing after {timeout}s: {exc!r}") from exc
+        time.sleep(interval)

@@ -1,10 +1,8 @@
 """default_zmq_backend against a real ZeroMQ REP peer on loopback."""
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from werkzeug.test import Client
@@ -13,39 +11,9 @@ from envoxy.daemon.app import create_app
 from envoxy.decorators import on
 from envoxy.utils.config import Config
 from envoxy.views import View
+from envoxy_testing.zmq_peer import ReplyPeer
 
 pytestmark = [pytest.mark.zmq, pytest.mark.integration]
-
-
-class ReplyPeer:
-    """A REP socket answering ``{"status": 200, "payload": {"echo": <request>}}``."""
-
-    def __init__(self) -> None:
-        import zmq
-
-        self.requests: list[dict[str, Any]] = []
-        self._context = zmq.Context()
-        self._socket = self._context.socket(zmq.REP)
-        self._socket.linger = 0
-        self.port = self._socket.bind_to_random_port("tcp://127.0.0.1")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._socket.close()
-        self._context.term()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            if not self._socket.poll(20):
-                continue
-            request = json.loads(self._socket.recv_multipart()[-1])
-            self.requests.append(request)
-            reply = {"status": 200, "payload": {"resource": request["resource"]}}
-            self._socket.send_multipart([b"", json.dumps(reply).encode()])
 
 
 @on(endpoint="/v3/special")
@@ -58,7 +26,7 @@ class SpecialView(View):
 def proxied(tmp_path: Path) -> Iterator[tuple[Client, ReplyPeer]]:
     from envoxy.zeromq import zmqc
 
-    peer = ReplyPeer()
+    peer = ReplyPeer(lambda request: {"status": 200, "payload": {"resource": request["resource"]}})
     config = {
         "zmq_servers": {"backend": {"host": "127.0.0.1", "port": peer.port, "timeout": 2}},
         "default_zmq_backend": {"enabled": True, "path_prefix": "/v3"},

@@ -25,6 +25,7 @@ import pytest
 
 from envoxy.couchdb import CouchDBClient, CouchDBConnectionError, CouchDBError, couchdbc
 from envoxy.exceptions import ConfigError
+from envoxy_testing.network import free_port
 
 pytestmark = pytest.mark.couchdb
 
@@ -104,7 +105,7 @@ def config_file(
         "disp_couch_auth_bind": {"bind": with_credentials},
         "disp_couch_auth_keys": {"bind": recording_server, "user": "key-user", "passwd": "pw"},
         "disp_couch_silent": {"bind": silent_url, "timeout": 0.3},
-        "disp_couch_refused": {"bind": f"http://127.0.0.1:{_free_port()}", "connect_timeout": 1},
+        "disp_couch_refused": {"bind": f"http://127.0.0.1:{free_port()}", "connect_timeout": 1},
         "disp_couch_no_bind": {"user": "x"},
     }
     with load_config({"couchdb_servers": servers}, tmp_path_factory.mktemp("couch-config")) as path:
@@ -319,9 +320,3 @@ def _basic(user: str, password: str) -> str:
     import base64
 
     return base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

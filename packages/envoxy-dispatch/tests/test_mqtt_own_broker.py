@@ -1,75 +1,22 @@
 """mqttc against Mosquitto brokers started by the test: TLS, and restarts with persistence.
 
 The shared broker of tools/services runs without persistence; these tests start
-their own (the ``mosquitto`` binary tools/services installs) on free loopback ports.
+their own (``private_mosquitto`` of envoxy_testing) on free loopback ports.
 """
 
-import getpass
 import pathlib
-import shutil
-import signal
-import socket
-import subprocess
 import threading
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from envoxy.mqtt import MqttClient
+from envoxy_testing.servers import PrivateMosquitto
+from envoxy_testing.tls import TlsFiles
 
 pytestmark = pytest.mark.mqtt
-
-
-class Broker:
-    """One Mosquitto process with its own config, data directory and port."""
-
-    def __init__(self, directory: pathlib.Path, extra: str = "", tls: bool = False) -> None:
-        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        if not pathlib.Path(binary).exists():
-            pytest.fail("mosquitto is not installed: run `tools/services start mosquitto`")
-        self.binary = binary
-        self.directory = directory
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.config = directory / "mosquitto.conf"
-        self.config.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            f"persistence_location {directory}/\n"
-            f"user {getpass.getuser()}\n"
-            f"{extra}\n"
-        )
-        self.url = f"{'mqtts' if tls else 'mqtt'}://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.start()
-
-    def start(self) -> None:
-        log = (self.directory / "mosquitto.out").open("ab")
-        self.process = subprocess.Popen(
-            [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # poll until the port accepts connections
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                assert self.process.poll() is None, (self.directory / "mosquitto.out").read_text()
-                time.sleep(0.05)
-        pytest.fail(f"mosquitto did not listen on {self.port}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # a clean stop writes the persistence file
-            self.process.wait(10)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
 
 class Inbox:
@@ -99,36 +46,18 @@ class Inbox:
 
 
 @pytest.fixture
-def persistent_broker(tmp_path: pathlib.Path) -> Iterator[Broker]:
-    broker = Broker(tmp_path, "persistence true\nmax_queued_messages 10000")
-    yield broker
-    broker.stop()
-
-
-def _openssl(*args: str) -> None:
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
+def persistent_broker(private_mosquitto: Callable[..., PrivateMosquitto]) -> PrivateMosquitto:
+    return private_mosquitto(persistence=True, extra="max_queued_messages 10000")
 
 
 @pytest.fixture
-def tls_broker(tmp_path: pathlib.Path) -> Iterator[tuple[Broker, pathlib.Path]]:
-    ca_key, ca, key, csr, cert = (
-        tmp_path / name for name in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem")
-    )
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout",
-             str(ca_key), "-out", str(ca), "-subj", "/CN=envoxy test CA")  # fmt: skip
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
-             "-subj", "/CN=localhost")  # fmt: skip
-    extensions = tmp_path / "san.ext"
-    extensions.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
-             "-CAcreateserial", "-days", "1", "-out", str(cert),
-             "-extfile", str(extensions))  # fmt: skip
-    broker = Broker(tmp_path, f"cafile {ca}\ncertfile {cert}\nkeyfile {key}", tls=True)
-    yield broker, ca
-    broker.stop()
+def tls_broker(
+    private_mosquitto: Callable[..., PrivateMosquitto], tls_files: TlsFiles
+) -> tuple[PrivateMosquitto, pathlib.Path]:
+    return private_mosquitto(tls=tls_files), tls_files.ca
 
 
-def test_mqtts_verified_with_cert_path(tls_broker: tuple[Broker, pathlib.Path]) -> None:
+def test_mqtts_verified_with_cert_path(tls_broker: tuple[PrivateMosquitto, pathlib.Path]) -> None:
     broker, ca = tls_broker
     client = MqttClient({"tls": {"bind": broker.url, "cert_path": str(ca), "connect_timeout": 5}})
     inbox = Inbox()
@@ -141,7 +70,7 @@ def test_mqtts_verified_with_cert_path(tls_broker: tuple[Broker, pathlib.Path]) 
 
 
 def test_mqtts_with_system_cas_refuses_an_unknown_ca(
-    tls_broker: tuple[Broker, pathlib.Path],
+    tls_broker: tuple[PrivateMosquitto, pathlib.Path],
 ) -> None:
     broker, _ = tls_broker
     client = MqttClient({"tls": {"bind": broker.url, "connect_timeout": 1}})
@@ -153,7 +82,7 @@ def test_mqtts_with_system_cas_refuses_an_unknown_ca(
 
 
 def test_persistent_subscriber_loses_no_qos1_message_across_a_restart(
-    persistent_broker: Broker,
+    persistent_broker: PrivateMosquitto,
 ) -> None:
     subscriber = MqttClient(
         {
@@ -199,7 +128,7 @@ def test_persistent_subscriber_loses_no_qos1_message_across_a_restart(
 
 
 def test_offline_persistent_subscriber_gets_messages_queued_across_a_restart(
-    persistent_broker: Broker,
+    persistent_broker: PrivateMosquitto,
 ) -> None:
     subscriber = {
         "bind": persistent_broker.url,

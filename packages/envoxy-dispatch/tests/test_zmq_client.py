@@ -1,16 +1,15 @@
-"""zmqc against real ZeroMQ REP peers written here (each a thread with its own context)."""
+"""zmqc against real ZeroMQ REP peers (envoxy_testing.zmq_peer: a thread with its own context)."""
 
 import asyncio
 import json
 import os
 import pathlib
 import re
-import socket
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
 
@@ -22,53 +21,10 @@ from envoxy.constants import Performative
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.utils.config import Config
 from envoxy.zeromq import PayloadEncodingError, ZmqClient, ZmqDeadlineError, zmqc
+from envoxy_testing.plugin import FaultProxyFactory
+from envoxy_testing.zmq_peer import ReplyPeer
 
 pytestmark = pytest.mark.zmq
-
-Handler = Callable[[dict[str, Any]], Any]
-
-
-class ReplyPeer:
-    """A REP socket on a free loopback port, answering with ``handler(request)``."""
-
-    def __init__(self, handler: Handler | None = None, port: int | None = None) -> None:
-        self.handler: Handler = handler or (lambda request: {"status": 200, "payload": request})
-        self.frames: list[list[bytes]] = []
-        self._context = zmq.Context()
-        self._socket = self._context.socket(zmq.REP)
-        self._socket.linger = 0
-        if port is None:
-            self.port = self._socket.bind_to_random_port("tcp://127.0.0.1")
-        else:
-            try:
-                self._socket.bind(f"tcp://127.0.0.1:{port}")
-            except zmq.ZMQError:
-                self._socket.close()
-                self._context.term()
-                raise
-            self.port = port
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="zmq-test-peer", daemon=True)
-        self._thread.start()
-
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        return [json.loads(frames[-1]) for frames in self.frames]
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._socket.close()
-        self._context.term()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            if not self._socket.poll(20):
-                continue
-            frames = self._socket.recv_multipart()
-            self.frames.append(frames)
-            reply = self.handler(json.loads(frames[-1]))
-            self._socket.send_multipart([b"", json.dumps(reply).encode()])
 
 
 @pytest.fixture
@@ -81,13 +37,6 @@ def peer() -> Iterator[ReplyPeer]:
 def client_for(port: int, **settings: Any) -> ZmqClient:
     conf = {"host": "127.0.0.1", "port": port, "timeout": 2, "retries": 0, **settings}
     return ZmqClient({"core": conf}, workers={}, retry_delay=settings.get("retry_delay", 0.05))
-
-
-@pytest.fixture
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_get_sends_the_zapata_envelope_in_req_framing(peer: ReplyPeer) -> None:
@@ -277,40 +226,25 @@ def test_silent_peer_fails_within_the_call_deadline(
     assert caught.value.status == 503
 
 
-def test_service_recovers_after_a_silent_peer_answers_again() -> None:
-    silent = SilentPeer()
-    port = silent.port
-    client = client_for(port, timeout=0.3, retries=0, deadline=0.3)
+def test_calls_work_again_once_a_frozen_path_passes(
+    peer: ReplyPeer, fault_proxy: FaultProxyFactory
+) -> None:
+    proxy = fault_proxy("127.0.0.1", peer.port)
+    client = client_for(proxy.port, timeout=0.3, retries=0, deadline=0.3)
     try:
+        assert client.request("core", Performative.GET, "/warm")["status"] == 200
+        proxy.freeze()
         with pytest.raises(ZmqDeadlineError):
             client.request("core", Performative.GET, "/frozen")
-        silent.close()
-        server = _peer_on(port)
-        try:
-            started = time.monotonic()
-            replies = client.bulk_requests(
-                [{"server_key": "core", "performative": 0, "url": f"/n/{n}"} for n in range(20)]
-            )
-            assert [reply["payload"]["resource"] for reply in replies] == [
-                f"/n/{n}" for n in range(20)
-            ]
-            assert time.monotonic() - started < 5
-        finally:
-            server.close()
+        proxy.passthrough()
+        started = time.monotonic()
+        replies = client.bulk_requests(
+            [{"server_key": "core", "performative": 0, "url": f"/n/{n}"} for n in range(20)]
+        )
+        assert [reply["payload"]["resource"] for reply in replies] == [f"/n/{n}" for n in range(20)]
+        assert time.monotonic() - started < 5
     finally:
         client.close()
-
-
-def _peer_on(port: int) -> ReplyPeer:
-    """A ReplyPeer bound to ``port`` again (retried: the old socket may linger briefly)."""
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            return ReplyPeer(port=port)
-        except zmq.ZMQError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def test_slow_peer_within_the_timeout_answers() -> None:

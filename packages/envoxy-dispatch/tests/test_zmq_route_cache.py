@@ -1,7 +1,5 @@
 """zmqc's reply cache of ``cached_routes``, on envoxy.cache and the real Redis server."""
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -9,11 +7,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
-import zmq
 
 from envoxy.cache import Cache
 from envoxy.constants import Performative
 from envoxy.zeromq import ZmqClient
+from envoxy_testing.zmq_peer import ReplyPeer
 
 pytestmark = [pytest.mark.zmq, pytest.mark.redis]
 
@@ -21,33 +19,12 @@ pytestmark = [pytest.mark.zmq, pytest.mark.redis]
 REDIS_DB = 9
 
 
-class CountingPeer:
-    """A REP peer answering ``{"status": <status>, "payload": <n-th request>}``."""
+class CountingPeer(ReplyPeer):
+    """A REP peer answering ``{"status": <status>, "payload": {"n": <n-th request>}}``."""
 
     def __init__(self) -> None:
         self.status = 200
-        self.count = 0
-        self._context = zmq.Context()
-        self._socket = self._context.socket(zmq.REP)
-        self._socket.linger = 0
-        self.port = self._socket.bind_to_random_port("tcp://127.0.0.1")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._socket.close()
-        self._context.term()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            if self._socket.poll(20):
-                self._socket.recv_multipart()
-                self.count += 1
-                reply = {"status": self.status, "payload": {"n": self.count}}
-                self._socket.send_multipart([b"", json.dumps(reply).encode()])
+        super().__init__(lambda request: {"status": self.status, "payload": {"n": self.count}})
 
 
 @pytest.fixture
