@@ -50,7 +50,7 @@ def initialize(server_key: str | None = None) -> Any:
         return app
     settings = source.select(server_key)
     app.conf.update(settings)
-    app.close()
+    _drop_connections(app)
     return app
 
 
@@ -58,7 +58,22 @@ def close_app() -> None:
     """Close the pooled connections of the app when it exists (idempotent)."""
     app = _app
     if app is not None:
-        app.close()
+        _drop_connections(app)
+
+
+def _drop_connections(app: Any) -> None:
+    """Close the app's broker connections and its producer pool.
+
+    ``Celery.close()`` forgets the connection pool but not the producer pool, whose
+    producers keep publishing to the broker they were made for (after a new broker URL,
+    to the old broker).
+    """
+    amqp = app.__dict__.get("amqp")
+    producers = getattr(amqp, "_producer_pool", None) if amqp is not None else None
+    if producers is not None:
+        amqp._producer_pool = None
+        producers.force_close_all()
+    app.close()
 
 
 class _EnvoxySettings(Mapping[str, Any]):
