@@ -52,7 +52,7 @@ def render_table(records: Iterable[dict[str, Any]]) -> str:
     for row in records:
         seconds = row.get("seconds", {})
         recovery = seconds.get("recover", seconds.get("first_call"))
-        recovered = "–" if recovery is None else f"{recovery:.2f} s"
+        recovered = "-" if recovery is None else f"{recovery:.2f} s"
         behaviour = str(row["behaviour"]).replace("|", "/")
         lines.append(
             f"| {row['client']} | {row['fault']} | {behaviour} | {recovered} | "
