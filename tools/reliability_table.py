@@ -55,8 +55,7 @@ def render_table(records: Iterable[dict[str, Any]]) -> str:
         recovered = "-" if recovery is None else f"{recovery:.2f} s"
         behaviour = str(row["behaviour"]).replace("|", "/")
         lines.append(
-            f"| {row['client']} | {row['fault']} | {behaviour} | {recovered} | "
-            f"`{row['test']}` |"
+            f"| {row['client']} | {row['fault']} | {behaviour} | {recovered} | `{row['test']}` |"
         )
         machines.add(str(row.get("machine", "")))
         dates.add(str(row.get("measured", "")))
