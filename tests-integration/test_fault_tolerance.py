@@ -14,7 +14,6 @@ Each test records what it measured (``envoxy_testing.reliability``);
 (pgsqlc and the ORM session have their own fault tests.)
 """
 
-import json
 import threading
 import time
 import uuid
@@ -27,7 +26,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import zmq
 from werkzeug.test import Client
 
 from envoxy.daemon.app import create_app
@@ -37,6 +35,7 @@ from envoxy.views.outages import is_outage
 from envoxy_testing.plugin import FaultProxyFactory
 from envoxy_testing.reliability import record
 from envoxy_testing.servers import PrivateMosquitto, PrivateRedis
+from envoxy_testing.zmq_peer import ReplyPeer
 
 pytestmark = pytest.mark.integration
 
@@ -300,43 +299,15 @@ def test_couchdbc_frozen_path(
 # ------------------------------------------------------------------ zmqc
 
 
-class EchoPeer:
-    """A REP peer on a free loopback port answering 200 with the request's resource."""
-
-    def __init__(self) -> None:
-        self._context = zmq.Context()
-        self._socket = self._context.socket(zmq.REP)
-        self._socket.linger = 0
-        self.port = self._socket.bind_to_random_port("tcp://127.0.0.1")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            if self._socket.poll(20):
-                frames = self._socket.recv_multipart()
-                request = json.loads(frames[-1])
-                reply = {"status": 200, "resource": request["resource"], "payload": "pong"}
-                self._socket.send_multipart([b"", json.dumps(reply).encode()])
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._socket.close()
-        self._context.term()
-
-
 @pytest.fixture
-def echo_peer() -> Iterator[EchoPeer]:
-    peer = EchoPeer()
-    yield peer
-    peer.close()
+def echo_peer() -> Iterator[ReplyPeer]:
+    with ReplyPeer() as peer:
+        yield peer
 
 
 @pytest.mark.zmq
 def test_zmqc_frozen_path(
-    echo_peer: EchoPeer, fault_proxy: FaultProxyFactory, load_config: LoadConfig, tmp_path: Path
+    echo_peer: ReplyPeer, fault_proxy: FaultProxyFactory, load_config: LoadConfig, tmp_path: Path
 ) -> None:
     from envoxy.zeromq import zmqc
 
