@@ -124,3 +124,77 @@ def test_an_unreachable_cache_falls_back_to_the_peer(
         assert get(client, "/v3/users/me")["payload"] == {"n": 2}
     finally:
         client.close()
+
+
+@pytest.fixture
+def setup_with_post_route(redis_url: str, prefix: str) -> Iterator[tuple[ZmqClient, CountingPeer]]:
+    parts = urlsplit(redis_url)
+    peer = CountingPeer()
+    cache = Cache({"bind": f"{parts.hostname}:{parts.port}", "db": REDIS_DB, "key_prefix": prefix})
+    routes = {"0:/v3/users/me": {"ttl": 120}, "2:/v3/users/me": {"ttl": 120}}
+    conf = {"host": "127.0.0.1", "port": peer.port, "timeout": 2, "retries": 0}
+    client = ZmqClient(
+        {"core": {**conf, "cached_routes": routes}}, workers={}, cache_factory=lambda: cache
+    )
+    yield client, peer
+    client.close()
+    peer.close()
+
+
+def test_a_cached_post_route_is_ignored_so_every_post_is_sent(
+    setup_with_post_route: tuple[ZmqClient, CountingPeer],
+) -> None:
+    client, peer = setup_with_post_route
+    first = client.request("core", Performative.POST, "/v3/users/me", None, {"name": "a"})
+    second = client.request("core", Performative.POST, "/v3/users/me", None, {"name": "b"})
+    again = client.request("core", Performative.POST, "/v3/users/me", None, {"name": "b"})
+    assert [first["payload"], second["payload"], again["payload"]] == [
+        {"n": 1},
+        {"n": 2},
+        {"n": 3},
+    ]
+    assert peer.count == 3
+
+
+def test_the_payload_is_part_of_the_key(setup: tuple[ZmqClient, CountingPeer]) -> None:
+    client, peer = setup
+    one = client.request("core", Performative.GET, "/v3/users/me", {"q": 1}, {"filter": 1})
+    two = client.request("core", Performative.GET, "/v3/users/me", {"q": 1}, {"filter": 2})
+    assert one["payload"] == {"n": 1}
+    assert two["payload"] == {"n": 2}
+    # same payload, keys in another order: the same entry
+    same = client.request("core", Performative.GET, "/v3/users/me", {"q": 1}, {"filter": 1})
+    assert same["payload"] == {"n": 1}
+    assert peer.count == 2
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "authorization",
+        "AUTHORIZATION",
+        "Cookie",
+        "cookie",
+        "X-Api-Key",
+        "x-auth-token",
+        "Proxy-Authorization",
+    ],
+)
+def test_every_credential_header_in_any_case_separates_callers(
+    setup: tuple[ZmqClient, CountingPeer], header: str
+) -> None:
+    client, peer = setup
+    assert get(client, "/v3/users/me", {header: "alice"})["payload"] == {"n": 1}
+    assert get(client, "/v3/users/me", {header: "bob"})["payload"] == {"n": 2}
+    assert get(client, "/v3/users/me", {})["payload"] == {"n": 3}
+    assert get(client, "/v3/users/me", {header: "alice"})["payload"] == {"n": 1}
+    assert peer.count == 3
+
+
+def test_x_no_cache_in_lower_case_skips_the_lookup(
+    setup: tuple[ZmqClient, CountingPeer],
+) -> None:
+    client, peer = setup
+    get(client, "/v3/users/me")
+    assert get(client, "/v3/users/me", {"x-no-cache": "1"})["payload"] == {"n": 2}
+    assert peer.count == 2

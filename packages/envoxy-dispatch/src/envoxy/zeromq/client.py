@@ -13,7 +13,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envoxy.constants import DEFAULT_STATUS_CODE, URI_REGEX
 from envoxy.exceptions import ConfigError, ValidationException
@@ -35,8 +35,10 @@ from envoxy.zeromq.errors import (
     ZmqTimeoutError,
 )
 from envoxy.zeromq.pool import SocketPool
-from envoxy.zeromq.route_cache import RouteCache
 from envoxy.zeromq.settings import ZmqServerSettings, ZmqWorkerSettings
+
+if TYPE_CHECKING:
+    from envoxy.zeromq.route_cache import RouteCache
 
 __all__ = ["ZmqClient"]
 
@@ -212,15 +214,22 @@ class ZmqClient:
             self._worker_settings = ZmqWorkerSettings.from_config(conf or {})
         return self._worker_settings
 
-    def _route_cache(self, settings: ZmqServerSettings) -> RouteCache | None:
+    def _route_cache(self, settings: ZmqServerSettings) -> "RouteCache | None":
         if not settings.cached_routes:
             return None
+        # imported here: only servers with cached_routes pay for envoxy.cache
+        from envoxy.cache.identity import vary_headers
+        from envoxy.zeromq.route_cache import RouteCache
+
         factory = self._cache_factory
-        if factory is None:
-            if not Config.get("cache"):
-                return None
-            factory = _default_cache
-        return RouteCache(settings.key, settings.cached_routes, factory)
+        if factory is not None:
+            return RouteCache(settings.key, settings.cached_routes, factory)
+        section = Config.get("cache")
+        if not section:
+            return None
+        return RouteCache(
+            settings.key, settings.cached_routes, _default_cache, vary_headers(section)
+        )
 
     def _pool_executor(self) -> ThreadPoolExecutor:
         executor = self._executor
@@ -265,7 +274,7 @@ class _Endpoint:
         settings: ZmqServerSettings,
         pool: SocketPool,
         policy: RetryPolicy,
-        cache: RouteCache | None,
+        cache: "RouteCache | None",
     ) -> None:
         self.settings = settings
         self.pool = pool
