@@ -6,8 +6,9 @@ The app is a small dispatcher over werkzeug's request, response and routing:
 2. the views' routes (HEAD and OPTIONS automatic, 405 with ``Allow``, 404 as JSON);
 3. ``default_zmq_backend``, when enabled, for what no view answers.
 
-A declared JSON body is parsed before the handler (malformed → 400); every exception
-becomes the error contract of :mod:`envoxy.views.errors`.
+A declared JSON body is parsed before the handler (malformed → 400), after the auth
+decorators accepted the caller when the handler has some (:mod:`envoxy.views.jsonbody`);
+every exception becomes the error contract of :mod:`envoxy.views.errors`.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -23,10 +24,12 @@ from envoxy.daemon.health import HEALTH_BODY, ReadinessProbe
 from envoxy.daemon.proxy import ZmqBackendProxy
 from envoxy.daemon.reqlog import RequestLogger
 from envoxy.daemon.settings import DaemonSettings
+from envoxy.decorators import AUTH_MARKER
 from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.views.base import View
 from envoxy.views.containers import Response, http_date_now
 from envoxy.views.errors import error_response
+from envoxy.views.jsonbody import declares_json_body
 from envoxy.views.request import Request
 from envoxy.views.routing import Route, RouteTable
 
@@ -73,6 +76,8 @@ def create_app(
     :raises envoxy.daemon.exceptions.StartupError: when views cannot be loaded.
     :raises envoxy.views.exceptions.ViewError: for an unusable view or route.
     :raises envoxy.auth.AuthPluginError: when auth decorators are used without a plugin.
+    :raises envoxy.exceptions.ConfigError: ``cache.vary_headers`` is not a list of names
+        while a handler uses ``@cache``.
     """
     from envoxy.daemon.settings import config_snapshot
 
@@ -84,7 +89,12 @@ def create_app(
     settings = DaemonSettings.from_config(config, config_path=config_path, mode=mode)
     if settings.test_mode:
         return EnvoxyApp(settings, [])
-    from envoxy.daemon.loader import load_view_classes, needs_auth_plugin, validate_view_class
+    from envoxy.daemon.loader import (
+        load_view_classes,
+        needs_auth_plugin,
+        uses_cache,
+        validate_view_class,
+    )
 
     if views is None:
         classes = load_view_classes(settings)
@@ -102,6 +112,11 @@ def create_app(
                 "envoxy.json; set it to the directory or module of the Auth class"
             )
         set_auth_class(load_auth_plugin(settings.auth_plugin))
+    if uses_cache(classes):
+        from envoxy.cache.identity import vary_headers
+
+        section = config.get("cache")
+        vary_headers(section if isinstance(section, Mapping) else None)
     return EnvoxyApp(settings, classes)
 
 
@@ -130,7 +145,13 @@ class EnvoxyApp:
         # plain dict/list results skip werkzeug's Response unless CORS or VERBOSE need it
         self._fast = self.cors is None and not self.logger.verbose
         self.request_class = type(
-            "EnvoxyRequest", (Request,), {"max_content_length": settings.max_body_size}
+            "EnvoxyRequest",
+            (Request,),
+            {
+                "max_content_length": settings.max_body_size,
+                "max_json_depth": settings.max_json_depth,
+                "max_json_elements": settings.max_json_elements,
+            },
         )
         self.builtin: dict[str, Callable[[Any], WerkzeugResponse]] = {
             "/_health": self._health,
@@ -191,11 +212,10 @@ class EnvoxyApp:
                 route.methods | {"OPTIONS"} | ({"HEAD"} if "GET" in route.methods else set())
             )
             return Response(None, status=200, headers={"Allow": ", ".join(allow)})
-        environ = request.environ
-        length = environ.get("CONTENT_LENGTH")
-        if ((length and length != "0") or "HTTP_TRANSFER_ENCODING" in environ) and request.is_json:
-            request.get_json()
         handler = route.handlers[method]
+        # behind auth decorators the body is parsed once they accepted the caller
+        if declares_json_body(request) and not getattr(handler, AUTH_MARKER, None):
+            request.get_json()
         result = handler(request, **values, endpoint=route.endpoint)
         if self._fast and (
             type(result) is list or (type(result) is dict and _RESERVED_KEYS.isdisjoint(result))

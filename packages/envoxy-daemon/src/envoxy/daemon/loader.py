@@ -16,12 +16,12 @@ from typing import Any
 
 from envoxy.daemon.exceptions import ViewLoadError
 from envoxy.daemon.settings import DaemonSettings
-from envoxy.decorators import AUTH_MARKER
+from envoxy.decorators import AUTH_MARKER, CACHE_MARKER
 from envoxy.utils.logs import log
 from envoxy.views.base import HANDLER_NAMES, View
 from envoxy.views.exceptions import InvalidViewError
 
-__all__ = ["load_view_classes", "needs_auth_plugin", "validate_view_class"]
+__all__ = ["load_view_classes", "needs_auth_plugin", "uses_cache", "validate_view_class"]
 
 
 def load_view_classes(settings: DaemonSettings) -> list[type[View]]:
@@ -80,11 +80,20 @@ def validate_view_class(cls: Any) -> None:
 
 def needs_auth_plugin(classes: Iterable[type[View]]) -> list[str]:
     """Return ``Class.method`` names of handlers wrapped by an auth decorator."""
+    return _marked(classes, AUTH_MARKER)
+
+
+def uses_cache(classes: Iterable[type[View]]) -> list[str]:
+    """Return ``Class.method`` names of handlers wrapped by ``@cache``."""
+    return _marked(classes, CACHE_MARKER)
+
+
+def _marked(classes: Iterable[type[View]], marker: str) -> list[str]:
     used = []
     for cls in classes:
         for method in HANDLER_NAMES:
             handler = getattr(cls, method, None)
-            if handler is not None and getattr(handler, AUTH_MARKER, None):
+            if handler is not None and getattr(handler, marker, None):
                 used.append(f"{cls.__qualname__}.{method}")
     return used
 

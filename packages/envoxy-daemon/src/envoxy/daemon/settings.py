@@ -12,6 +12,7 @@ from typing import Any
 from envoxy.daemon.health import ReadinessSettings
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import as_bool, as_int
+from envoxy.views.jsonbody import DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_JSON_ELEMENTS
 
 __all__ = [
     "CLIENT_SECTIONS",
@@ -52,6 +53,8 @@ KNOWN_SECTIONS: tuple[str, ...] = (
     "plugins",
     "default_zmq_backend",
     "max_body_size",
+    "max_json_depth",
+    "max_json_elements",
     "cache",
     "readiness",
     *CLIENT_SECTIONS,
@@ -87,6 +90,8 @@ class DaemonSettings:
     auth_plugin: str | None = None
     zmq_backend: ZmqBackendSettings | None = None
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    max_json_elements: int = DEFAULT_MAX_JSON_ELEMENTS
     http_bind: str | None = None
     clients: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     readiness: ReadinessSettings = field(default_factory=ReadinessSettings)
@@ -152,6 +157,8 @@ class DaemonSettings:
             max_body_size=as_int(
                 _default(_get(config, "max_body_size"), DEFAULT_MAX_BODY_SIZE), "max_body_size"
             ),
+            max_json_depth=_positive(config, "max_json_depth", DEFAULT_MAX_JSON_DEPTH),
+            max_json_elements=_positive(config, "max_json_elements", DEFAULT_MAX_JSON_ELEMENTS),
             http_bind=str(http["bind"]) if http.get("bind") else None,
             clients=clients,
             readiness=ReadinessSettings.from_config(_get(config, "readiness")),
@@ -182,6 +189,13 @@ def _get(config: Mapping[str, Any], key: str) -> Any:
 
 def _default(value: Any, default: Any) -> Any:
     return default if value is None or value == "" else value
+
+
+def _positive(config: Mapping[str, Any], key: str, default: int) -> int:
+    value = as_int(_default(_get(config, key), default), key)
+    if value < 1:
+        raise ConfigError(f"envoxy.json '{key}' must be a positive integer, got {value}")
+    return value
 
 
 def _string_list(config: Mapping[str, Any], key: str) -> list[str]:

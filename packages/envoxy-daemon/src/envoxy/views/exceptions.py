@@ -7,8 +7,11 @@ Hierarchy::
     │   ├── UnknownURLTypeError      a ``{name:type}`` type has no converter (a LookupError)
     │   ├── DuplicateRouteError      two views declare the same route and method
     │   └── InvalidViewError         a ``__loader__`` entry is not a usable View subclass
+    │       └── UnsafeCacheOrderError  ``@cache`` above a decorator that hides an auth decorator
     └── ValidationException
-        └── MalformedJSONError       a JSON request body that does not parse (400, code 0)
+        ├── MalformedJSONError       a JSON request body that does not parse (400, code 0)
+        │   └── JSONTooDeepError     a JSON request body nested too deeply (400, code 0)
+        └── JSONTooLargeError        a JSON request body with too many values (413, code 0)
 """
 
 from envoxy.exceptions import EnvoxyError, ValidationException
@@ -16,8 +19,11 @@ from envoxy.exceptions import EnvoxyError, ValidationException
 __all__ = [
     "DuplicateRouteError",
     "InvalidViewError",
+    "JSONTooDeepError",
+    "JSONTooLargeError",
     "MalformedJSONError",
     "UnknownURLTypeError",
+    "UnsafeCacheOrderError",
     "ViewError",
 ]
 
@@ -67,8 +73,49 @@ class InvalidViewError(ViewError):
     incomplete (e.g. an MQTT view without ``server``)."""
 
 
+class UnsafeCacheOrderError(InvalidViewError):
+    """``@cache`` sits above another decorator that wraps an auth decorator: the cache could
+    not be moved inside the auth check, so a lookup would run before auth (raised when the
+    view module is imported).
+
+    :param handler: the qualified name of the handler.
+    """
+
+    def __init__(self, handler: str) -> None:
+        self.handler = handler
+        super().__init__(
+            f"@cache on {handler} is above a decorator that wraps @auth_required/"
+            "@auth_anonymous_allowed, so a cached answer could be served before auth runs; "
+            "put @cache directly above or below the auth decorator"
+        )
+
+
 class MalformedJSONError(ValidationException):
     """A request declared a JSON body that does not parse; answered with 400 and code 0."""
 
     def __init__(self, message: str = "Malformed JSON body") -> None:
         super().__init__(message, code=0, status=400)
+
+
+class JSONTooDeepError(MalformedJSONError):
+    """A JSON request body nests arrays and objects deeper than ``max_json_depth``; 400.
+
+    :param max_depth: the configured bound.
+    """
+
+    def __init__(self, max_depth: int) -> None:
+        super().__init__(f"Malformed JSON body: nested deeper than {max_depth} levels")
+        self.max_depth = max_depth
+
+
+class JSONTooLargeError(ValidationException):
+    """A JSON request body holds more values than ``max_json_elements``; 413, code 0.
+
+    :param max_elements: the configured bound.
+    """
+
+    def __init__(self, max_elements: int) -> None:
+        super().__init__(
+            f"JSON body too large: more than {max_elements} values", code=0, status=413
+        )
+        self.max_elements = max_elements

@@ -2,8 +2,10 @@
 
 ``get_json()`` returns ``None`` for a body that is not declared JSON (never a 415),
 and raises :class:`~envoxy.views.exceptions.MalformedJSONError` (400) for a declared
-JSON body that does not parse. The daemon parses declared JSON bodies before the
-handler runs, so handlers only ever see valid JSON.
+JSON body that does not parse, or that nests or counts past the request's budget
+(:mod:`envoxy.views.jsonbody`). The daemon parses declared JSON bodies before the
+handler runs (after the auth decorators accepted the caller), so handlers only ever see
+valid JSON.
 """
 
 import json
@@ -14,7 +16,13 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as WerkzeugRequest
 
+from envoxy.exceptions import ValidationException
 from envoxy.views.exceptions import MalformedJSONError
+from envoxy.views.jsonbody import (
+    DEFAULT_MAX_JSON_DEPTH,
+    DEFAULT_MAX_JSON_ELEMENTS,
+    check_json_budget,
+)
 
 __all__ = ["DEFAULT_MAX_CONTENT_LENGTH", "Request"]
 
@@ -33,6 +41,10 @@ class Request(WerkzeugRequest):
     """
 
     max_content_length = DEFAULT_MAX_CONTENT_LENGTH
+    #: deepest nesting of arrays and objects :meth:`get_json` accepts
+    max_json_depth = DEFAULT_MAX_JSON_DEPTH
+    #: most values and members :meth:`get_json` accepts
+    max_json_elements = DEFAULT_MAX_JSON_ELEMENTS
     _envoxy_json: Any = _UNSET
 
     @cached_property
@@ -49,7 +61,10 @@ class Request(WerkzeugRequest):
         :param force: decode even when the Content-Type is not JSON.
         :param silent: return ``None`` instead of raising on a malformed body.
         :param cache: keep the decoded value for later calls.
-        :raises MalformedJSONError: for a JSON body that does not parse (unless ``silent``).
+        :raises MalformedJSONError: for a JSON body that does not parse or nests deeper
+            than :attr:`max_json_depth` (unless ``silent``).
+        :raises JSONTooLargeError: for a JSON body of more than :attr:`max_json_elements`
+            values (413, unless ``silent``).
         """
         if self._envoxy_json is not _UNSET:
             return self._envoxy_json
@@ -60,8 +75,13 @@ class Request(WerkzeugRequest):
             value = None
         else:
             try:
+                check_json_budget(data, self.max_json_depth, self.max_json_elements)
                 # the standard library keeps integers beyond 64 bits exact (orjson makes floats)
                 value = json.loads(data)
+            except ValidationException:
+                if silent:
+                    return None
+                raise
             except (ValueError, RecursionError) as exc:
                 # RecursionError: nesting too deep for the decoder, a malformed body too
                 if silent:

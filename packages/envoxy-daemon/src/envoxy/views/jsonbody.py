@@ -1,0 +1,128 @@
+"""Bounded JSON request bodies: when a declared JSON body is parsed, and how much of it.
+
+A 16 MB body of ``[{},{},…]`` becomes more than 5 million Python objects (~360 MB);
+a value costs a parsed body 24 to 72 bytes, so the default budget of 200,000 values
+bounds it near 15 MB.
+Before :func:`json.loads` runs, :func:`check_json_budget` counts what the text would
+build, with a few C-level passes over the bytes (string contents are blanked first, so
+their commas and brackets do not count):
+
+- **depth**: nested arrays and objects, at most :data:`DEFAULT_MAX_JSON_DEPTH` (64) levels
+  (``max_json_depth``), else 400 :class:`~envoxy.views.exceptions.JSONTooDeepError`;
+- **elements**: values, containers included (an object member counts once), at most
+  :data:`DEFAULT_MAX_JSON_ELEMENTS` (``max_json_elements``), else 413
+  :class:`~envoxy.views.exceptions.JSONTooLargeError`. They are counted as commas plus
+  non-empty containers plus one (an upper bound: ``[ ]`` counts as non-empty).
+
+A body too short to break either bound (fewer brackets than the depth, fewer bytes than
+the element budget) is not scanned at all.
+
+The daemon parses a declared JSON body before the handler runs (malformed → 400), but
+for a handler behind ``@auth_required``/``@auth_anonymous_allowed`` only once the auth
+decorators accepted the caller: an anonymous caller never makes a worker read or parse
+its body (see :func:`declares_json_body`).
+"""
+
+from typing import Any
+
+from envoxy.views.exceptions import JSONTooDeepError, JSONTooLargeError
+
+__all__ = [
+    "DEFAULT_MAX_JSON_DEPTH",
+    "DEFAULT_MAX_JSON_ELEMENTS",
+    "check_json_budget",
+    "declares_json_body",
+]
+
+#: deepest nesting of arrays and objects accepted in a JSON request body
+DEFAULT_MAX_JSON_DEPTH = 64
+#: most values and members accepted in a JSON request body
+DEFAULT_MAX_JSON_ELEMENTS = 200_000
+
+#: bytes scanned at a time when string contents must be told apart (bounds the scan's memory)
+_WINDOW = 64 * 1024
+# keep only brackets, and make every bracket square: depth counting ignores their kind
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+
+
+def declares_json_body(request: Any) -> bool:
+    """Return True when ``request`` has a body (a length or chunked) declared as JSON."""
+    environ = request.environ
+    length = environ.get("CONTENT_LENGTH")
+    return bool(
+        ((length and length != "0") or "HTTP_TRANSFER_ENCODING" in environ) and request.is_json
+    )
+
+
+def check_json_budget(data: bytes, max_depth: int, max_elements: int) -> None:
+    """Refuse a JSON text that would nest deeper or build more values than allowed.
+
+    Malformed text is left for the parser to report; brackets that do not pair up are
+    never reported as too deep. Besides the text outside strings and one byte per
+    bracket, the scan holds one window of :data:`_WINDOW` bytes at a time.
+
+    :raises JSONTooLargeError: more than ``max_elements`` values and members (413).
+    :raises JSONTooDeepError: arrays and objects nested deeper than ``max_depth`` (400).
+    """
+    openers = data.count(b"[") + data.count(b"{")
+    if openers <= max_depth and len(data) <= max_elements:
+        return
+    structure: bytes | bytearray | None = None
+    # counted with string contents too: an upper bound, exact when no string holds , [ {
+    if _elements(data) > max_elements:
+        structure = _outside_strings(data)
+        if _elements(structure) > max_elements:
+            raise JSONTooLargeError(max_elements)
+    if openers <= max_depth:
+        return
+    if structure is None:
+        structure = _outside_strings(data)
+    brackets = structure.translate(_BRACKETS, _NOT_BRACKETS)
+    for _ in range(max_depth):
+        if not brackets:
+            return
+        inner = brackets.replace(b"[]", b"")
+        if len(inner) == len(brackets):
+            return  # brackets that do not pair up: malformed, the parser says so
+        brackets = inner
+    if b"[]" in brackets:
+        raise JSONTooDeepError(max_depth)
+
+
+def _elements(text: bytes | bytearray) -> int:
+    """Values in ``text``: every value but the root sits in a container of n values and
+    n - 1 commas, so commas + non-empty containers + 1 (``[ ]`` counts as non-empty)."""
+    containers = text.count(b"[") + text.count(b"{")
+    empty = text.count(b"[]") + text.count(b"{}")
+    return text.count(b",") + containers - empty + 1
+
+
+def _outside_strings(data: bytes) -> bytes | bytearray:
+    """``data`` without the contents of its strings (each string becomes ``""``).
+
+    Works through windows of :data:`_WINDOW` bytes: escaped backslashes and quotes are
+    dropped first, then the window is split at the remaining quotes, whose parity says
+    which parts are string contents.
+    """
+    if b'"' not in data:
+        return data
+    kept = bytearray()
+    inside = False
+    position, size = 0, len(data)
+    while position < size:
+        end = min(size, position + _WINDOW)
+        while end < size and data[end - 1] == 0x5C:  # never cut an escape sequence
+            end += 1
+        window = data[position:end]
+        if b"\\" in window:
+            window = window.replace(b"\\\\", b"").replace(b'\\"', b"")
+        parts = window.split(b'"')
+        first, last = (1 if inside else 0), len(parts) - 1
+        # outside parts alternate with string contents: one "" stands for each string
+        kept += b'""'.join(parts[first::2])
+        if last > first and (last - first) % 2:
+            kept += b'""'  # a string opens here and goes on in the next window
+        inside = inside != (last % 2 == 1)
+        position = end
+    return kept
