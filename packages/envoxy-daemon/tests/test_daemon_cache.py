@@ -1,8 +1,12 @@
 """@cache against the real Redis server: hits, caller isolation, X-No-Cache, failures."""
 
+import contextlib
+import functools
 import itertools
 import json
 import os
+import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +15,13 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.test import Client
 
+from envoxy.auth import set_auth_class
 from envoxy.daemon.app import create_app
-from envoxy.decorators import cache, on
+from envoxy.decorators import auth_required, cache, on
+from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
 from envoxy.views import View
+from envoxy.views.exceptions import UnsafeCacheOrderError
 
 pytestmark = [pytest.mark.redis, pytest.mark.integration]
 
@@ -36,8 +43,11 @@ class CachedView(View):
         return {"body": request.get_json(), "call": next(COUNTER)}
 
 
-@pytest.fixture
-def client(tmp_path: Path, redis_url: str) -> Iterator[Client]:
+@contextlib.contextmanager
+def cache_client(
+    tmp_path: Path, redis_url: str, views: list, **settings: object
+) -> Iterator[Client]:
+    """A test client of ``views`` with a ``cache`` section on the real Redis server."""
     parts = urlsplit(redis_url)
     prefix = f"envoxy-daemon-test-{os.getpid()}-{time.monotonic_ns()}"
     path = tmp_path / "envoxy.json"
@@ -49,6 +59,7 @@ def client(tmp_path: Path, redis_url: str) -> Iterator[Client]:
                     "port": parts.port,
                     "db": int(parts.path.strip("/") or 1),
                     "key_prefix": prefix,
+                    **settings,
                 }
             }
         )
@@ -59,10 +70,16 @@ def client(tmp_path: Path, redis_url: str) -> Iterator[Client]:
 
     Cache.close_all()
     try:
-        yield Client(create_app({}, views=[CachedView]))
+        yield Client(create_app({}, views=views), use_cookies=False)
     finally:
         Cache.close_all()
         Config.set_file_path(previous)
+
+
+@pytest.fixture
+def client(tmp_path: Path, redis_url: str) -> Iterator[Client]:
+    with cache_client(tmp_path, redis_url, [CachedView]) as test_client:
+        yield test_client
 
 
 def test_second_call_is_a_hit(client: Client) -> None:
@@ -123,3 +140,195 @@ def test_backend_failure_lets_the_view_run(tmp_path: Path) -> None:
     finally:
         Cache.close_all()
         Config.set_file_path(previous)
+
+
+AUTH_PLUGIN = textwrap.dedent(
+    """
+    from http.cookies import SimpleCookie
+
+
+    class Marker:
+        pass
+
+
+    class Auth:
+        def authenticate(self, request, topic=None, **kwargs):
+            session = request.headers.get("X-Session")  # not a default vary header
+            if session in ("alice", "bob"):
+                return {"user": session}
+            cookie = SimpleCookie(request.headers.get("Cookie", ""))
+            if "sid" in cookie and cookie["sid"].value in ("alice", "bob"):
+                return {"user": cookie["sid"].value}
+            if request.headers.get("X-Api-Key") == "object":
+                return {"user": Marker()}  # no canonical form: never cached
+            return None
+    """
+)
+
+
+@on(endpoint="/v1/me/above")
+class CacheAboveAuth(View):
+    @cache(ttl=60)
+    @auth_required
+    def get(self, request, **kwargs):
+        return {"user": str(kwargs["user"]), "call": next(COUNTER)}
+
+
+@on(endpoint="/v1/me/below")
+class AuthAboveCache(View):
+    @auth_required
+    @cache(ttl=60)
+    def get(self, request, **kwargs):
+        return {"user": str(kwargs["user"]), "call": next(COUNTER)}
+
+
+@on(endpoint="/v1/me/answers")
+class Answers(View):
+    @cache(ttl=60)
+    def get(self, request, **kwargs):
+        kind = request.args.get("kind")
+        result: dict = {"payload": {"call": next(COUNTER)}}
+        if kind == "cookie":
+            result["cookies"] = [{"key": "sid", "value": "fresh"}]
+        elif kind:
+            result["headers"] = {"Cache-Control": kind}
+        return result
+
+
+@pytest.fixture
+def auth_client(tmp_path: Path, client: Client) -> Iterator[Client]:
+    plugin = tmp_path / "plugin"
+    plugin.mkdir()
+    (plugin / "auth.py").write_text(AUTH_PLUGIN)
+    views = [CacheAboveAuth, AuthAboveCache, Answers, CachedView]
+    try:
+        yield Client(create_app({"plugins": {"auth": str(plugin)}}, views=views), use_cookies=False)
+    finally:
+        sys.modules.pop("auth", None)
+        sys.path.remove(str(plugin))
+        set_auth_class(None)
+
+
+@pytest.mark.parametrize("path", ["/v1/me/above", "/v1/me/below"])
+def test_auth_runs_before_the_lookup_in_either_order(auth_client: Client, path: str) -> None:
+    alice = auth_client.get(path, headers={"Cookie": "sid=alice"})
+    assert alice.json["user"] == "alice"
+    assert auth_client.get(path, headers={"Cookie": "sid=alice"}).headers["X-Cache"] == "HIT"
+    anonymous = auth_client.get(path)
+    assert anonymous.status_code == 401
+    assert "X-Cache" not in anonymous.headers
+    bob = auth_client.get(path, headers={"Cookie": "sid=bob"})
+    assert bob.json["user"] == "bob"
+    assert "X-Cache" not in bob.headers
+
+
+@pytest.mark.parametrize("path", ["/v1/me/above", "/v1/me/below"])
+def test_the_identity_is_part_of_the_key(auth_client: Client, path: str) -> None:
+    # X-Session is no credential header the cache knows of: only the identity tells
+    alice = auth_client.get(path, headers={"X-Session": "alice"}).json
+    bob = auth_client.get(path, headers={"X-Session": "bob"})
+    assert bob.json["user"] == "bob"
+    assert "X-Cache" not in bob.headers
+    assert auth_client.get(path, headers={"X-Session": "alice"}).json == alice
+
+
+def test_an_identity_without_canonical_form_is_never_cached(auth_client: Client) -> None:
+    first = auth_client.get("/v1/me/above", headers={"X-Api-Key": "object"})
+    second = auth_client.get("/v1/me/above", headers={"X-Api-Key": "object"})
+    assert first.status_code == second.status_code == 200
+    assert first.json["call"] != second.json["call"]
+    assert "X-Cache" not in second.headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Cookie": "sid=2"},
+        {"X-Api-Key": "k2"},
+        {"X-Auth-Token": "t2"},
+        {"Proxy-Authorization": "Basic eDp6"},
+        {"Authorization": "Bearer alice", "Cookie": "sid=1"},
+    ],
+)
+def test_every_credential_header_separates_callers(client: Client, headers: dict) -> None:
+    base = {"Authorization": "Bearer alice", "Cookie": "sid=1", "X-Api-Key": "k1"}
+    path = f"/v1/cached/{next(COUNTER) + 1000}"
+    first = client.get(path, headers=base)
+    assert client.get(path, headers=base).headers["X-Cache"] == "HIT"
+    other = client.get(path, headers={**base, **headers} if len(headers) == 1 else headers)
+    assert "X-Cache" not in other.headers
+    assert other.json["call"] != first.json["call"]
+
+
+@pytest.mark.parametrize("kind", ["cookie", "no-store", "private, max-age=60"])
+def test_answers_that_set_a_cookie_or_forbid_storing_are_not_stored(
+    auth_client: Client, kind: str
+) -> None:
+    first = auth_client.get(f"/v1/me/answers?kind={kind}")
+    second = auth_client.get(f"/v1/me/answers?kind={kind}")
+    assert first.status_code == 200
+    assert first.json != second.json
+    assert "X-Cache" not in second.headers
+    public = auth_client.get("/v1/me/answers?kind=public")
+    assert auth_client.get("/v1/me/answers?kind=public").json == public.json
+
+
+def test_cache_above_a_decorator_hiding_auth_is_refused() -> None:
+    def traced(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    with pytest.raises(UnsafeCacheOrderError, match=r"@cache on .*get.*directly above or below"):
+
+        class Hidden(View):
+            @cache(ttl=60)
+            @traced
+            @auth_required
+            def get(self, request, **kwargs):
+                return {}
+
+
+def test_an_auth_check_hidden_from_the_cache_stops_it_storing(auth_client: Client) -> None:
+    def opaque(func):  # no functools.wraps: the cache cannot see the auth decorator
+        def wrapper(*args, **kwargs):
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    @on(endpoint="/v1/me/opaque")
+    class Opaque(View):
+        @cache(ttl=60)
+        @opaque
+        @auth_required
+        def get(self, request, **kwargs):
+            return {"user": kwargs["user"], "call": next(COUNTER)}
+
+    plugin = str(sys.path[0])
+    opaque_client = Client(create_app({"plugins": {"auth": plugin}}, views=[Opaque]))
+    alice = opaque_client.get("/v1/me/opaque", headers={"X-Session": "alice"})
+    again = opaque_client.get("/v1/me/opaque", headers={"X-Session": "alice"})
+    assert alice.json["user"] == "alice"
+    assert again.json["call"] != alice.json["call"]
+    assert opaque_client.get("/v1/me/opaque").status_code == 401
+
+
+def test_configured_vary_headers_separate_callers(tmp_path: Path, redis_url: str) -> None:
+    @on(endpoint="/v1/tenant")
+    class Tenant(View):
+        @cache(ttl=60)
+        def get(self, request, **kwargs):
+            return {"tenant": request.headers.get("X-Tenant"), "call": next(COUNTER)}
+
+    with cache_client(tmp_path, redis_url, [Tenant], vary_headers=["X-Tenant"]) as tenants:
+        one = tenants.get("/v1/tenant", headers={"X-Tenant": "one"})
+        two = tenants.get("/v1/tenant", headers={"x-tenant": "two"})
+        assert (one.json["tenant"], two.json["tenant"]) == ("one", "two")
+        assert tenants.get("/v1/tenant", headers={"X-Tenant": "one"}).json == one.json
+
+
+def test_malformed_vary_headers_are_a_startup_error() -> None:
+    with pytest.raises(ConfigError, match=r"cache\.vary_headers"):
+        create_app({"cache": {"vary_headers": "X-A: b"}}, views=[CachedView])
