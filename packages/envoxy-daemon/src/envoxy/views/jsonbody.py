@@ -1,21 +1,22 @@
 """Bounded JSON request bodies: when a declared JSON body is parsed, and how much of it.
 
-A 16 MB body of ``[{},{},…]`` becomes more than 5 million Python objects (~360 MB);
-a value costs a parsed body 24 to 72 bytes, so the default budget of 200,000 values
-bounds it near 15 MB.
-Before :func:`json.loads` runs, :func:`check_json_budget` counts what the text would
-build, with a few C-level passes over the bytes (string contents are blanked first, so
-their commas and brackets do not count):
+A 16 MB body of ``[{},{},…]`` becomes more than 5 million Python objects (~360 MB). A
+parsed value costs 24 to 72 bytes, so the default budget of 200,000 values keeps a parsed
+body near 15 MB. Before :func:`json.loads` runs, :func:`check_json_budget` counts what the
+text would build, with C-level passes over the bytes (``count``, ``split``, ``translate``,
+``replace``; never one Python object per value):
 
 - **depth**: nested arrays and objects, at most :data:`DEFAULT_MAX_JSON_DEPTH` (64) levels
   (``max_json_depth``), else 400 :class:`~envoxy.views.exceptions.JSONTooDeepError`;
-- **elements**: values, containers included (an object member counts once), at most
+- **values**: every value, containers included (an object member counts once), at most
   :data:`DEFAULT_MAX_JSON_ELEMENTS` (``max_json_elements``), else 413
   :class:`~envoxy.views.exceptions.JSONTooLargeError`. They are counted as commas plus
-  non-empty containers plus one (an upper bound: ``[ ]`` counts as non-empty).
+  non-empty containers plus one (``[ ]`` counts as non-empty: an upper bound).
 
-A body too short to break either bound (fewer brackets than the depth, fewer bytes than
-the element budget) is not scanned at all.
+Commas and brackets inside strings do not count: when the raw count is over budget, the
+text is counted again with string contents skipped (window by window, so the scan never
+holds more than the text outside strings). A body too short to break either bound (fewer
+brackets than the depth, fewer bytes than the value budget) is not scanned at all.
 
 The daemon parses a declared JSON body before the handler runs (malformed → 400), but
 for a handler behind ``@auth_required``/``@auth_anonymous_allowed`` only once the auth
@@ -58,9 +59,10 @@ def declares_json_body(request: Any) -> bool:
 def check_json_budget(data: bytes, max_depth: int, max_elements: int) -> None:
     """Refuse a JSON text that would nest deeper or build more values than allowed.
 
-    Malformed text is left for the parser to report; brackets that do not pair up are
-    never reported as too deep. Besides the text outside strings and one byte per
-    bracket, the scan holds one window of :data:`_WINDOW` bytes at a time.
+    Malformed text is left for the parser to report: brackets that never close are not
+    reported as too deep (a ``}`` closing a ``[`` counts as closing it). Besides the text
+    outside strings and one byte per bracket, the scan holds one window of
+    :data:`_WINDOW` bytes at a time.
 
     :raises JSONTooLargeError: more than ``max_elements`` values and members (413).
     :raises JSONTooDeepError: arrays and objects nested deeper than ``max_depth`` (400).
