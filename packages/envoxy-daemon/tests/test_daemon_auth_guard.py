@@ -65,6 +65,10 @@ class Guarded(View):
 
 @on(endpoint="/v1/roles")
 class Roles(View):
+    @auth_anonymous_allowed(roles=["admin"])
+    def put(self, request, **kwargs):
+        return {"user": kwargs.get("user")}
+
     @auth_required(roles=["admin"])
     def get(self, request, **kwargs):
         return {"user": kwargs.get("user")}
@@ -140,6 +144,11 @@ def test_required_roles_are_checked_against_the_identity(
         assert response.status_code == status, (method, response.json)
         if status == 403:
             assert response.json["error"].startswith("Forbidden :: ELRC(")
+
+
+@pytest.mark.parametrize(("answer", "status"), [("none", 401), ("empty-dict", 401), ("admin", 200)])
+def test_an_anonymous_caller_holds_no_role(client: Client, answer: str, status: int) -> None:
+    assert client.put("/v1/roles", headers={"X-Answer": answer}).status_code == status
 
 
 def test_roles_must_be_names() -> None:

@@ -232,16 +232,17 @@ def _auth_decorator(method_name: str, func: tuple[Handler, ...], options: dict[s
                     ) from exc
                 raise
             identity = verdict(method_name, result, roles)
-            environ = request.environ
-            accepted = environ.get(IDENTITY_KEY)
-            if accepted is None:
-                environ[IDENTITY_KEY] = [identity]
-            else:
-                accepted.append(identity)
-            if type(identity) is dict or isinstance(identity, dict):
+            if isinstance(identity, dict):
                 kwargs.update(identity)
-            if parse_body and declares_json_body(request):
-                request.get_json()
+            environ = getattr(request, "environ", None)
+            if environ is not None:  # an HTTP request (on_event gets the MQTT payload)
+                accepted = environ.get(IDENTITY_KEY)
+                if accepted is None:
+                    environ[IDENTITY_KEY] = [identity]
+                else:
+                    accepted.append(identity)
+                if parse_body and declares_json_body(request):
+                    request.get_json()
             return handler(view, request, *args, **kwargs)
 
         setattr(wrapped, AUTH_MARKER, method_name)

@@ -3,9 +3,10 @@
 ``Auth().authenticate`` accepts a caller by returning an identity: a non-empty dict
 (merged into the handler's keyword arguments) or ``True``. Anything else (``None``,
 ``False``, ``{}``, ``""``, ``0``, a list, a string...) is a 401. ``Auth().anonymous``
-may also return ``None`` or ``{}`` (an anonymous caller) but ``False`` or a value of
-another type is a 401 too. When the decorator names ``roles`` and the identity is a dict
-carrying ``roles``, every required role must be among them, else 403.
+may also return ``None`` or ``{}`` (an anonymous caller, unless the decorator requires
+``roles``) but ``False`` or a value of another type is a 401 too. When the decorator
+names ``roles`` and the identity is a dict carrying ``roles``, every required role must
+be among them, else 403.
 
 The accepted identities of a request are kept in ``request.environ[IDENTITY_KEY]`` (a
 list, one entry per auth decorator that ran) for ``@cache`` to key its entries on.
@@ -55,13 +56,16 @@ def verdict(method_name: str, result: Any, roles: frozenset[str]) -> Any:
     if result is True:
         return True
     if isinstance(result, dict):
-        if not result and method_name == "authenticate":
-            _explain(method_name, result)
+        if not result and (method_name == "authenticate" or roles):
+            if method_name == "authenticate":
+                _explain(method_name, result)
             raise AuthRejectedError("Unauthorized", code=0, status=401)
         if roles and "roles" in result and not _has_roles(result["roles"], roles):
             raise AuthRejectedError("Forbidden", code=0, status=403)
         return result
     if result is None and method_name == "anonymous":
+        if roles:  # an anonymous caller holds no role
+            raise AuthRejectedError("Unauthorized", code=0, status=401)
         return None
     _explain(method_name, result)
     raise AuthRejectedError("Unauthorized", code=0, status=401)
