@@ -258,6 +258,23 @@ def test_unset_variable_without_default_names_it(
     assert str(path) in message
 
 
+@pytest.mark.parametrize(
+    "password",
+    ["MARKER-pa${ss-SECRET", "MARKER${", "${MARKER-SECRET}", "MARKER-${}", "$${MARKER${"],
+)
+def test_a_stray_reference_in_a_password_is_never_printed(tmp_path: Path, password: str) -> None:
+    servers = {"default": {"host": "db", "password": password}}
+    path = write_config(tmp_path, {"psql_servers": servers})
+    with pytest.raises(ConfigError) as caught:
+        Configuration(path).get("psql_servers")
+    message = str(caught.value)
+    assert "MARKER" not in message
+    assert "SECRET" not in message
+    assert "psql_servers.default.password" in message
+    assert "not a valid variable reference" in message or "does not start" in message
+    assert "not shown" in message
+
+
 def test_server_returns_the_entry(tmp_path: Path) -> None:
     path = write_config(
         tmp_path, {"redis_servers": {"default": {"bind": "127.0.0.1:6379"}, "cache": {}}}

@@ -36,8 +36,17 @@ def test_unset_variable_without_default_raises_naming_it() -> None:
 
 @pytest.mark.parametrize("text", ["${1ABC}", "${HOST", "${}", "${A B}"])
 def test_invalid_reference_raises(text: str) -> None:
-    with pytest.raises(ConfigError, match="not a valid variable reference"):
+    with pytest.raises(ConfigError, match="does not start a valid variable reference"):
         expand(text, ENV)
+
+
+def test_invalid_reference_error_gives_the_position_but_never_the_value() -> None:
+    with pytest.raises(ConfigError) as caught:
+        expand("hunter2${oops", ENV, where="conf.json: redis_servers.default.passwd")
+    message = str(caught.value)
+    assert "hunter2" not in message
+    assert "oops" not in message
+    assert message.startswith("conf.json: redis_servers.default.passwd: the '${' at character 8 ")
 
 
 def test_interpolate_walks_dicts_and_lists_and_keeps_other_types() -> None:
@@ -99,6 +108,17 @@ def test_as_float_rejects_other_values(value: object) -> None:
 )
 def test_as_bool(value: object, expected: bool) -> None:
     assert as_bool(value, "enable_cors") is expected
+
+
+def test_converter_errors_never_show_a_secret_value() -> None:
+    with pytest.raises(ConfigError) as caught:
+        as_int("hunter2", "credentials.client_secret")
+    assert "hunter2" not in str(caught.value)
+    assert "credentials.client_secret" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        as_int("user:hunter2@db", "redis_servers.default.port")
+    assert "hunter2" not in str(caught.value)
+    assert "'***@db'" in str(caught.value)
 
 
 @pytest.mark.parametrize("value", ["maybe", 2, None, ""])

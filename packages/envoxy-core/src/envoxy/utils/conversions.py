@@ -2,12 +2,14 @@
 
 Interpolated values stay strings (``"${PORT:-5432}"`` gives ``"5432"``), so every
 numeric or boolean setting goes through one of these. Each raises
-:class:`~envoxy.exceptions.ConfigError` naming the setting and the value at fault.
+:class:`~envoxy.exceptions.ConfigError` naming the setting and the value at fault,
+shown with :func:`envoxy.utils.redaction.safe_repr` (never the value of a secret).
 """
 
 from typing import Any
 
 from envoxy.exceptions import ConfigError
+from envoxy.utils.redaction import safe_repr
 
 __all__ = ["as_bool", "as_float", "as_int"]
 
@@ -85,4 +87,5 @@ _FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 
 
 def _invalid(name: str, value: Any, expected: str) -> ConfigError:
-    return ConfigError(f"setting {name} must be {expected}, got {value!r}; fix it in envoxy.json")
+    shown = safe_repr(value, name)
+    return ConfigError(f"setting {name} must be {expected}, got {shown}; fix it in envoxy.json")

@@ -28,12 +28,13 @@ def expand(text: str, environ: Mapping[str, str] | None = None, *, where: str = 
     :param where: where ``text`` comes from (e.g. ``"envoxy.json: redis_servers.default.bind"``),
         used in error messages.
     :raises ConfigError: for an unset variable without a default, naming it, or for a
-        ``${`` that does not start a valid reference.
+        ``${`` that does not start a valid reference, naming its position (never the
+        value, which may be a secret).
     """
     if "$" not in text:
         return text
     variables = os.environ if environ is None else environ
-    return _REFERENCE.sub(lambda match: _replace(match, variables, where, text), text)
+    return _REFERENCE.sub(lambda match: _replace(match, variables, where), text)
 
 
 def interpolate(value: Any, environ: Mapping[str, str] | None = None, *, where: str = "") -> Any:
@@ -58,15 +59,17 @@ _REFERENCE = re.compile(
 )
 
 
-def _replace(match: re.Match[str], environ: Mapping[str, str], where: str, text: str) -> str:
+def _replace(match: re.Match[str], environ: Mapping[str, str], where: str) -> str:
     name = match.group("name")
     if name is None:
         if match.group(0) == "$${":
             return "${"
+        # The value is never quoted: it may be a password with a stray "${" in it.
         location = f"{where}: " if where else ""
         raise ConfigError(
-            f"{location}{match.group(0)!r} in {text!r} is not a valid variable reference; "
-            "write ${NAME} or ${NAME:-default} (NAME: letters, digits, _), or $${ for a literal ${"
+            f"{location}the '${{' at character {match.start() + 1} of the value does not start "
+            "a valid variable reference; write ${NAME} or ${NAME:-default} (NAME: letters, "
+            "digits, _), or $${ for a literal ${ (the value is not shown: it may be a secret)"
         )
     default = match.group("default")
     value = environ.get(name)

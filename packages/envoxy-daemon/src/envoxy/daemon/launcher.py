@@ -279,8 +279,11 @@ def _run_uwsgi(arguments: list[str]) -> None:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    """Return the startup error on one line, redacted like a log line."""
     from envoxy.exceptions import EnvoxyError
+    from envoxy.utils.redaction import redact
+
+    text = redact(" ".join(str(exc).split()))
 
     if isinstance(exc, EnvoxyError) or not text:
         return text or type(exc).__name__

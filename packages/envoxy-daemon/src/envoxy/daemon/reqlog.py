@@ -2,32 +2,26 @@
 
 - INFO: ``> Request [HTTP] <METHOD> <full_path>`` and
   ``< Response [HTTP] <METHOD> <path> - <status> (<ms> ms)``;
-- VERBOSE adds the headers (secrets replaced by ``***``) and JSON bodies; other bodies
-  appear as ``<N bytes>``.
+- VERBOSE adds the headers and JSON bodies; other bodies (and JSON bodies over 64 KiB
+  or that do not parse) appear as ``<N bytes>``.
 
+Secrets are masked with the shared list of sensitive names
+(:mod:`envoxy.utils.redaction`): query values at every level, header values, JSON
+fields at any depth and card numbers; then the log format redacts the whole line again.
 The level is read once, when the logger is built, so a request below INFO costs nothing.
 """
 
 import time
 from typing import Any
 
-from envoxy.utils.encoders import envoxy_json_dumps
+from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import log
+from envoxy.utils.redaction import redact_headers, redact_json, redact_query
 
-__all__ = ["INFO_LEVEL", "SECRET_HEADER_WORDS", "VERBOSE_LEVEL", "RequestLogger", "redact_headers"]
+__all__ = ["INFO_LEVEL", "VERBOSE_LEVEL", "RequestLogger", "redact_headers"]
 
 INFO_LEVEL = 6
 VERBOSE_LEVEL = 9
-#: a header whose lower-case name contains one of these has its value replaced by ``***``
-SECRET_HEADER_WORDS: tuple[str, ...] = (
-    "authorization",
-    "cookie",
-    "token",
-    "secret",
-    "password",
-    "api-key",
-    "apikey",
-)
 _MAX_LOGGED_BODY = 64 * 1024
 
 
@@ -58,21 +52,13 @@ class RequestLogger:
         log.info(line)
 
 
-def redact_headers(headers: Any) -> dict[str, str]:
-    """Return the headers as a dict with secret values replaced by ``***``."""
-    return {
-        name: "***" if any(word in name.lower() for word in SECRET_HEADER_WORDS) else value
-        for name, value in headers.items()
-    }
-
-
 def _headers(headers: Any) -> str:
     return envoxy_json_dumps(redact_headers(headers)).decode()
 
 
 def _full_path(request: Any) -> str:
     query = request.query_string
-    return f"{request.path}?{query.decode('latin-1')}" if query else request.path
+    return f"{request.path}?{redact_query(query.decode('latin-1'))}" if query else request.path
 
 
 def _body(message: Any) -> str:
@@ -84,7 +70,7 @@ def _body(message: Any) -> str:
         return ""
     if getattr(message, "is_json", False) and len(data) <= _MAX_LOGGED_BODY:
         try:
-            return f" | Payload {data.decode('utf-8')}"
-        except UnicodeDecodeError:
+            return f" | Payload {envoxy_json_dumps(redact_json(envoxy_json_loads(data))).decode()}"
+        except (ValueError, TypeError, RecursionError):  # not JSON after all, or too deep
             pass
     return f" | Payload <{len(data)} bytes>"

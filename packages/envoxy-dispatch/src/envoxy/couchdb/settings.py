@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import as_float
 from envoxy.utils.imports import require
+from envoxy.utils.redaction import safe_repr
 
 if TYPE_CHECKING:
     import httpx
@@ -72,7 +73,9 @@ class CouchDBSettings:
             )
         parts = urlsplit(bind)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{where}.bind must be an http:// or https:// URL, not {bind!r}")
+            raise ConfigError(
+                f"{where}.bind must be an http:// or https:// URL, not {safe_repr(bind)}"
+            )
         netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
         if parts.port:
             netloc = f"{netloc}:{parts.port}"

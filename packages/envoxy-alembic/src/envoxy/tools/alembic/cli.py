@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from envoxy.exceptions import EnvoxyError
 from envoxy.tools.alembic.settings import MigrationSettings
 from envoxy.tools.alembic.setup import build_config, ensure_migrations_dir
+from envoxy.utils.redaction import redact
 
 __all__ = ["EXIT_DIFFERENCES", "EXIT_FAILURE", "main"]
 
@@ -58,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(exc: BaseException) -> int:
     if os.environ.get("ENVOXY_ALEMBIC_DEBUG") == "1":
         raise exc
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    message = redact(" ".join(str(exc).split())) or type(exc).__name__
     if not isinstance(exc, CommandError | EnvoxyError):
         message = f"{type(exc).__name__}: {message}"
     print(f"{PROG}: error: {message}", file=sys.stderr)

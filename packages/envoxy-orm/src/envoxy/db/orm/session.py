@@ -32,6 +32,7 @@ from envoxy.db.exceptions import DatabaseException
 from envoxy.db.orm.drivers import normalize_url
 from envoxy.db.orm.manager import EnvoxySessionManager
 from envoxy.exceptions import ConfigError
+from envoxy.utils.redaction import safe_repr
 
 __all__ = [
     "SECTION",
@@ -73,11 +74,12 @@ def build_url(settings: Mapping[str, Any]) -> URL:
     if given:
         try:
             return make_url(str(given))
-        except ArgumentError as exc:
+        except ArgumentError:
+            # neither the value nor SQLAlchemy's message (which quotes it): it may hold a password
             raise ConfigError(
-                f"{SECTION} url {given!r} is not a SQLAlchemy URL "
-                f"(e.g. postgresql+psycopg2://user:pass@host:5432/db): {exc}"
-            ) from exc
+                f"{SECTION} url {safe_repr(given)} is not a SQLAlchemy URL "
+                "(e.g. postgresql+psycopg2://user:pass@host:5432/db)"
+            ) from None
     return URL.create(
         "postgresql+psycopg2",
         username=settings.get("user") or None,
