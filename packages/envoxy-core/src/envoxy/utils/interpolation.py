@@ -64,21 +64,22 @@ def _replace(match: re.Match[str], environ: Mapping[str, str], where: str) -> st
     if name is None:
         if match.group(0) == "$${":
             return "${"
-        # The value is never quoted: it may be a password with a stray "${" in it.
-        location = f"{where}: " if where else ""
+        # The value is never shown: it may be a password with a stray "${" in it. The
+        # location never ends in "name:" either, which log redaction would take for a secret.
+        location = f" of {where}" if where else ""
         raise ConfigError(
-            f"{location}the '${{' at character {match.start() + 1} of the value does not start "
-            "a valid variable reference; write ${NAME} or ${NAME:-default} (NAME: letters, "
-            "digits, _), or $${ for a literal ${ (the value is not shown: it may be a secret)"
+            f"the '${{' at character {match.start() + 1}{location} does not start a valid "
+            "variable reference; write ${NAME} or ${NAME:-default} (NAME: letters, digits, _), "
+            "or $${ for a literal ${ (the value is not shown: it may be a secret)"
         )
     default = match.group("default")
     value = environ.get(name)
     if default is not None:
         return value if value else default
     if value is None:
-        location = f"{where}: " if where else ""
+        location = f" (in {where})" if where else ""
         raise ConfigError(
-            f"{location}environment variable {name} is not set; "
+            f"environment variable {name} is not set{location}; "
             f"export {name} or give a default with ${{{name}:-value}}"
         )
     return value

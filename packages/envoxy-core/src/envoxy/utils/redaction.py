@@ -25,8 +25,9 @@ What each function masks with :data:`MASK`:
 - :func:`redact` (every line of both Envoxy log formats, and :class:`RedactingFilter`):
   the credentials after ``Bearer``/``Basic``; the password in URLs
   (``postgresql://user:***@host/db``); the value after a sensitive name written
-  ``name=value``, ``name: value`` (to the end of the line), ``"name": "value"`` or
-  ``'name': value`` — a quoted string, a number or word, or a whole ``{...}``/``[...]``;
+  ``name=value``, ``name: value``, ``"name": "value"`` or ``'name': value`` — a quoted
+  string, a number or word, or a whole ``{...}``/``[...]``; a line that starts with
+  ``Name: value`` (a header) is masked to its end;
 - :func:`redact_headers`: the value of every sensitive header;
 - :func:`redact_query`: the value of every sensitive query parameter (names are
   percent-decoded first) and any value holding a card number;
@@ -326,9 +327,12 @@ def _mask_named_values(text: str) -> str:
         start = position = match.end()
         if not is_sensitive(match["name"]):
             continue
-        end, replacement = _value_extent(
-            text, start, bare_colon=not match["quote"] and match["separator"] == ":"
+        header = (
+            match["separator"] == ":"
+            and not match["quote"]
+            and not text[text.rfind("\n", 0, match.start()) + 1 : match.start()].strip()
         )
+        end, replacement = _value_extent(text, start, header=header)
         if end == start:  # ``name=`` with nothing after it
             continue
         pieces.append(text[copied:start])
@@ -340,7 +344,7 @@ def _mask_named_values(text: str) -> str:
     return "".join(pieces)
 
 
-def _value_extent(text: str, start: int, *, bare_colon: bool) -> tuple[int, str]:
+def _value_extent(text: str, start: int, *, header: bool) -> tuple[int, str]:
     """Return where the value starting at ``start`` ends and what replaces it."""
     first = text[start]
     if first in "\"'":
@@ -348,8 +352,8 @@ def _value_extent(text: str, start: int, *, bare_colon: bool) -> tuple[int, str]
         return end, f"{first}{MASK}{first}"
     if first in _CLOSING:
         return _bracketed_end(text, start), MASK
-    if bare_colon:
-        # ``Name: value`` (a header, a YAML-like line): the value is the rest of the line
+    if header:
+        # ``Name: value`` opening a line (a header): the value is the rest of the line
         newline = text.find("\n", start)
         return (len(text) if newline < 0 else newline), MASK
     prefix = _SCHEME_PREFIX.match(text, start)
