@@ -125,7 +125,7 @@ def test_templates_are_fully_rendered(project: Path) -> None:
 def test_render_keeps_free_text_out_of_code() -> None:
     rendered = render_files(project_names('Quote " and $dollar {brace}'))
 
-    assert rendered["README.md"].startswith('# Quote " and $dollar {brace}\n')
+    assert rendered["README.md"].startswith('# Quote " and \\$dollar {brace}\n')
     assert 'name = "quote-and-dollar-brace"' in rendered["pyproject.toml"]
     for path, text in rendered.items():
         if path.endswith(".py"):

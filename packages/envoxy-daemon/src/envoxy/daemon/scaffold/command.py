@@ -46,7 +46,11 @@ def create_project(name: ProjectNames, parent: Path) -> None:
 
     The slug is NAME lowercased with each run of other characters than a-z and 0-9
     turned into "-"; the Python package is the slug with "-" replaced by "_"
-    ("My Service" gives my-service/ and my_service). The project holds one model
+    ("My Service" gives my-service/ and my_service). NAME has at most 100
+    characters, none a control or invisible one; the package must be an identifier
+    that is not a keyword, a standard-library module or a reserved name. NAME itself
+    is only the README's title and the package docstring, written escaped, never as
+    code. The project holds one model
     (Item), views to list, create and get items, an initial migration, tests and a
     README. An existing, non-empty DIR/<slug> is an error and nothing is written.
 

@@ -3,8 +3,22 @@
 Files are rendered (:mod:`string.Template`) into a hidden staging folder beside the
 target; the initial migration is generated there; the folder is renamed into place
 last. A failure removes the staging folder, so it leaves nothing half-written.
+
+No user text reaches a generated file unescaped. The templates' placeholders
+(:func:`template_values`):
+
+- ``${package}`` and ``${slug}``: written as they are, in identifiers, paths, comments
+  and docstrings; :class:`~envoxy.daemon.scaffold.names.ProjectNames` guarantees they
+  hold only ``[a-z0-9_]`` and ``[a-z0-9-]``;
+- every string literal is written by its format's encoder: ``${…_py}`` with
+  :func:`repr`, ``${…_toml}`` as a TOML basic string, ``${…_json}`` with
+  :func:`json.dumps`;
+- the title (free text) only appears as ``${docstring_py}`` (the package's docstring,
+  a :func:`repr` literal) and ``${title_md}`` (the README heading, Markdown
+  punctuation escaped with backslashes).
 """
 
+import json
 import secrets
 import shutil
 from importlib.resources import files
@@ -15,7 +29,7 @@ from envoxy.daemon.scaffold.errors import ScaffoldError, TargetNotEmptyError
 from envoxy.daemon.scaffold.migration import write_initial_migration
 from envoxy.daemon.scaffold.names import ProjectNames
 
-__all__ = ["PROJECT_FILES", "render_files", "write_project"]
+__all__ = ["PROJECT_FILES", "render_files", "template_values", "write_project"]
 
 #: template (under ``templates/``) -> the file it becomes (``{package}`` is the package)
 PROJECT_FILES: tuple[tuple[str, str], ...] = (
@@ -35,15 +49,36 @@ PROJECT_FILES: tuple[tuple[str, str], ...] = (
 def render_files(names: ProjectNames) -> dict[str, str]:
     """Return each templated file of the project: relative path -> text.
 
-    The templates use ``${title}``, ``${slug}`` and ``${package}``.
+    The templates use the placeholders of :func:`template_values`.
     """
     templates = files(__package__ or "envoxy.daemon.scaffold") / "templates"
-    values = {"title": names.title, "slug": names.slug, "package": names.package}
+    values = template_values(names)
     return {
         target.format(package=names.package): Template(
             templates.joinpath(template).read_text(encoding="utf-8")
         ).substitute(values)
         for template, target in PROJECT_FILES
+    }
+
+
+def template_values(names: ProjectNames) -> dict[str, str]:
+    """Return the templates' placeholders, each encoded for where it is used.
+
+    See the module docstring for which placeholder goes where.
+    """
+    package, slug = names.package, names.slug
+    return {
+        "package": package,
+        "slug": slug,
+        "docstring_py": repr(
+            f"{names.title}: an Envoxy service serving the items API (see README.md)."
+        ),
+        "database_file_py": repr(f"{package}.db"),
+        "title_md": _markdown_text(names.title),
+        "slug_toml": _toml_string(slug),
+        "package_toml": _toml_string(package),
+        "package_json": json.dumps(package),
+        "database_url_json": json.dumps(f"sqlite:///{package}.db"),
     }
 
 
@@ -86,6 +121,39 @@ def write_project(names: ProjectNames, parent: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _toml_string(text: str) -> str:
+    """Return ``text`` as a TOML basic string (``"..."``), escaped as TOML requires."""
+    escaped = []
+    for char in text:
+        if char in _TOML_ESCAPES:
+            escaped.append(_TOML_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            escaped.append(f"\\u{ord(char):04X}")
+        else:
+            escaped.append(char)
+    return f'"{"".join(escaped)}"'
+
+
+_TOML_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+#: characters that mean something inside a Markdown (or GitHub) heading: emphasis, code,
+#: links and images, HTML and entities, tables, strikethrough, math, a closing ``#``
+_MARKDOWN_SPECIAL = frozenset("\\`*_[]<>#|~&$")
+
+
+def _markdown_text(text: str) -> str:
+    """Return ``text`` with every Markdown punctuation character backslash-escaped."""
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIAL else char for char in text)
 
 
 def _check_target(target: Path) -> None:
