@@ -305,6 +305,24 @@ def test_broken_migration_file_is_one_line(sqlite_service: Service) -> None:
     assert_one_line_error(result, "SyntaxError")
 
 
+def test_message_and_rev_id_never_become_code(sqlite_service: Service) -> None:
+    hostile = 'x"""+__import__("os").system("touch MARKER")+""" back\\N \\'
+    sqlite_service.ok("revision", "-m", hostile, "--rev-id", "0001")
+    sqlite_service.ok("revision", "-m", "second", "--rev-id", 'r"2')
+    sqlite_service.ok("upgrade", "head")
+
+    assert not (sqlite_service.root / "MARKER").exists()
+    import ast
+
+    first, second = sorted((sqlite_service.root / "migrations" / "versions").glob("*.py"))
+    docstring = ast.get_docstring(ast.parse(first.read_text()), clean=False) or ""
+    assert docstring.startswith(f"{hostile}\n\nRevision ID: 0001\n")
+    assert 'Revision ID: r"2\nRevises: 0001\n' in (
+        ast.get_docstring(ast.parse(second.read_text()), clean=False) or ""
+    )
+    assert 'r"2 (head)' in sqlite_service.ok("current")
+
+
 def test_missing_command_is_a_usage_error(sqlite_service: Service) -> None:
     result = sqlite_service.run()
     assert result.returncode == 2

@@ -1,7 +1,11 @@
-"""${message}
+<%!
+def docstring_text(value):
+    # -m and --rev-id are written inside a docstring: escape what could end it
+    return str(value).replace("\\", "\\\\").replace('"', '\\"')
+%>"""${docstring_text(message)}
 
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
+Revision ID: ${docstring_text(up_revision)}
+Revises: ${docstring_text(comma(down_revision))}
 Create Date: ${create_date}
 """
 
