@@ -204,6 +204,15 @@ def test_missing_bind_is_a_config_error(client: CouchDBClient) -> None:
         client.get("x", "disp_couch_no_bind.db")
 
 
+def test_invalid_bind_error_hides_its_credentials() -> None:
+    from envoxy.couchdb.settings import CouchDBSettings
+
+    with pytest.raises(ConfigError, match=r"x\.bind must be an http") as caught:
+        CouchDBSettings.from_config({"bind": "admin:hunter2@db:5984"}, "x")
+    assert "hunter2" not in str(caught.value)
+    assert "'***@db:5984'" in str(caught.value)
+
+
 def test_basic_auth_from_bind(client: CouchDBClient) -> None:
     RecordingHandler.seen.clear()
     client.find("disp_couch_auth_bind.db", params={"a": 1})

@@ -217,6 +217,10 @@ def test_build_url_defaults_and_url_aliases() -> None:
     assert str(build_url({"dsn": "sqlite:///x.db", "host": "ignored"})) == "sqlite:///x.db"
     with pytest.raises(ConfigError, match="not a SQLAlchemy URL"):
         build_url({"url": "not a url"})
+    with pytest.raises(ConfigError, match="not a SQLAlchemy URL") as caught:
+        build_url({"url": "app:hunter2@db/app"})
+    assert "hunter2" not in str(caught.value)
+    assert "'***@db/app'" in str(caught.value)
     with pytest.raises(ConfigError, match=r"psql_servers\.port"):
         build_url({"port": "many"})
 
