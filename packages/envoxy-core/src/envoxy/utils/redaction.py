@@ -363,38 +363,40 @@ def _value_extent(text: str, start: int, *, header: bool) -> tuple[int, str]:
 
 def _quoted_end(text: str, start: int) -> int:
     """Return the index after the string literal opening at ``start`` (or the text's end)."""
-    quote = text[start]
-    index = start + 1
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == quote:
-            return index + 1
-        index += 1
-    return length
+    match = _STRING_LITERAL[text[start]].match(text, start)
+    return len(text) if match is None else match.end()
 
 
 def _bracketed_end(text: str, start: int) -> int:
-    """Return the index after the bracket opening at ``start`` closes (or the text's end)."""
+    """Return the index after the bracket opening at ``start`` closes (or the text's end).
+
+    Only the brackets and quotes are visited; a value still open after
+    :data:`_MAX_BRACKETED` characters is taken to run to the end of the text.
+    """
     stack = [_CLOSING[text[start]]]
-    index = start + 1
-    length = len(text)
-    while index < length:
-        char = text[index]
+    limit = min(len(text), start + _MAX_BRACKETED)
+    position = start + 1
+    while (found := _BRACKET_OR_QUOTE.search(text, position, limit)) is not None:
+        char = found[0]
+        position = found.end()
         if char in "\"'":
-            index = _quoted_end(text, index)
-            continue
-        if char in _CLOSING:
+            position = _quoted_end(text, found.start())
+        elif char in _CLOSING:
             stack.append(_CLOSING[char])
         elif char == stack[-1]:
             stack.pop()
             if not stack:
-                return index + 1
-        index += 1
-    return length
+                return position
+    return len(text)
+
+
+_STRING_LITERAL = {
+    '"': re.compile(r'"(?:[^"\\]|\\.)*"', re.S),
+    "'": re.compile(r"'(?:[^'\\]|\\.)*'", re.S),
+}
+_BRACKET_OR_QUOTE = re.compile(r"[\"'{}\[\]()]")
+#: the longest ``{...}``/``[...]`` value followed to its closing bracket
+_MAX_BRACKETED = 8192
 
 
 def _mask_auth_scheme(match: re.Match[str]) -> str:
