@@ -13,7 +13,8 @@ module              holds
 ``log_format``      the ``json`` and ``pretty`` formatters
 ``log_levels``      the ten levels and their :mod:`logging` numbers
 ``log_style``       ``LogStyle`` ANSI codes
-``redaction``       ``redact`` and ``RedactingFilter`` for secrets in log text
+``redaction``       the shared list of sensitive names (``is_sensitive``) and ``redact``,
+                    ``redact_headers``/``_query``/``_json``, ``RedactingFilter``
 ``encoders``        ``envoxy_json_dumps``/``envoxy_json_loads``, ``EnvoxyJsonEncoder``
 ``datetime``        ``Now``, ``Format``, ``format_*``, ``api_format``
 ``singleton``       ``Singleton``, ``SingletonPerThread``
