@@ -1,0 +1,60 @@
+"""envoxy.utils.deprecation: one warning per old name, pointing at the caller's line."""
+
+import sys
+import types
+import warnings
+
+import pytest
+
+from envoxy.utils import deprecation
+from envoxy.utils.deprecation import deprecated_aliases, warn_deprecated
+
+
+@pytest.fixture(autouse=True)
+def fresh_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deprecation, "_warned", set())
+
+
+def _old_api() -> int:
+    warn_deprecated("old_api()", "new_api()")
+    return 1
+
+
+def test_warns_once_per_name_with_the_replacement_and_the_callers_line() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _old_api()
+        line = sys._getframe().f_lineno - 1
+        _old_api()
+    assert len(caught) == 1
+    warning = caught[0]
+    assert warning.category is DeprecationWarning
+    assert str(warning.message) == "old_api() is deprecated since envoxy 1.0; use new_api()"
+    assert warning.filename == __file__
+    assert warning.lineno == line
+
+
+def test_an_alias_resolves_to_the_new_object_and_warns_at_the_import() -> None:
+    module = types.ModuleType("envoxy_test_old_module")
+    module.__getattr__ = deprecated_aliases(  # type: ignore[method-assign]
+        module.__name__, {"OldJoin": ("os.path", "join")}
+    )
+    sys.modules[module.__name__] = module
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from envoxy_test_old_module import OldJoin  # type: ignore[import-not-found]
+
+            line = sys._getframe().f_lineno - 2
+        import os.path
+
+        assert OldJoin is os.path.join
+        assert [str(w.message) for w in caught] == [
+            "envoxy_test_old_module.OldJoin is deprecated since envoxy 1.0; use os.path.join"
+        ]
+        assert caught[0].filename == __file__
+        assert caught[0].lineno == line
+        with pytest.raises(AttributeError, match="no attribute 'Missing'"):
+            module.Missing  # noqa: B018
+    finally:
+        del sys.modules[module.__name__]
