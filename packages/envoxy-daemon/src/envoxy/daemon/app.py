@@ -21,6 +21,7 @@ from envoxy.constants import SERVER_NAME
 from envoxy.daemon.cors import CorsPolicy
 from envoxy.daemon.credentials import CredentialsKeeper
 from envoxy.daemon.health import HEALTH_BODY, ReadinessProbe
+from envoxy.daemon.httpinput import InputGuard
 from envoxy.daemon.proxy import ZmqBackendProxy
 from envoxy.daemon.reqlog import RequestLogger
 from envoxy.daemon.settings import DaemonSettings
@@ -142,6 +143,7 @@ class EnvoxyApp:
         self.cors = CorsPolicy(settings.cors_origins) if settings.enable_cors else None
         self.proxy = ZmqBackendProxy(settings.zmq_backend) if settings.zmq_backend else None
         self.logger = RequestLogger()
+        self.input_guard = InputGuard(settings.max_body_size, settings.body_timeout)
         # plain dict/list results skip werkzeug's Response unless CORS or VERBOSE need it
         self._fast = self.cors is None and not self.logger.verbose
         self.request_class = type(
@@ -174,6 +176,9 @@ class EnvoxyApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer one WSGI request."""
+        refusal = self.input_guard(environ)
+        if refusal is not None:
+            return refusal(environ, start_response)
         request = self.request_class(environ)
         logger = self.logger
         started = logger.request(request) if logger.enabled else 0.0

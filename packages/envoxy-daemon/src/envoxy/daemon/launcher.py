@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_OPTIONS",
     "HELP",
+    "ROUTER_OPTIONS",
     "LaunchOptions",
     "main",
     "option_value",
@@ -27,17 +28,30 @@ __all__ = [
     "warn_past_harakiri",
 ]
 
-#: uWSGI options envoxyd adds unless the command line gives the same option
+#: uWSGI options envoxyd adds unless the command line gives the same option. 8 threads
+#: per worker: a thread waiting for a slow client's body (at most ``body_timeout``) is
+#: idle, and 32 of them keep the service answering while 16 slow clients hold some.
+#: ``buffer-size`` 65535 (uWSGI's largest) lets envoxy answer 431 past 32 KiB of headers
+#: instead of uWSGI closing the connection past 4 KiB.
 DEFAULT_OPTIONS: tuple[tuple[str, str | None], ...] = (
     ("master", None),
     ("processes", "4"),
-    ("threads", "2"),
+    ("threads", "8"),
+    ("buffer-size", "65535"),
     ("enable-threads", None),
     ("die-on-term", None),
     ("need-app", None),
     ("harakiri", "90"),
     ("vacuum", None),
     ("disable-logging", None),
+)
+
+#: added with ``--http`` (uWSGI's HTTP router), unless given: pass chunked request bodies
+#: on to the workers (the router drops them otherwise), and close a connection whose
+#: headers stall for 10 s (the router holds slow headers without a worker)
+ROUTER_OPTIONS: tuple[tuple[str, str | None], ...] = (
+    ("http-chunked-input", None),
+    ("http-headers-timeout", "10"),
 )
 
 #: short flags and synonyms -> the option they set
@@ -50,6 +64,8 @@ _ALIASES: dict[str, str] = {
     "L": "disable-logging",
     "S": "set",
 }
+#: room for a chunk's size line and CRLF in uWSGI's chunk buffer
+_CHUNK_FRAMING = 64
 _SOCKET_OPTIONS = frozenset(
     {
         "http",
@@ -81,8 +97,10 @@ listening (one is required, else boot[0].http.bind of envoxy.json is used):
   --http-socket :8080 workers speak HTTP themselves (fastest)
 
 defaults (a flag given on the command line replaces its default):
-  --master --processes 4 --threads 2 --enable-threads --die-on-term --need-app
-  --harakiri 90 --vacuum --disable-logging
+  --master --processes 4 --threads 8 --buffer-size 65535 --enable-threads
+  --die-on-term --need-app --harakiri 90 --vacuum --disable-logging
+  --chunked-input-limit <max_body_size + 64>
+  with --http: --http-chunked-input --http-headers-timeout 10
 
 always added: --module "envoxy.daemon.wsgi:load()", one service mule
 (MQTT views, systemd watchdog), and a graceful stop on SIGTERM (and SIGHUP): new
@@ -140,13 +158,22 @@ def parse_args(arguments: Sequence[str]) -> LaunchOptions:
     return options
 
 
-def uwsgi_arguments(options: LaunchOptions, *, http_bind: str | None, grace: int) -> list[str]:
+def uwsgi_arguments(
+    options: LaunchOptions, *, http_bind: str | None, grace: int, max_body_size: int | None = None
+) -> list[str]:
     """Return the full uWSGI argument list: defaults, the given flags, then envoxy's own.
 
+    :param max_body_size: the largest request body; one chunk of a chunked body may be
+        that large (``--chunked-input-limit``, uWSGI's default is 1 MiB).
     :raises UsageError: when no listening socket is given nor configured.
     """
+    defaults = list(DEFAULT_OPTIONS)
+    if "http" in options.given:
+        defaults += ROUTER_OPTIONS
+    if max_body_size is not None:
+        defaults.append(("chunked-input-limit", str(max_body_size + _CHUNK_FRAMING)))
     arguments: list[str] = []
-    for name, value in DEFAULT_OPTIONS:
+    for name, value in defaults:
         if name not in options.given:
             arguments.append(f"--{name}")
             if value is not None:
@@ -193,7 +220,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         runtime = prepare(options.conf, options.mode)
         settings = runtime.app.settings
-        full = uwsgi_arguments(options, http_bind=settings.http_bind, grace=settings.shutdown_grace)
+        full = uwsgi_arguments(
+            options,
+            http_bind=settings.http_bind,
+            grace=settings.shutdown_grace,
+            max_body_size=settings.max_body_size,
+        )
         warn_past_harakiri(settings, full)
     except UsageError as exc:
         sys.stderr.write(f"envoxyd: {exc}\n{HELP.splitlines()[0]}\n")

@@ -11,11 +11,12 @@ from typing import Any
 
 from envoxy.daemon.health import ReadinessSettings
 from envoxy.exceptions import ConfigError
-from envoxy.utils.config import as_bool, as_int
+from envoxy.utils.config import as_bool, as_float, as_int
 from envoxy.views.jsonbody import DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_JSON_ELEMENTS
 
 __all__ = [
     "CLIENT_SECTIONS",
+    "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_SHUTDOWN_GRACE",
     "KNOWN_SECTIONS",
@@ -26,6 +27,7 @@ __all__ = [
 
 DEFAULT_SHUTDOWN_GRACE = 30
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 30.0  # seconds a request body may take to arrive whole
 
 #: ``*_servers`` section -> readiness check kind
 CLIENT_SECTIONS: dict[str, str] = {
@@ -55,6 +57,7 @@ KNOWN_SECTIONS: tuple[str, ...] = (
     "max_body_size",
     "max_json_depth",
     "max_json_elements",
+    "body_timeout",
     "cache",
     "readiness",
     *CLIENT_SECTIONS,
@@ -92,6 +95,7 @@ class DaemonSettings:
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     max_json_elements: int = DEFAULT_MAX_JSON_ELEMENTS
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
     http_bind: str | None = None
     clients: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     readiness: ReadinessSettings = field(default_factory=ReadinessSettings)
@@ -159,6 +163,7 @@ class DaemonSettings:
             ),
             max_json_depth=_positive(config, "max_json_depth", DEFAULT_MAX_JSON_DEPTH),
             max_json_elements=_positive(config, "max_json_elements", DEFAULT_MAX_JSON_ELEMENTS),
+            body_timeout=_seconds(config, "body_timeout", DEFAULT_BODY_TIMEOUT),
             http_bind=str(http["bind"]) if http.get("bind") else None,
             clients=clients,
             readiness=ReadinessSettings.from_config(_get(config, "readiness")),
@@ -185,6 +190,13 @@ def _get(config: Mapping[str, Any], key: str) -> Any:
     value = config.get(key)
     # Config.get gives a new {} for a missing key: treat it as absent for scalar settings
     return None if value == {} else value
+
+
+def _seconds(config: Mapping[str, Any], name: str, default: float) -> float:
+    value = as_float(_default(_get(config, name), default), name)
+    if value <= 0:
+        raise ConfigError(f"envoxy.json '{name}' must be a number of seconds above 0, not {value}")
+    return value
 
 
 def _default(value: Any, default: Any) -> Any:
