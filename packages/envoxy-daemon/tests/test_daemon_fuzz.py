@@ -1,12 +1,19 @@
-"""Fuzz: 10,000 seeded random malformed requests against a running envoxyd.
+"""Fuzz: seeded random malformed and hostile requests against a running envoxyd.
 
-No answer may be a 5xx and no body may hold a traceback. A connection closed by
-uWSGI without an answer (e.g. an unparsable request line) is acceptable.
+10,000 requests through ``--http-socket`` (half of them hostile: chunked variants,
+conflicting lengths, NULs, huge headers, truncated bodies, empty requests) and 2,000
+through the ``--http`` router. No answer may be a 5xx, except the 500 of ``/v1/boom``
+(a view that raises on purpose); no body may hold internals (a traceback, the
+exception's text, a file path); a valid chunked JSON body always reaches the view
+whole; the service answers ``/_health`` afterwards. A connection closed by uWSGI
+without an answer (an unparsable request line, headers past 64 KiB) is acceptable.
 """
 
+import json
 import random
 import socket
 import time
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +23,10 @@ import pytest
 
 SAMPLE = Path(__file__).with_name("views_sample.py")
 REQUESTS = 10_000
+ROUTER_REQUESTS = 2_000
 SEED = 20240611
+#: what no body may contain: a traceback, the boom view's exception text, source paths
+INTERNALS = (b"Traceback", b"secret internals", b'File "', b"site-packages", b'.py"', b"/envoxy/")
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -52,6 +62,7 @@ PATHS = [
     b"/{junk}",
     b"/v1/items/1?a=%zz&b=\xff",
     b"/" + b"a" * 3000,
+    b"/v1/boom",
 ]
 CONTENT_TYPES = [
     b"application/json",
@@ -111,11 +122,101 @@ def random_request(rng: random.Random) -> bytes:
     )
 
 
-def send(port: int, request: bytes) -> bytes:
+def hostile_request(rng: random.Random) -> tuple[bytes, bytes | None]:
+    """Return a hostile request and, for a valid chunked JSON body, the JSON the view
+    must echo (``None`` otherwise)."""
+    kind = rng.randrange(8)
+    start = b"PUT /v1/items/" + str(rng.randint(0, 99)).encode() + b" HTTP/1.1\r\nHost: fuzz\r\n"
+    if kind == 0:  # a valid chunked JSON body, split at random, sometimes with trailers
+        payload = json.dumps({"n": rng.randint(0, 10**6), "s": "x" * rng.randint(0, 3000)})
+        data = payload.encode()
+        cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(0, 6))))
+        pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+        body = b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces)
+        trailer = rng.choice([b"", b"X-Checksum: 1\r\n"])
+        coding = rng.choice([b"chunked", b"Chunked", b"CHUNKED"])
+        return (
+            start
+            + b"Content-Type: application/json\r\nTransfer-Encoding: "
+            + coding
+            + b"\r\n\r\n"
+            + body
+            + b"0\r\n"
+            + trailer
+            + b"\r\n",
+            data,
+        )
+    if kind == 1:  # a broken chunked body
+        broken = rng.choice(
+            [
+                b"5;ext=1\r\nhello\r\n0\r\n\r\n",
+                b"-5\r\nhello\r\n0\r\n\r\n",
+                b"FFFFFFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n",
+                b"50\r\nhello",
+                b"5\r\nhello",
+                b"5\r\nhelloXX0\r\n\r\n",
+                b"\r\n\r\n",
+                b" 5\r\nhello\r\n0\r\n\r\n",
+                bytes(rng.randrange(256) for _ in range(rng.randint(0, 200))),
+            ]
+        )
+        coding = rng.choice([b"chunked", b"gzip, chunked", b"identity", b"chunked, chunked"])
+        extra = rng.choice([b"", b"Content-Length: 5\r\n"])
+        return start + b"Transfer-Encoding: " + coding + b"\r\n" + extra + b"\r\n" + broken, None
+    if kind == 2:  # conflicting or invalid Content-Length
+        body = b"hello!"
+        lengths = rng.choice(
+            [
+                [b"5", b"6"],
+                [b"6", b"6"],
+                [b"6", b"0"],
+                [b"5a"],
+                [b"-1"],
+                [b"+6"],
+                [b"0x6"],
+                [b"1e3"],
+                [b"6 6"],
+                [b"99999999999999999999999"],
+                [b"\xef\xbc\x95"],
+            ]
+        )
+        headers = b"".join(b"Content-Length: " + length + b"\r\n" for length in lengths)
+        return start + headers + b"\r\n" + body, None
+    if kind == 3:  # NUL bytes in the path, the query or a header
+        where = rng.randrange(4)
+        path = [b"/v1/list%00", b"/v1/items/1?q=a%00b", b"/v1/list?q=\x00", b"/v1/list"][where]
+        header = b"X-Nul: a\x00b\r\n" if where == 3 else b""
+        return b"GET " + path + b" HTTP/1.1\r\nHost: fuzz\r\n" + header + b"\r\n", None
+    if kind == 4:  # huge headers: under, around and over 32 KiB (over 64 KiB uWSGI closes)
+        size = rng.choice([1024, 16 * 1024, 31 * 1024, 33 * 1024, 48 * 1024, 70 * 1024])
+        count = rng.choice([1, 8, 64])
+        headers = b"".join(b"X-Big-%d: %s\r\n" % (n, b"a" * (size // count)) for n in range(count))
+        return b"GET /v1/list HTTP/1.1\r\nHost: fuzz\r\n" + headers + b"\r\n", None
+    if kind == 5:  # a body shorter than its Content-Length (the client stops)
+        return start + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{", None
+    if kind == 6:  # empty or broken request lines
+        lines = [b"\r\n\r\n", b"\r\n", b"GET\r\n\r\n", b" / HTTP/1.1\r\n\r\n", b"\x00\r\n\r\n"]
+        return rng.choice(lines), None
+    # a big JSON body that the view echoes
+    data = json.dumps({"k": ["v" * 50] * rng.randint(1, 2000)}).encode()
+    return (
+        start
+        + b"Content-Type: application/json\r\nContent-Length: "
+        + str(len(data)).encode()
+        + b"\r\n\r\n"
+        + data,
+        None,
+    )
+
+
+def send(port: int, request: bytes, *, half_close: bool = True) -> bytes:
+    """Send ``request`` and read the answer until the server closes (``half_close``: shut
+    our side first; uWSGI's router drops the answer of a client that did)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         try:
             connection.sendall(request)
-            connection.shutdown(socket.SHUT_WR)
+            if half_close:
+                connection.shutdown(socket.SHUT_WR)
         except OSError:
             pass
         chunks = []
@@ -130,29 +231,78 @@ def send(port: int, request: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def test_random_malformed_requests_never_get_a_5xx_or_a_traceback(
-    write_config: Callable[..., Path], start_envoxyd: Callable[..., Any]
-) -> None:
-    config = write_config({"modules": [str(SAMPLE)], "log": {"level": 3}})
-    daemon = start_envoxyd("--processes", "2", "--threads", "4", "--set", f"conf={config}")
-    rng = random.Random(SEED)
-    requests = [random_request(rng) for _ in range(REQUESTS)]
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda request: send(daemon.port, request), requests))
-    elapsed = time.monotonic() - started
+def check(requests: list[tuple[bytes, bytes | None]], answers: list[bytes]) -> int:
+    """Assert the fuzz rules over every answer; return how many requests were answered."""
     failures = []
     answered = 0
-    for request, answer in zip(requests, answers, strict=True):
+    for (request, echoed), answer in zip(requests, answers, strict=True):
         if not answer:
+            if echoed is not None:
+                failures.append(("valid chunked body not answered", request[:200], answer))
             continue
         answered += 1
-        status_line = answer.split(b"\r\n", 1)[0]
-        parts = status_line.split()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        parts = head.split(b"\r\n", 1)[0].split()
         status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-        if status >= 500 or b"Traceback" in answer:
-            failures.append((request[:200], answer[:300]))
+        on_purpose = request.split(b" ", 2)[1:2] == [b"/v1/boom"] and status == 500
+        if status >= 500 and not on_purpose:
+            failures.append(("5xx", request[:200], answer[:300]))
+        if any(marker in answer for marker in INTERNALS):
+            failures.append(("internals in the answer", request[:200], answer[:300]))
+        if echoed is not None and (status != 200 or json.loads(body)["body"] != json.loads(echoed)):
+            failures.append(("chunked body lost", request[:200], answer[:300]))
     assert not failures, f"{len(failures)} failures, e.g. {failures[:3]}"
+    return answered
+
+
+def assert_healthy(daemon: Any) -> None:
+    assert daemon.process.poll() is None, daemon.log()
+    with urllib.request.urlopen(daemon.base + "/_health", timeout=5) as answer:
+        assert answer.status == 200
+
+
+def test_random_malformed_and_hostile_requests_never_get_a_5xx_or_internals(
+    write_config: Callable[..., Path], start_envoxyd: Callable[..., Any]
+) -> None:
+    config = write_config({"modules": [str(SAMPLE)], "log": {"level": 3}, "body_timeout": 2})
+    daemon = start_envoxyd("--processes", "2", "--threads", "4", "--set", f"conf={config}")
+    rng = random.Random(SEED)
+    requests = [
+        hostile_request(rng) if index % 2 else (random_request(rng), None)
+        for index in range(REQUESTS)
+    ]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda item: send(daemon.port, item[0]), requests))
+    elapsed = time.monotonic() - started
+    answered = check(requests, answers)
     assert answered > REQUESTS * 0.8
     assert elapsed < 90
-    assert daemon.process.poll() is None
+    assert_healthy(daemon)
+
+
+def test_hostile_requests_through_the_http_router(
+    write_config: Callable[..., Path], start_envoxyd: Callable[..., Any]
+) -> None:
+    config = write_config({"modules": [str(SAMPLE)], "log": {"level": 3}, "body_timeout": 2})
+    daemon = start_envoxyd(
+        "--processes", "2", "--threads", "4", "--set", f"conf={config}", listen="--http"
+    )
+    rng = random.Random(SEED + 1)
+    requests = []
+    while len(requests) < ROUTER_REQUESTS:
+        request = hostile_request(rng) if rng.random() < 0.6 else (random_request(rng), None)
+        # a client that stops short waits body_timeout: a few of those are enough here
+        if request[0].endswith((b"{", b"hello")) and rng.random() < 0.9:
+            continue
+        requests.append(request)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(lambda item: send(daemon.port, item[0], half_close=False), requests)
+        )
+    elapsed = time.monotonic() - started
+    answered = check(requests, answers)
+    assert answered > ROUTER_REQUESTS * 0.8
+    assert elapsed < 60
+    assert_healthy(daemon)
