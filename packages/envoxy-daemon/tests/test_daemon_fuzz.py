@@ -1,6 +1,6 @@
 """Fuzz: seeded random malformed and hostile requests against a running envoxyd.
 
-10,000 requests through ``--http-socket`` (half of them hostile: chunked variants,
+20,000 requests through ``--http-socket`` (half of them hostile: chunked variants,
 conflicting lengths, NULs, huge headers, truncated bodies, empty requests) and 2,000
 through the ``--http`` router. No answer may be a 5xx, except the 500 of ``/v1/boom``
 (a view that raises on purpose); no body may hold internals (a traceback, the
@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 SAMPLE = Path(__file__).with_name("views_sample.py")
-REQUESTS = 10_000
+#: through --http-socket: every other one hostile (10,000), the rest random malformed
+REQUESTS = 20_000
 ROUTER_REQUESTS = 2_000
 SEED = 20240611
 #: what no body may contain: a traceback, the boom view's exception text, source paths
@@ -277,7 +278,7 @@ def test_random_malformed_and_hostile_requests_never_get_a_5xx_or_internals(
     elapsed = time.monotonic() - started
     answered = check(requests, answers)
     assert answered > REQUESTS * 0.8
-    assert elapsed < 90
+    assert elapsed < 60
     assert_healthy(daemon)
 
 
