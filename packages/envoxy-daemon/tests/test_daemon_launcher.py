@@ -30,12 +30,30 @@ def test_defaults_are_added_and_a_given_flag_replaces_its_default() -> None:
     assert "--harakiri" not in arguments
     for flag in ("--master", "--enable-threads", "--die-on-term", "--need-app", "--vacuum"):
         assert flag in arguments
-    assert arguments[arguments.index("--threads") + 1] == "2"
+    assert arguments[arguments.index("--threads") + 1] == "8"
+    assert arguments[arguments.index("--buffer-size") + 1] == "65535"
     assert "--disable-logging" in arguments
     module = arguments.index("--module")
     assert arguments[module + 1] == "envoxy.daemon.wsgi:load()"
     assert "--mule=envoxy.daemon.service:run" in arguments
     assert options.conf == "a.json"
+
+
+def test_the_router_gets_chunked_input_and_a_headers_timeout() -> None:
+    router = uwsgi_arguments(parse_args(["--http", ":8080"]), http_bind=None, grace=30)
+    assert "--http-chunked-input" in router
+    assert router[router.index("--http-headers-timeout") + 1] == "10"
+    workers = uwsgi_arguments(parse_args(["--http-socket", ":8080"]), http_bind=None, grace=30)
+    assert "--http-chunked-input" not in workers
+    assert "--http-headers-timeout" not in workers
+    given = parse_args(["--http", ":8080", "--http-headers-timeout", "3"])
+    assert uwsgi_arguments(given, http_bind=None, grace=30).count("--http-headers-timeout") == 1
+
+
+def test_one_chunk_may_be_as_large_as_max_body_size() -> None:
+    arguments = uwsgi_arguments(parse_args([]), http_bind=":1", grace=1, max_body_size=1000)
+    assert arguments[arguments.index("--chunked-input-limit") + 1] == "1064"
+    assert "--chunked-input-limit" not in uwsgi_arguments(parse_args([]), http_bind=":1", grace=1)
 
 
 def test_set_placeholders_are_parsed_in_every_spelling() -> None:
@@ -54,7 +72,7 @@ def test_help_explains_envoxy_options() -> None:
     assert result.returncode == 0
     assert "--set conf=PATH" in result.stdout
     assert "--set mode=test" in result.stdout
-    assert "--processes 4 --threads 2" in result.stdout
+    assert "--processes 4 --threads 8 --buffer-size 65535" in result.stdout
 
 
 def test_version_prints_both_versions() -> None:
