@@ -193,8 +193,9 @@ TE = b"Transfer-Encoding: chunked"
         (b"5\r\nhello\r\n0\r\nX-Checksum: 1\r\nX-More: 2\r\n\r\n", 5, "hello"),  # trailers
         (b"A\r\n0123456789\r\n0\r\n\r\n", 10, "0123456789"),  # upper-case hex size
         (chunked(b"a" * (1536 * 1024)), 1536 * 1024, "a" * 64),  # one chunk over 1 MiB
+        (chunked(*[b"b" * 65536] * 32), MAX_BODY, "b" * 64),  # exactly max_body_size
     ],
-    ids=["two-chunks", "one-byte-chunks", "one-chunk", "trailers", "hex", "big-chunk"],
+    ids=["two-chunks", "one-byte-chunks", "one-chunk", "trailers", "hex", "big-chunk", "max"],
 )
 def test_a_chunked_body_reaches_the_view_whole(
     daemon: Envoxyd, body: bytes, size: int, head: str
@@ -217,10 +218,20 @@ def test_a_chunked_body_reaches_the_view_whole(
             413,
             "Request body too large",
         ),
+        (chunked(*[b"a" * 65536] * 33), [TE], 413, "Request body too large"),
         (chunked(b"hello"), [b"Transfer-Encoding: gzip, chunked"], 400, "Unsupported Transfer"),
         (chunked(b"hello"), [TE, b"Content-Length: 5"], 400, "Both Transfer-Encoding and"),
     ],
-    ids=["extension", "negative", "space", "huge-size", "over-limit", "gzip", "with-length"],
+    ids=[
+        "extension",
+        "negative",
+        "space",
+        "huge-size",
+        "over-limit",
+        "over-limit-in-chunks",
+        "gzip",
+        "with-length",
+    ],
 )
 def test_a_broken_chunked_body_is_a_4xx(
     daemon: Envoxyd, body: bytes, headers: list[bytes], status: int, message: str

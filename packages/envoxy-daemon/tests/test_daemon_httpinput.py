@@ -5,6 +5,7 @@ tests-integration/test_adversarial_http.py.
 """
 
 import io
+import os
 import re
 import socket
 import threading
@@ -15,7 +16,13 @@ import pytest
 from werkzeug.test import create_environ, run_wsgi_app
 
 from envoxy.daemon.app import EnvoxyApp, create_app
-from envoxy.daemon.httpinput import HEADER_LIMIT, BodyDeadlines
+from envoxy.daemon.httpinput import (
+    HEADER_LIMIT,
+    BodyDeadlines,
+    GuardedInput,
+    HttpInputError,
+    InputGuard,
+)
 from envoxy.daemon.settings import DaemonSettings
 from envoxy.decorators import on
 from envoxy.exceptions import ConfigError
@@ -79,8 +86,11 @@ def test_a_chunked_body_is_refused_with_411_when_the_server_cannot_end_it(
     refused(call(app, environ), 411, "A chunked body needs a Content-Length")
 
 
-def test_a_chunked_body_over_max_body_size_is_413(app: EnvoxyApp) -> None:
-    environ = create_environ("/echo", method="PUT", input_stream=io.BytesIO(b"x" * 200_000))
+@pytest.mark.parametrize("size", [1001, 2000, 200_000])
+def test_a_chunked_body_over_max_body_size_is_413_never_truncated(
+    app: EnvoxyApp, size: int
+) -> None:
+    environ = create_environ("/echo", method="PUT", input_stream=io.BytesIO(b"x" * size))
     del environ["CONTENT_LENGTH"]
     environ["HTTP_TRANSFER_ENCODING"] = "chunked"
     environ["wsgi.input_terminated"] = True
@@ -112,7 +122,17 @@ def test_ambiguous_body_framing_is_400(
     refused(call(app, environ), 400, message)
 
 
-def test_a_body_is_read_whole_before_the_view(app: EnvoxyApp) -> None:
+def test_a_chunked_body_of_exactly_max_body_size_is_served(app: EnvoxyApp) -> None:
+    environ = create_environ("/echo", method="PUT", input_stream=io.BytesIO(b"x" * 1000))
+    del environ["CONTENT_LENGTH"]
+    environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    environ["wsgi.input_terminated"] = True
+    status, _, body = call(app, environ)
+    assert status == 200
+    assert body.startswith(b'{"size":1000,')
+
+
+def test_a_sized_body_reaches_the_view(app: EnvoxyApp) -> None:
     environ = create_environ("/echo", method="PUT", data=b"hello")
     status, _, body = call(app, environ)
     assert (status, body) == (200, b'{"size":5,"text":"hello"}')
@@ -121,7 +141,7 @@ def test_a_body_is_read_whole_before_the_view(app: EnvoxyApp) -> None:
 def test_a_body_shorter_than_its_content_length_is_400(app: EnvoxyApp) -> None:
     environ = create_environ("/echo", method="PUT", input_stream=io.BytesIO(b"hello"))
     environ["CONTENT_LENGTH"] = "10"
-    refused(call(app, environ), 400, "Incomplete request body")
+    refused(call(app, environ), 400, "Incomplete or malformed request body")
 
 
 def test_a_content_length_over_max_body_size_is_413_before_reading(app: EnvoxyApp) -> None:
@@ -220,3 +240,56 @@ def test_body_timeout_setting(value: Any, expected: float) -> None:
 def test_an_unusable_body_timeout_is_a_config_error(value: Any) -> None:
     with pytest.raises(ConfigError, match="body_timeout"):
         DaemonSettings.from_config({"body_timeout": value})
+
+
+def test_a_deadline_left_armed_spares_a_reused_descriptor() -> None:
+    """A view that read part of a body and returned: its connection's descriptor may
+    belong to the next connection when the deadline passes; that one is left alone."""
+    deadlines = BodyDeadlines()
+    first, first_peer = socket.socketpair()
+    fd = first.fileno()
+    deadlines.arm(fd, 0.2)
+    first.close()
+    first_peer.close()
+    second, second_peer = socket.socketpair()
+    with second, second_peer:
+        if second.fileno() != fd:  # make the new connection take the old number
+            os.dup2(second.fileno(), fd)
+            second.close()
+            second = socket.socket(fileno=fd)
+        time.sleep(0.5)
+        second_peer.sendall(b"mine")
+        assert second.recv(10) == b"mine"
+
+
+def test_guarded_input_reads_a_chunked_body_in_pieces_and_lines() -> None:
+    chunks = iter([b"one\ntw", b"o\nthree", b""])
+    stream = GuardedInput(lambda _: next(chunks), None, InputGuard(100), None)
+    assert stream.readline() == b"one\n"
+    assert stream.read(2) == b"tw"
+    assert list(stream) == [b"o\n", b"three"]
+    assert stream.read() == b""
+
+
+def test_guarded_input_is_408_when_the_deadline_cuts_a_sized_read() -> None:
+    guard = InputGuard(1000, body_timeout=0.3)
+    waiting, peer = socket.socketpair()
+    with waiting, peer:
+        peer.sendall(b"part")
+        stream = GuardedInput(waiting.recv, 100, guard, waiting.fileno())
+        assert stream.read(4) == b"part"
+        started = time.monotonic()
+        with pytest.raises(HttpInputError) as caught:
+            stream.read(96)
+        assert caught.value.status == 408
+        assert time.monotonic() - started < 3
+
+
+def test_guarded_input_without_a_read_arms_no_deadline() -> None:
+    guard = InputGuard(1000, body_timeout=0.1)
+    waiting, peer = socket.socketpair()
+    with waiting, peer:
+        GuardedInput(waiting.recv, 100, guard, waiting.fileno())
+        time.sleep(0.3)
+        peer.sendall(b"x")
+        assert waiting.recv(1) == b"x"  # not shut: the body was never read

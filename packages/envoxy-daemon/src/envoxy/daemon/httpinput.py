@@ -11,20 +11,20 @@
   and ``Transfer-Encoding``: 400; a ``Transfer-Encoding`` other than ``chunked``: 400;
 - a body larger than ``max_body_size``: 413.
 
-A request with a body has it read whole here, within ``body_timeout`` seconds (408 past
-it, 400 when the client stops short): a worker never waits longer than that for a slow
-client. Chunked bodies are decoded (``uwsgi.chunked_read`` under uWSGI, the server's
-``wsgi.input_terminated`` stream elsewhere, else 411) and handed to the view like any
-other body, with a ``Content-Length``. Requests without a body pay only for the checks.
+A body stays unread until the app reads it (after the auth decorators accepted the
+caller). Under uWSGI its ``wsgi.input`` is wrapped so that, from the first read, the
+whole body must arrive within ``body_timeout`` seconds (408 past it, 400 when the
+client stops short): a worker thread never waits longer for a slow client. Chunked
+bodies are decoded as they are read (``uwsgi.chunked_read``; elsewhere the server's
+``wsgi.input_terminated`` stream, else 411) and reach the view like any other body.
+Requests without a body pay only for the checks.
 """
 
-import io
-import itertools
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from envoxy.daemon.settings import DEFAULT_BODY_TIMEOUT
@@ -34,6 +34,7 @@ from envoxy.views.errors import error_response
 __all__ = [
     "HEADER_LIMIT",
     "BodyDeadlines",
+    "GuardedInput",
     "HttpInputError",
     "InputGuard",
 ]
@@ -111,59 +112,130 @@ class InputGuard:
 
     def _read_sized(self, environ: dict[str, Any], size: int) -> None:
         stream = environ["wsgi.input"]
-        body = self._receive(environ, lambda: [stream.read(size)])
-        if len(body) < size:
-            raise HttpInputError("Incomplete request body", 400)
-        environ["wsgi.input"] = io.BytesIO(body)
+        environ["wsgi.input"] = GuardedInput(stream.read, size, self, _connection(environ))
 
     def _read_chunked(self, environ: dict[str, Any]) -> None:
-        if "uwsgi.version" in environ:
+        fd = _connection(environ)
+        if fd is not None:
             import uwsgi
 
-            read = uwsgi.chunked_read
+            chunks = uwsgi.chunked_read
+            environ["wsgi.input"] = GuardedInput(lambda _: chunks(), None, self, fd)
+            environ["wsgi.input_terminated"] = True
         elif environ.get("wsgi.input_terminated"):
-            stream = environ["wsgi.input"]
-
-            def read() -> bytes:
-                return stream.read(_READ_SIZE)
-
+            environ["wsgi.input"] = GuardedInput(environ["wsgi.input"].read, None, self, None)
         else:
             raise HttpInputError("A chunked body needs a Content-Length on this server", 411)
 
-        def chunks() -> list[bytes]:
-            parts: list[bytes] = []
-            total = 0
-            while chunk := read():
-                total += len(chunk)
-                if total > self.max_body_size:
-                    raise _too_large(self.max_body_size)
-                parts.append(chunk)
-            return parts
 
-        body = self._receive(environ, chunks)
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        del environ["HTTP_TRANSFER_ENCODING"]
+class GuardedInput:
+    """A request body read within its limits (the ``wsgi.input`` the app sees).
 
-    def _receive(self, environ: dict[str, Any], receive: Callable[[], list[bytes]]) -> bytes:
-        """Run ``receive`` under the body deadline (armed under uWSGI only)."""
-        token = None
-        if "uwsgi.version" in environ:
-            import uwsgi
+    :param receive: reads up to ``n`` bytes (``b""`` at the end of a chunked body).
+    :param length: the ``Content-Length``; ``None`` for a chunked body.
+    :param guard: gives the deadline, the size limit and the watchdog.
+    :param fd: the connection, watched from the first read (``None``: no deadline).
+    """
 
-            token = self.deadlines.arm(uwsgi.connection_fd(), self.body_timeout)
-        failure: OSError | None = None
+    __slots__ = (
+        "_buffer",
+        "_entry",
+        "_fd",
+        "_finished",
+        "_guard",
+        "_receive",
+        "_received",
+        "_remaining",
+    )
+
+    def __init__(
+        self,
+        receive: Callable[[int], bytes],
+        length: int | None,
+        guard: InputGuard,
+        fd: int | None,
+    ) -> None:
+        self._receive = receive
+        self._remaining = length
+        self._guard = guard
+        self._fd = fd
+        self._entry: list[Any] | None = None
+        self._finished = False
+        self._buffer = b""
+        self._received = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read up to ``size`` bytes (all of the rest when negative or ``None``).
+
+        :raises HttpInputError: 408 past the deadline, 400 for a body that stops short
+            or a malformed chunk, 413 for a chunked body over ``max_body_size``.
+        """
+        if size is None or size < 0:
+            parts = []
+            while data := self.read(_READ_SIZE):
+                parts.append(data)
+            return b"".join(parts)
+        if self._remaining is not None:
+            return self._read_sized(size)
+        limit = self._guard.max_body_size
+        # at the limit, one more read tells the end from a body too large (a reader that
+        # stops at the limit, like werkzeug's, would otherwise get a truncated body)
+        while not self._finished and (len(self._buffer) < size or self._received >= limit):
+            chunk = self._receive_guarded(size)
+            if not chunk:
+                self._finish()
+                break
+            self._received += len(chunk)
+            if self._received > limit:
+                self._finish()
+                raise _too_large(limit)
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Read one line (at most ``size`` bytes), as WSGI requires."""
+        line = b""
+        while not line.endswith(b"\n") and (size is None or size < 0 or len(line) < size):
+            byte = self.read(1)
+            if not byte:
+                break
+            line += byte
+        return line
+
+    def readlines(self, hint: int | None = -1) -> list[bytes]:
+        """Read every line."""
+        return list(iter(self.readline, b""))
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+    def _read_sized(self, size: int) -> bytes:
+        remaining = self._remaining or 0
+        size = min(size, remaining)
+        if size <= 0:
+            return b""
+        data = self._receive_guarded(size)
+        remaining -= len(data)
+        self._remaining = remaining
+        if not data:
+            raise _cut_short(late=self._finish())
+        if remaining == 0:
+            self._finish()
+        return data
+
+    def _receive_guarded(self, size: int) -> bytes:
+        if self._entry is None and self._fd is not None and not self._finished:
+            self._entry = self._guard.deadlines.arm(self._fd, self._guard.body_timeout)
         try:
-            parts = receive()
+            return self._receive(size)
         except OSError as exc:  # uWSGI: "timeout during read", "error during read"...
-            failure = exc
-        finally:
-            late = token is not None and self.deadlines.disarm(token)
-        if late or (failure is not None and "timeout" in str(failure)):
-            raise HttpInputError("Request body not received in time", 408)
-        if failure is not None:
-            raise HttpInputError("Incomplete or malformed request body", 400)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+            raise _cut_short(late=self._finish() or "timeout" in str(exc)) from None
+
+    def _finish(self) -> bool:
+        """Stop the deadline; True when it had passed."""
+        entry, self._entry, self._finished = self._entry, None, True
+        return entry is not None and self._guard.deadlines.disarm(entry)
 
 
 class BodyDeadlines:
@@ -171,62 +243,78 @@ class BodyDeadlines:
 
     :meth:`arm` registers a connection; when its deadline passes before :meth:`disarm`,
     the thread shuts the socket for reading, so that the blocked read returns at once
-    (the answer can still be written). All deadlines use the same delay, so a new one is
-    never earlier than those already armed.
+    (the answer can still be written). A connection is recognised by its socket's inode:
+    a descriptor that now belongs to another connection is left alone. All deadlines use
+    the same delay, so a new one is never earlier than those already armed.
     """
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
-        self._armed: dict[int, tuple[float, int]] = {}
-        self._fired: set[int] = set()
-        self._tokens = itertools.count(1)
+        self._armed: list[list[Any]] = []
         self._pid = 0
 
-    def arm(self, fd: int, seconds: float) -> int:
-        """Watch ``fd`` for ``seconds``; return the token for :meth:`disarm`."""
+    def arm(self, fd: int, seconds: float) -> list[Any]:
+        """Watch ``fd`` for ``seconds``; return the entry to pass to :meth:`disarm`."""
         if self._pid != os.getpid():
             self._start()
-        token = next(self._tokens)
+        entry = [time.monotonic() + seconds, fd, _inode(fd), False]
         with self._condition:
-            self._armed[token] = (time.monotonic() + seconds, fd)
+            self._armed.append(entry)
             if len(self._armed) == 1:
                 self._condition.notify()
-        return token
+        return entry
 
-    def disarm(self, token: int) -> bool:
+    def disarm(self, entry: list[Any]) -> bool:
         """Stop watching; return True when the deadline had passed (the read was cut)."""
         with self._condition:
-            self._armed.pop(token, None)
-            if token in self._fired:
-                self._fired.discard(token)
+            if entry[3]:
                 return True
+            armed = self._armed
+            for index, other in enumerate(armed):
+                if other is entry:
+                    del armed[index]
+                    break
         return False
 
     def _start(self) -> None:
         # after a fork only the forking thread survives: start this process's own
         self._pid = os.getpid()
         self._condition = threading.Condition()
-        self._armed.clear()
-        self._fired.clear()
+        self._armed = []
         threading.Thread(target=self._run, name="envoxy-body-deadlines", daemon=True).start()
 
     def _run(self) -> None:
         condition = self._condition
+        armed = self._armed
         with condition:
             while True:
-                if not self._armed:
+                if not armed:
                     condition.wait()
                     continue
-                now = time.monotonic()
-                earliest = min(deadline for deadline, _ in self._armed.values())
-                if earliest > now:
-                    condition.wait(earliest - now)
+                wait = armed[0][0] - time.monotonic()
+                if wait > 0:
+                    condition.wait(wait)
                     continue
-                for token, (deadline, fd) in list(self._armed.items()):
-                    if deadline <= now:
-                        del self._armed[token]
-                        self._fired.add(token)
-                        _shut_reading(fd)
+                entry = armed.pop(0)
+                entry[3] = True
+                if _inode(entry[1]) == entry[2]:
+                    _shut_reading(entry[1])
+
+
+def _connection(environ: dict[str, Any]) -> int | None:
+    """The connection's descriptor under uWSGI (``None`` under another server)."""
+    if "uwsgi.version" not in environ:
+        return None
+    import uwsgi
+
+    return int(uwsgi.connection_fd())
+
+
+def _inode(fd: int) -> int:
+    try:
+        return os.fstat(fd).st_ino
+    except OSError:
+        return -1
 
 
 def _shut_reading(fd: int) -> None:
@@ -246,6 +334,12 @@ def _header_bytes(environ: dict[str, Any]) -> int:
         elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             total += len(key) + len(value) + 4
     return total
+
+
+def _cut_short(late: bool) -> HttpInputError:
+    if late:
+        return HttpInputError("Request body not received in time", 408)
+    return HttpInputError("Incomplete or malformed request body", 400)
 
 
 def _too_large(limit: int) -> HttpInputError:
