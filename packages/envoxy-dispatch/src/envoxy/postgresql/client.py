@@ -130,7 +130,11 @@ class PostgresClient:
         if pool is None or pool.pid != os.getpid():
             pool = self._pool(server_key)
         conn = pool.acquire()
-        conn.autocommit = False
+        try:
+            conn.autocommit = False
+        except Exception as exc:  # closed meanwhile: give its slot back
+            pool.release(conn, discard=True)
+            raise _wrap_error(exc, server_key, "BEGIN") from exc
         transactions[server_key] = conn
         committed = False
         try:

@@ -79,6 +79,16 @@ class ConnectionPool:
         self._waiting = 0
         self._closed = False
 
+    @property
+    def size(self) -> int:
+        """Connections open or being opened, idle or in use; at most ``max_size``."""
+        return self._open
+
+    @property
+    def idle(self) -> int:
+        """Open connections waiting in the pool."""
+        return len(self._idle)
+
     def acquire(self) -> "pg.connection":
         """Return a live connection, waiting for one when all ``max_size`` are in use.
 
@@ -92,16 +102,21 @@ class ConnectionPool:
         except IndexError:
             with self._mutex:
                 conn = self._take_locked()
+        # From here on this caller holds exactly one slot: that of ``conn``, or the one
+        # reserved for a new connection when ``conn`` is None.
         while conn is not None:
             poller = self._pollers.get(id(conn))
             if not conn.closed and poller is not None and not poller.poll(0):
                 return conn
-            # The server hung up on this idle connection: drop it and reuse its slot.
+            # The server hung up on this idle connection: drop it and keep its slot for
+            # the next idle one, or for a new connection.
             self._forget(conn)
             try:
                 conn = self._idle.pop()
             except IndexError:
                 conn = None
+            else:
+                self._free_slot()  # the next idle one brings its own slot: free the spare
         try:
             return self._open_connection()
         except BaseException:
