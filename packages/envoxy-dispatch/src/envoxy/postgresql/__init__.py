@@ -21,6 +21,7 @@ from envoxy.postgresql.exceptions import (
     ConnectError,
     PoolTimeoutError,
     QueryError,
+    QueryTimeoutError,
     UnknownServerError,
 )
 from envoxy.postgresql.settings import PostgresSettings
@@ -33,6 +34,7 @@ __all__ = [
     "PostgresClient",
     "PostgresSettings",
     "QueryError",
+    "QueryTimeoutError",
     "UnknownServerError",
     "default_client",
     "pgsqlc",

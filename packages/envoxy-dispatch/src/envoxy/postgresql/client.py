@@ -3,6 +3,10 @@
 - ``query`` returns rows as dicts; statements without rows return ``[]`` and are
   committed at once (autocommit) unless a ``transaction`` is open for the key.
 - Values are bound by psycopg2, never formatted into the SQL text.
+- Each call ends within the key's ``timeout`` (+ :data:`~envoxy.db.pg_options.DEADLINE_GRACE`):
+  the pool wait, connecting and the statements together. A server that sends no
+  answer by then gets its connection closed (:mod:`envoxy.db.pg_deadline`) and the call
+  raises :class:`~envoxy.postgresql.exceptions.QueryTimeoutError`.
 - ``transaction(key)`` gives the calling thread one connection for that key until
   the block ends: commit, or rollback and re-raise.
 - Pools (:class:`~envoxy.postgresql.pool.ConnectionPool`) are built on the first call
@@ -12,12 +16,14 @@
 
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from envoxy.db.exceptions import DatabaseException
-from envoxy.postgresql.exceptions import ConnectError, QueryError
+from envoxy.db.pg_options import DEADLINE_GRACE, connect_seconds
+from envoxy.postgresql.exceptions import ConnectError, QueryError, QueryTimeoutError
 from envoxy.postgresql.pool import ConnectionPool
 from envoxy.postgresql.settings import POSTGRES_EXTRA, PostgresSettings, server_config
 from envoxy.postgresql.typecasts import register_typecasts
@@ -27,12 +33,15 @@ from envoxy.utils.logs import log
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    import psycopg2.extensions as pg
     from sqlalchemy.orm import Session
 
     from envoxy.db.orm.session import EnvoxySessionManager
+    from envoxy.db.pg_deadline import DeadlineConnection
 
 __all__ = ["Params", "PostgresClient", "Row"]
+
+# SQLSTATE query_canceled: statement_timeout, or a cancel request.
+_QUERY_CANCELED = "57014"
 
 #: A result row: column name -> value.
 Row = dict[str, Any]
@@ -43,7 +52,7 @@ Params = Mapping[str, Any] | Sequence[Any] | None
 class _ThreadState(threading.local):
     """Per-thread state: the open transactions, server key -> connection."""
 
-    transactions: "dict[str, pg.connection] | None" = None
+    transactions: "dict[str, DeadlineConnection] | None" = None
 
 
 class PostgresClient:
@@ -79,6 +88,8 @@ class PostgresClient:
         :param params: a mapping, a sequence or None.
         :raises DatabaseException: empty SQL, bad params or chunking, unknown key.
         :raises QueryError: PostgreSQL rejected the statement (``.pgcode``).
+        :raises QueryTimeoutError: no answer within ``timeout`` (the connection is
+            closed), or the server cancelled the statement (``statement_timeout``).
         :raises PoolTimeoutError: no connection became free within ``conn_timeout``.
         :raises ConnectError: the server could not be reached, or the connection broke.
         """
@@ -101,10 +112,13 @@ class PostgresClient:
         pool = self._pools.get(server_key)
         if pool is None or pool.pid != os.getpid():
             pool = self._pool(server_key)
-        conn = pool.acquire()
+        deadline = time.monotonic() + pool.timeout
+        conn = pool.acquire(deadline)
+        conn.deadline = deadline + DEADLINE_GRACE
         try:
             return self._execute(conn, server_key, sql, params, chunked)
         finally:
+            conn.deadline = None
             pool.release(conn)
 
     @contextmanager
@@ -113,7 +127,8 @@ class PostgresClient:
 
         Queries of the same thread for that key use the transaction's connection;
         other keys and other threads use their pools. The block commits on success,
-        or rolls back and re-raises.
+        or rolls back and re-raises. Getting the connection, each statement and the
+        commit have ``timeout`` seconds each.
 
         :raises DatabaseException: ``"Nested transactions are not supported"`` when a
             transaction for the key is already open in this thread.
@@ -129,7 +144,7 @@ class PostgresClient:
         pool = self._pools.get(server_key)
         if pool is None or pool.pid != os.getpid():
             pool = self._pool(server_key)
-        conn = pool.acquire()
+        conn = pool.acquire(time.monotonic() + pool.timeout)
         try:
             conn.autocommit = False
         except Exception as exc:  # closed meanwhile: give its slot back
@@ -205,20 +220,24 @@ class PostgresClient:
             if pool is None:
                 settings = PostgresSettings.from_config(server_key, server_config(server_key))
                 psycopg2 = require("psycopg2", POSTGRES_EXTRA)
+                from envoxy.db.pg_deadline import deadline_connection_class
+
+                factory = deadline_connection_class(settings.timeout, settings.where)
                 pool = ConnectionPool(
-                    lambda: _connect(psycopg2, settings),
+                    lambda seconds: _connect(psycopg2, settings, factory, seconds),
                     retry_on=(psycopg2.OperationalError,),
                     max_size=settings.max_conn,
                     acquire_timeout=settings.conn_timeout,
                     check_on_release=settings.health_check_on_release,
                     describe=settings.describe(),
+                    timeout=settings.timeout,
                 )
                 self._pools[server_key] = pool
                 log.trace(f"pgsqlc: pool for {settings.describe()} ready (connects on use)")
             return pool
 
     def _execute(
-        self, conn: "pg.connection", server_key: str, sql: str, params: Params, chunked: bool
+        self, conn: "DeadlineConnection", server_key: str, sql: str, params: Params, chunked: bool
     ) -> list[Row]:
         try:
             with conn.cursor() as cursor:
@@ -289,9 +308,14 @@ def _read_chunks(cursor: Any, sql: str, params: Mapping[str, Any]) -> list[Row]:
         page_params["offset_limit"] = offset
 
 
-def _connect(psycopg2: Any, settings: PostgresSettings) -> "pg.connection":
-    """Open one connection: autocommit, UTC/ISO casts, ``search_path`` from ``schema``."""
-    conn = psycopg2.connect(**settings.connect_kwargs)
+def _connect(
+    psycopg2: Any, settings: PostgresSettings, factory: type, seconds: float | None
+) -> "DeadlineConnection":
+    """Open one connection within ``seconds``: autocommit, UTC/ISO casts, ``search_path``."""
+    kwargs = settings.connect_kwargs
+    if seconds is not None:
+        kwargs = {**kwargs, "connect_timeout": connect_seconds(seconds)}
+    conn: DeadlineConnection = psycopg2.connect(**kwargs, connection_factory=factory)
     try:
         conn.autocommit = True
         register_typecasts(conn)
@@ -312,10 +336,21 @@ def _wrap_error(exc: Exception, server_key: str, sql: str) -> Exception:
     """Return the Envoxy error for a psycopg2 error, or ``exc`` itself for any other."""
     import psycopg2
 
+    from envoxy.db.pg_deadline import DeadlineError
+
     if not isinstance(exc, psycopg2.Error):
         return exc
     statement = " ".join(sql.split())[:200]
     message = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, DeadlineError):
+        return QueryTimeoutError(f"{message} (SQL: {statement!r})")
+    if exc.pgcode == _QUERY_CANCELED:
+        return QueryTimeoutError(
+            f"psql_servers.{server_key}: {message} (SQL: {statement!r}); the server "
+            f"cancelled it: raise psql_servers.{server_key}.statement_timeout (or timeout) "
+            "for longer statements",
+            exc.pgcode,
+        )
     if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError) and exc.pgcode is None:
         return ConnectError(
             f"psql_servers.{server_key}: the connection broke while running {statement!r}: "
@@ -324,14 +359,14 @@ def _wrap_error(exc: Exception, server_key: str, sql: str) -> Exception:
     return QueryError(f"psql_servers.{server_key}: {message} (SQL: {statement!r})", exc.pgcode)
 
 
-def _rollback_quietly(conn: "pg.connection", server_key: str) -> None:
+def _rollback_quietly(conn: "DeadlineConnection", server_key: str) -> None:
     try:
         conn.rollback()
     except Exception as exc:  # the connection is gone; the pool drops it on release
         log.warning(f"pgsqlc: rollback on psql_servers.{server_key} failed: {exc}")
 
 
-def _restore_autocommit(conn: "pg.connection") -> bool:
+def _restore_autocommit(conn: "DeadlineConnection") -> bool:
     try:
         conn.autocommit = True
     except Exception:  # broken, or still inside a failed transaction

@@ -11,6 +11,10 @@ Hierarchy::
     │                         or the connection broke during a statement
     │                         (also envoxy.exceptions.ConnectError)
     └── QueryError            the server rejected the statement (``.pgcode``)
+        └── QueryTimeoutError no answer within the key's timeout (the client closed
+                              the connection; ``.pgcode`` None), or the server
+                              cancelled the statement (57014, statement_timeout)
+                              (also envoxy.exceptions.TimeoutError)
 
 psycopg2's own errors are wrapped once, at the boundary, and chained as ``__cause__``.
 """
@@ -24,6 +28,7 @@ __all__ = [
     "DatabaseException",
     "PoolTimeoutError",
     "QueryError",
+    "QueryTimeoutError",
     "UnknownServerError",
 ]
 
@@ -50,3 +55,9 @@ class QueryError(DatabaseException):
     def __init__(self, message: str, pgcode: str | None = None) -> None:
         super().__init__(message)
         self.pgcode = pgcode
+
+
+class QueryTimeoutError(QueryError, TimeoutError):
+    """A statement outlived its deadline: the server sent no answer within the key's
+    ``timeout`` (``pgcode`` None; the connection was closed), or it cancelled the
+    statement itself (``pgcode`` ``"57014"``, ``statement_timeout``)."""

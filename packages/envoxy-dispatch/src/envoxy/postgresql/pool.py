@@ -1,9 +1,13 @@
 """``ConnectionPool``: a bounded, thread-safe pool of psycopg2 connections for one key.
 
 - At most ``max_size`` connections exist; a caller waits up to ``acquire_timeout``
-  seconds for one, then gets ``PoolTimeoutError("Timeout waiting for DB connection …")``.
+  seconds for one (and never past its deadline), then gets
+  ``PoolTimeoutError("Timeout waiting for DB connection …")``.
 - Connections open lazily, through a :class:`~envoxy.utils.retry.RetryPolicy`
-  (3 attempts, capped backoff), then ``ConnectError("Failed after 3 attempts …")``.
+  (3 attempts, capped backoff, none started past the caller's deadline), then
+  ``ConnectError("Failed after 3 attempts …")``.
+- Every slot is one connection: open, being opened, idle or in use (:attr:`size`).
+  A connection dropped for any reason frees its slot.
 - An idle connection whose server hung up (a restart, a killed backend) is dropped on
   checkout and replaced, without a round trip: an idle connection has nothing to read,
   so a readable or hung-up socket means the server closed it.
@@ -27,7 +31,7 @@ from envoxy.postgresql.exceptions import ConnectError, PoolTimeoutError
 from envoxy.utils.retry import Backoff, RetryPolicy
 
 if TYPE_CHECKING:
-    import psycopg2.extensions as pg
+    from envoxy.db.pg_deadline import DeadlineConnection
 
 __all__ = ["CONNECT_ATTEMPTS", "ConnectionPool"]
 
@@ -42,28 +46,32 @@ _POLL_EVENTS = select.POLLIN | select.POLLERR | select.POLLHUP
 class ConnectionPool:
     """A bounded pool of connections made by ``connect``.
 
-    :param connect: opens one ready-to-use connection (autocommit on); may raise
-        one of ``retry_on``.
+    :param connect: opens one ready-to-use connection (autocommit on) within the
+        given seconds (None: its own limit); may raise one of ``retry_on``.
     :param retry_on: the connect errors worth another attempt (psycopg2's
         ``OperationalError``).
     :param max_size: most connections open at once.
     :param acquire_timeout: seconds to wait for a free connection; None waits forever.
     :param check_on_release: check the transaction state of connections given back.
     :param describe: the server, for messages, e.g. ``"psql_servers.main (db:5432/app)"``.
+    :param timeout: seconds a caller's whole call may take (its deadline is the
+        caller's business; kept here for it).
     """
 
     def __init__(
         self,
-        connect: Callable[[], "pg.connection"],
+        connect: Callable[[float | None], "DeadlineConnection"],
         *,
         retry_on: tuple[type[BaseException], ...],
         max_size: int,
         acquire_timeout: float | None,
         check_on_release: bool = True,
         describe: str,
+        timeout: float = 5.0,
     ) -> None:
         self.pid = os.getpid()
         self.max_size = max_size
+        self.timeout = timeout
         self._connect = connect
         self._retry = RetryPolicy(CONNECT_ATTEMPTS, _CONNECT_BACKOFF, retry_on)
         self._acquire_timeout = acquire_timeout
@@ -71,7 +79,7 @@ class ConnectionPool:
         self._describe = describe
         self._mutex = threading.Lock()
         self._available = threading.Condition(self._mutex)
-        self._idle: list[pg.connection] = []
+        self._idle: list[DeadlineConnection] = []
         # One poll object per open connection (by id), made once: the liveness check
         # on checkout is then a single poll(0) call.
         self._pollers: dict[int, select.poll] = {}
@@ -89,19 +97,23 @@ class ConnectionPool:
         """Open connections waiting in the pool."""
         return len(self._idle)
 
-    def acquire(self) -> "pg.connection":
+    def acquire(self, deadline: float | None = None) -> "DeadlineConnection":
         """Return a live connection, waiting for one when all ``max_size`` are in use.
 
-        :raises PoolTimeoutError: none became free within ``acquire_timeout``.
-        :raises ConnectError: a new connection failed :data:`CONNECT_ATTEMPTS` times.
+        :param deadline: a ``time.monotonic()`` time the wait and the connecting must
+            not pass (the caller's whole call), None for ``acquire_timeout`` alone.
+        :raises PoolTimeoutError: none became free within ``acquire_timeout`` or by
+            ``deadline``.
+        :raises ConnectError: a new connection failed :data:`CONNECT_ATTEMPTS` times,
+            or by ``deadline``.
         """
         # Fast path without the lock: list.pop is atomic, and taking an idle connection
         # changes no counter.
         try:
-            conn: pg.connection | None = self._idle.pop()
+            conn: DeadlineConnection | None = self._idle.pop()
         except IndexError:
             with self._mutex:
-                conn = self._take_locked()
+                conn = self._take_locked(deadline)
         # From here on this caller holds exactly one slot: that of ``conn``, or the one
         # reserved for a new connection when ``conn`` is None.
         while conn is not None:
@@ -118,12 +130,12 @@ class ConnectionPool:
             else:
                 self._free_slot()  # the next idle one brings its own slot: free the spare
         try:
-            return self._open_connection()
+            return self._open_connection(deadline)
         except BaseException:
             self._free_slot()
             raise
 
-    def release(self, conn: "pg.connection", *, discard: bool = False) -> None:
+    def release(self, conn: "DeadlineConnection", *, discard: bool = False) -> None:
         """Give ``conn`` back; drop it when ``discard``, closed or left in a bad state."""
         if (
             discard
@@ -181,9 +193,10 @@ class ConnectionPool:
         finally:
             os.close(devnull)
 
-    def _take_locked(self) -> "pg.connection | None":
+    def _take_locked(self, call_deadline: float | None) -> "DeadlineConnection | None":
         """Pop an idle connection, or reserve a slot for a new one (then return None)."""
         deadline: float | None = None
+        started = 0.0
         while True:
             # Announce first: release() appends without the lock, then notifies waiters.
             self._waiting += 1
@@ -193,17 +206,22 @@ class ConnectionPool:
                 if self._open < self.max_size:
                     self._open += 1
                     return None
+                if deadline is None:
+                    started = time.monotonic()
+                    deadline = _earliest(
+                        call_deadline,
+                        None if self._acquire_timeout is None else started + self._acquire_timeout,
+                    )
                 remaining: float | None = None
-                if self._acquire_timeout is not None:
-                    if deadline is None:
-                        deadline = time.monotonic() + self._acquire_timeout
+                if deadline is not None:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise PoolTimeoutError(
                             f"Timeout waiting for DB connection: all {self.max_size} "
                             f"connections of {self._describe} stayed busy for "
-                            f"{self._acquire_timeout} s; raise max_conn or conn_timeout, or "
-                            "hold connections for less time"
+                            f"{time.monotonic() - started:.1f} s (conn_timeout "
+                            f"{self._acquire_timeout} s, within the call's timeout); raise "
+                            "max_conn or conn_timeout, or hold connections for less time"
                         )
                 self._available.wait(remaining)
             finally:
@@ -215,26 +233,39 @@ class ConnectionPool:
             if self._waiting:
                 self._available.notify()
 
-    def _open_connection(self) -> "pg.connection":
+    def _open_connection(self, deadline: float | None) -> "DeadlineConnection":
+        attempts = 0
+
+        def attempt() -> "DeadlineConnection":
+            nonlocal attempts
+            attempts += 1
+            return self._connect(None if deadline is None else deadline - time.monotonic())
+
         try:
-            conn = self._retry.call(self._connect)
+            conn = self._retry.call(attempt, deadline=deadline)
         except self._retry.retry_on as exc:
             raise ConnectError(
-                f"Failed after {self._retry.attempts} attempts to connect to "
-                f"{self._describe}: {str(exc).strip()}; check that PostgreSQL runs and the "
-                "host/port/db/user/passwd (or url) settings"
+                f"Failed after {attempts} attempt{'s' if attempts > 1 else ''} to connect to "
+                f"{self._describe}: {str(exc).strip()}; check that PostgreSQL runs and "
+                "answers, and the host/port/db/user/passwd (or url) settings"
             ) from exc
         poller = select.poll()
         poller.register(conn.fileno(), _POLL_EVENTS)
         self._pollers[id(conn)] = poller
         return conn
 
-    def _forget(self, conn: "pg.connection") -> None:
+    def _forget(self, conn: "DeadlineConnection") -> None:
         self._pollers.pop(id(conn), None)
         _close_quietly(conn)
 
 
-def _reset(conn: "pg.connection") -> bool:
+def _earliest(first: float | None, second: float | None) -> float | None:
+    if first is None:
+        return second
+    return first if second is None else min(first, second)
+
+
+def _reset(conn: "DeadlineConnection") -> bool:
     """Roll back a connection left in a transaction; tell whether it is usable again."""
     try:
         conn.rollback()
@@ -244,7 +275,7 @@ def _reset(conn: "pg.connection") -> bool:
     return True
 
 
-def _close_quietly(conn: "pg.connection") -> None:
+def _close_quietly(conn: "DeadlineConnection") -> None:
     try:
         conn.close()
     except Exception:  # already broken: nothing more to release

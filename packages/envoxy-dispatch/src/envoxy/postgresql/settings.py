@@ -2,8 +2,9 @@
 
 Either ``url`` (alias ``dsn``, a SQLAlchemy-style ``postgresql[+driver]://`` URL) or
 ``host``/``port``/``db``/``user``/``passwd``; plus ``schema`` (the ``search_path``),
-``max_conn``, ``timeout`` (connect), ``conn_timeout`` (pool wait),
-``health_check_on_release`` and ``statement_timeout``. Numbers may be numeric strings.
+``max_conn``, ``timeout`` (the deadline of a call), ``conn_timeout`` (pool wait),
+``health_check_on_release`` and ``statement_timeout`` (server-side, default ``timeout``).
+Numbers may be numeric strings.
 """
 
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from envoxy.db.exceptions import DatabaseException
+from envoxy.db.pg_options import DEFAULT_TIMEOUT, resilience_kwargs
 from envoxy.postgresql.exceptions import UnknownServerError
 from envoxy.utils.config import Config, as_bool, as_float, as_int
 
@@ -35,8 +37,6 @@ DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 5432
 #: Most connections one server key holds at once.
 DEFAULT_MAX_CONN = 20
-#: Seconds to establish one connection (libpq ``connect_timeout``).
-DEFAULT_TIMEOUT = 5
 #: Seconds to wait for a free pooled connection before ``PoolTimeoutError``.
 DEFAULT_CONN_TIMEOUT = 5.0
 
@@ -51,6 +51,8 @@ class PostgresSettings:
 
     :param where: ``"psql_servers.<key>"``, used in messages.
     :param connect_kwargs: keyword arguments for ``psycopg2.connect``.
+    :param timeout: seconds one call may take: the pool wait, connecting and the
+        statement together (plus :data:`~envoxy.db.pg_options.DEADLINE_GRACE`).
     :param schema: the schema to put on the ``search_path``, or None.
     :param max_conn: the pool size.
     :param conn_timeout: seconds to wait for a pooled connection, None to wait forever.
@@ -59,6 +61,7 @@ class PostgresSettings:
 
     where: str
     connect_kwargs: dict[str, Any] = field(repr=False)
+    timeout: float = DEFAULT_TIMEOUT
     schema: str | None = None
     max_conn: int = DEFAULT_MAX_CONN
     conn_timeout: float | None = DEFAULT_CONN_TIMEOUT
@@ -72,22 +75,15 @@ class PostgresSettings:
         """
         where = f"{SECTION}.{server_key}"
         url = conf.get("url") or conf.get("dsn")
-        kwargs = _url_kwargs(url, where) if url else _field_kwargs(conf, where)
-        timeout = as_int(conf.get("timeout", DEFAULT_TIMEOUT), f"{where}.timeout")
-        if timeout > 0:
-            kwargs.setdefault("connect_timeout", max(2, timeout))
-        options = _SESSION_OPTIONS
-        statement_timeout = conf.get("statement_timeout")
-        if statement_timeout:
-            milliseconds = int(as_float(statement_timeout, f"{where}.statement_timeout") * 1000)
-            options += f" -c statement_timeout={milliseconds}"
-        kwargs["options"] = f"{kwargs['options']} {options}" if "options" in kwargs else options
+        given = _url_kwargs(url, where) if url else _field_kwargs(conf, where)
+        timeout = _positive(conf.get("timeout"), DEFAULT_TIMEOUT, f"{where}.timeout")
+        statement_timeout: float | None = None
+        if conf.get("statement_timeout") is not None:
+            statement_timeout = as_float(conf["statement_timeout"], f"{where}.statement_timeout")
+        # The URL's own options first: ours follow, and the last -c of a setting wins.
+        given["options"] = f"{given.get('options', '')} {_SESSION_OPTIONS}".strip()
+        kwargs = resilience_kwargs(timeout, statement_timeout, given)
         kwargs.setdefault("application_name", "envoxy")
-        # Notice a dead server within about a minute even on an idle socket.
-        kwargs.setdefault("keepalives", 1)
-        kwargs.setdefault("keepalives_idle", 30)
-        kwargs.setdefault("keepalives_interval", 10)
-        kwargs.setdefault("keepalives_count", 3)
         max_conn = as_int(conf.get("max_conn", DEFAULT_MAX_CONN), f"{where}.max_conn")
         if max_conn < 1:
             raise DatabaseException(f"{where}.max_conn must be at least 1, not {max_conn}")
@@ -100,6 +96,7 @@ class PostgresSettings:
         return cls(
             where=where,
             connect_kwargs=kwargs,
+            timeout=timeout,
             schema=str(schema) if schema else None,
             max_conn=max_conn,
             conn_timeout=conn_timeout,
@@ -160,6 +157,17 @@ def _url_kwargs(url: Any, where: str) -> dict[str, Any]:
     if database:
         kwargs["dbname"] = database
     return kwargs
+
+
+def _positive(value: Any, default: float, name: str) -> float:
+    """Return ``value`` (``default`` when None) as a positive number of seconds."""
+    seconds = default if value is None else as_float(value, name)
+    if seconds <= 0:
+        raise DatabaseException(
+            f"{name} must be a positive number of seconds, not {value!r}: every call "
+            "needs a deadline (raise it for long statements)"
+        )
+    return seconds
 
 
 def _field_kwargs(conf: Mapping[str, Any], where: str) -> dict[str, Any]:

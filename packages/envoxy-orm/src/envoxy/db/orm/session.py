@@ -14,8 +14,16 @@ Example::
 use and thread-safely, from ``psql_servers[key]``: its ``url`` (alias ``dsn``), or
 a ``postgresql+psycopg2://`` URL from ``host``/``port``/``db``/``user``/``passwd``
 (see :func:`build_url`); ``pool_size``, ``max_overflow``, ``pool_timeout`` and
-``pool_recycle``; ``timeout`` as the connect timeout; ``schema`` as the PostgreSQL
-``search_path``.
+``pool_recycle``; ``schema`` as the PostgreSQL ``search_path``.
+
+On PostgreSQL through psycopg2, ``timeout`` (default 5 s) bounds every round trip of
+a session (connect, each statement, commit, rollback): the connections are
+:class:`~envoxy.db.pg_deadline.DeadlineConnection` objects, whose socket is shut down
+when the server sends no answer in time (SQLAlchemy then raises ``OperationalError``
+and drops the connection); ``statement_timeout`` (default ``timeout``), keepalives and
+``tcp_user_timeout`` come from :mod:`envoxy.db.pg_options`. Instead of a ``SELECT 1``
+pre-ping, which would hang on a frozen server, a pooled connection is checked on
+checkout by polling its socket, and dropped when the server has closed it.
 """
 
 import functools
@@ -25,7 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import URL, event, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session
 
 from envoxy.db.exceptions import DatabaseException
@@ -52,7 +60,6 @@ __all__ = [
 SECTION = "psql_servers"
 
 _POOL_SETTINGS = {"pool_size": 20, "max_overflow": 10, "pool_timeout": 30, "pool_recycle": 1800}
-_DEFAULT_CONNECT_TIMEOUT = 5
 
 _managers: dict[str, EnvoxySessionManager] = {}
 _managers_lock = threading.Lock()
@@ -90,22 +97,57 @@ def build_url(settings: Mapping[str, Any]) -> URL:
     )
 
 
-def engine_kwargs_from_settings(settings: Mapping[str, Any], url: URL) -> dict[str, Any]:
-    """Return ``create_engine`` options from a ``psql_servers`` entry (pool sizes, connect timeout).
+def engine_kwargs_from_settings(
+    settings: Mapping[str, Any], url: URL, key: str = "default"
+) -> dict[str, Any]:
+    """Return ``create_engine`` options from a ``psql_servers`` entry.
+
+    Pool sizes for every URL; for PostgreSQL the libpq options of
+    :func:`~envoxy.db.pg_options.resilience_kwargs` (the URL's query wins), and through
+    psycopg2 also the deadline connections and no pre-ping (see the module doc;
+    :func:`_create_manager` adds the checkout poll).
 
     :param settings: the entry.
     :param url: its URL (from :func:`build_url`).
-    :raises ConfigError: a numeric setting is not a number.
+    :param key: its server key, for messages.
+    :raises ConfigError: a numeric setting is not a number, or ``timeout`` is not positive.
     """
-    from envoxy.utils.config import as_int
+    from envoxy.db.pg_options import DEFAULT_TIMEOUT, resilience_kwargs
+    from envoxy.utils.config import as_float, as_int
 
     options: dict[str, Any] = {
         name: as_int(settings.get(name, default), f"{SECTION}.{name}")
         for name, default in _POOL_SETTINGS.items()
     }
-    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
-        timeout = settings.get("timeout", _DEFAULT_CONNECT_TIMEOUT)
-        options["connect_args"] = {"connect_timeout": as_int(timeout, f"{SECTION}.timeout")}
+    if url.get_backend_name() != "postgresql":
+        return options
+    timeout = settings.get("timeout")
+    seconds = DEFAULT_TIMEOUT if timeout is None else as_float(timeout, f"{SECTION}.timeout")
+    if seconds <= 0:
+        raise ConfigError(
+            f"{SECTION}.timeout must be a positive number of seconds, not {timeout!r}"
+        )
+    statement_timeout = settings.get("statement_timeout")
+    connect_args = resilience_kwargs(
+        seconds,
+        None
+        if statement_timeout is None
+        else as_float(statement_timeout, f"{SECTION}.statement_timeout"),
+        {name: value for name, value in url.query.items() if isinstance(value, str)},
+    )
+    # The URL's query reaches psycopg2 by itself: pass only what it lacks (and options,
+    # merged above), since connect_args would override it.
+    connect_args = {
+        name: value
+        for name, value in connect_args.items()
+        if name == "options" or name not in url.query
+    }
+    if url.get_driver_name() == "psycopg2":
+        from envoxy.db.pg_deadline import deadline_connection_class
+
+        connect_args["connection_factory"] = deadline_connection_class(seconds, f"{SECTION}.{key}")
+        options["pool_pre_ping"] = False
+    options["connect_args"] = connect_args
     return options
 
 
@@ -211,14 +253,28 @@ def _create_manager(key: str) -> EnvoxySessionManager:
     try:
         settings = Config.server(SECTION, key)
         url = normalize_url(build_url(settings))
-        engine_kwargs = engine_kwargs_from_settings(settings, url)
+        engine_kwargs = engine_kwargs_from_settings(settings, url, key)
     except ConfigError as exc:
         raise DatabaseException(str(exc)) from exc
     manager = EnvoxySessionManager(url=url, engine_kwargs=engine_kwargs)
     schema = settings.get("schema")
     if schema and url.get_backend_name() == "postgresql":
         event.listen(manager.engine, "connect", _search_path_setter(str(schema)), insert=True)
+    if "connection_factory" in engine_kwargs.get("connect_args", {}):
+        event.listen(manager.engine, "checkout", _drop_if_closed)
     return manager
+
+
+def _drop_if_closed(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    """Make SQLAlchemy reconnect when the server closed a pooled connection (no round trip).
+
+    Replaces ``pool_pre_ping``: its ``SELECT 1`` would wait for the deadline on a
+    frozen server, then reconnect and wait again.
+    """
+    from envoxy.utils.deadlines import socket_closed_by_peer
+
+    if dbapi_connection.closed or socket_closed_by_peer(dbapi_connection.fileno()):
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _search_path_setter(schema: str) -> Callable[[Any, Any], None]:
