@@ -448,6 +448,9 @@ def test_many_threads_queue_for_a_small_pool(client: PostgresClient) -> None:
     assert 1 <= len(backends) <= 2
 
 
+# The deadline watcher (envoxy.utils.deadlines) is a thread: the child never touches the
+# parent's, it starts its own (test_core_deadlines.py).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
 def test_forked_child_gets_its_own_connections(client: PostgresClient) -> None:
     parent_backend = client.query("disp_pg", "SELECT pg_backend_pid() AS pid")[0]["pid"]
     read_end, write_end = os.pipe()
@@ -468,6 +471,9 @@ def test_forked_child_gets_its_own_connections(client: PostgresClient) -> None:
     assert client.query("disp_pg", "SELECT pg_backend_pid() AS pid") == [{"pid": parent_backend}]
 
 
+# The deadline watcher (envoxy.utils.deadlines) is a thread: the child never touches the
+# parent's, it starts its own (test_core_deadlines.py).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
 def test_child_exiting_normally_leaves_the_parent_session_alive(
     config_file: pathlib.Path,
 ) -> None:

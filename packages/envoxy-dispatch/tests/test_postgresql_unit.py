@@ -8,8 +8,15 @@ import pytest
 
 import envoxy.postgresql
 from envoxy.db.exceptions import DatabaseException
-from envoxy.exceptions import ConfigError
-from envoxy.postgresql import PostgresClient, PostgresSettings, UnknownServerError, pgsqlc
+from envoxy.exceptions import ConfigError, TimeoutError
+from envoxy.postgresql import (
+    PostgresClient,
+    PostgresSettings,
+    QueryError,
+    QueryTimeoutError,
+    UnknownServerError,
+    pgsqlc,
+)
 from envoxy.postgresql.dispatcher import Dispatcher
 from envoxy.postgresql.typecasts import format_utc
 
@@ -60,6 +67,50 @@ def test_non_postgresql_url_raises_database_exception() -> None:
 def test_statement_timeout_becomes_a_session_option() -> None:
     settings = PostgresSettings.from_config("main", {"statement_timeout": "1.5"})
     assert "statement_timeout=1500" in settings.connect_kwargs["options"]
+
+
+def test_timeout_is_the_deadline_and_the_default_statement_timeout() -> None:
+    settings = PostgresSettings.from_config("main", {"timeout": "2.4"})
+    kwargs = settings.connect_kwargs
+    assert settings.timeout == 2.4
+    assert kwargs["connect_timeout"] == 2  # whole seconds, rounded
+    assert "statement_timeout=2400" in kwargs["options"]
+    assert kwargs["tcp_user_timeout"] == 2400
+    assert (kwargs["keepalives"], kwargs["keepalives_idle"]) == (1, 15)
+    assert (
+        PostgresSettings.from_config("main", {"timeout": 0.3}).connect_kwargs["connect_timeout"]
+        == 1
+    )
+    assert PostgresSettings.from_config("main", {}).timeout == 5.0
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "0"])
+def test_a_timeout_that_is_not_positive_is_refused(timeout: object) -> None:
+    with pytest.raises(DatabaseException, match=r"psql_servers\.main\.timeout must be a positive"):
+        PostgresSettings.from_config("main", {"timeout": timeout})
+
+
+def test_statement_timeout_zero_leaves_the_server_setting() -> None:
+    settings = PostgresSettings.from_config("main", {"statement_timeout": 0})
+    assert "statement_timeout" not in settings.connect_kwargs["options"]
+
+
+def test_url_options_come_first_and_keep_their_statement_timeout() -> None:
+    url = "postgresql://db/app?options=-c%20statement_timeout%3D60000&connect_timeout=9"
+    kwargs = PostgresSettings.from_config("main", {"url": url}).connect_kwargs
+    assert kwargs["options"].startswith("-c statement_timeout=60000 -c TimeZone=UTC")
+    assert kwargs["options"].count("statement_timeout") == 1
+    assert kwargs["connect_timeout"] == "9"  # the URL wins (a call's deadline still applies)
+    explicit = {"url": url, "statement_timeout": 2}
+    options = PostgresSettings.from_config("main", explicit).connect_kwargs["options"]
+    assert options.endswith("-c statement_timeout=2000")  # the last -c wins
+
+
+def test_query_timeout_error_is_a_query_error_and_a_timeout() -> None:
+    error = QueryTimeoutError("slow", "57014")
+    assert isinstance(error, QueryError)
+    assert isinstance(error, TimeoutError)
+    assert error.pgcode == "57014"
 
 
 def test_invalid_number_names_the_setting() -> None:

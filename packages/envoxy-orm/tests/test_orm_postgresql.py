@@ -208,6 +208,9 @@ def test_get_manager_builds_the_url_and_search_path(base: type[EnvoxyBase], pg_c
     )
 
 
+# The deadline watcher (envoxy.utils.deadlines) is a thread: the child never touches the
+# parent's, it starts its own (test_core_deadlines.py).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
 def test_forked_child_never_uses_the_parent_connections(orm_postgresql_url: str) -> None:
     manager = EnvoxySessionManager(url=orm_postgresql_url, engine_kwargs={"pool_size": 1})
     backend_pid = text("SELECT pg_backend_pid()")

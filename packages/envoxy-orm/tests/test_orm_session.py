@@ -19,12 +19,14 @@ from envoxy.db.orm.session import (
     build_url,
     dispose_all,
     dispose_manager,
+    engine_kwargs_from_settings,
     get_default_server_key,
     get_manager,
     session_scope,
     transactional,
     validate_server_key,
 )
+from envoxy.db.pg_deadline import DeadlineConnection
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
 
@@ -223,6 +225,42 @@ def test_build_url_defaults_and_url_aliases() -> None:
     assert "'***@db/app'" in str(caught.value)
     with pytest.raises(ConfigError, match=r"psql_servers\.port"):
         build_url({"port": "many"})
+
+
+def test_postgresql_engines_get_deadline_connections_and_no_pre_ping() -> None:
+    url = build_url({"host": "db", "db": "app"})
+    options = engine_kwargs_from_settings({"timeout": "1.5"}, url, "main")
+    connect_args = options["connect_args"]
+    factory = connect_args["connection_factory"]
+    assert issubclass(factory, DeadlineConnection)
+    assert (factory.timeout, factory.where) == (1.5, "psql_servers.main")
+    assert connect_args["connect_timeout"] == 2
+    assert connect_args["options"] == "-c statement_timeout=1500"
+    assert connect_args["tcp_user_timeout"] == 1500
+    assert options["pool_pre_ping"] is False
+    default = engine_kwargs_from_settings({}, url)["connect_args"]
+    assert (default["connect_timeout"], default["options"]) == (5, "-c statement_timeout=5000")
+
+
+def test_url_query_options_win_over_the_defaults() -> None:
+    url = build_url(
+        {"url": "postgresql+psycopg2://db/app?connect_timeout=9&options=-cwork_mem%3D8MB"}
+    )
+    connect_args = engine_kwargs_from_settings({"statement_timeout": 0}, url)["connect_args"]
+    assert "connect_timeout" not in connect_args  # psycopg2 gets the URL's own
+    assert connect_args["options"] == "-cwork_mem=8MB"
+
+
+@pytest.mark.parametrize("timeout", [0, "-2"])
+def test_a_timeout_that_is_not_positive_is_refused(timeout: object) -> None:
+    with pytest.raises(ConfigError, match=r"psql_servers\.timeout must be a positive"):
+        engine_kwargs_from_settings({"timeout": timeout}, build_url({}))
+
+
+def test_other_databases_get_pool_options_only() -> None:
+    options = engine_kwargs_from_settings({"timeout": 1}, build_url({"url": "sqlite:///x.db"}))
+    assert "connect_args" not in options
+    assert "pool_pre_ping" not in options
 
 
 def test_transactional_looks_the_manager_up_when_called(

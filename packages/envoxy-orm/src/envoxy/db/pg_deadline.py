@@ -74,6 +74,9 @@ class DeadlineConnection(psycopg2.extensions.connection):
         #: None gives each round trip ``timeout`` + grace from its start.
         self.deadline: float | None = None
         self.cursor_factory = DeadlineCursor
+        # This process's watcher: a connection is only ever used in the process that
+        # opened it (pgsqlc and the ORM drop inherited ones in a forked child).
+        self._deadlines = socket_deadlines()
 
     def commit(self) -> None:
         """Commit, within the deadline."""
@@ -159,7 +162,7 @@ def _bounded[R](connection: DeadlineConnection, call: Callable[..., R], *args: A
     deadline = connection.deadline
     if deadline is None:
         deadline = time.monotonic() + connection.timeout + DEADLINE_GRACE
-    alarm = socket_deadlines().arm(connection.fileno(), deadline)
+    alarm = connection._deadlines.arm(connection.fileno(), deadline)
     try:
         result = call(*args)
     except BaseException as exc:
