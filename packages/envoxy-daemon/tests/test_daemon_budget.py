@@ -23,9 +23,11 @@ def test_every_default_client_fits_under_the_default_harakiri() -> None:
         "redis_servers": {"default": {"bind": "127.0.0.1:6379"}},
         "couchdb_servers": {"main": {"bind": "http://127.0.0.1:5984"}},
         "mqtt_servers": {"default": {"bind": "mqtt://127.0.0.1:1883"}},
+        "psql_servers": {"default": "main", "main": {"db": "app"}, "lite": {"url": "sqlite://"}},
     }
     budgets = {budget.name: budget.seconds for budget in worst_cases(config)}
     assert budgets == {
+        "psql_servers.main": 5 + 0.5 + 0.5,
         "zmq_servers.core": 30.0,
         "redis_servers.default": 5 + 5 + 5 + 3 * 1.0,
         "couchdb_servers.main": 30 + 4 * 5 + 30,
@@ -40,10 +42,15 @@ def test_a_client_past_harakiri_is_logged_with_its_numbers_and_fix(
     config = {
         "zmq_servers": {"core": ZMQ_07},
         "redis_servers": {"slow": {"bind": "127.0.0.1:6379", "socket_timeout": None}},
+        "psql_servers": {"reports": {"db": "app", "timeout": 120}},
     }
     with caplog.at_level(logging.WARNING, logger="envoxy"):
         over = check_harakiri(config, 90)
-    assert [budget.name for budget in over] == ["zmq_servers.core", "redis_servers.slow"]
+    assert [budget.name for budget in over] == [
+        "zmq_servers.core",
+        "redis_servers.slow",
+        "psql_servers.reports",
+    ]
     assert over[0].seconds == 4 * 30 + 2 + 4 + 8
     assert math.isinf(over[1].seconds)
     text = caplog.text + capfd.readouterr().err  # Envoxy's handler may write directly
@@ -51,6 +58,8 @@ def test_a_client_past_harakiri_is_logged_with_its_numbers_and_fix(
     assert "harakiri of 90 s" in text
     assert "Lower zmq_servers.core.deadline" in text
     assert "redis_servers.slow: a call can block for no limit" in text
+    assert "psql_servers.reports: a call can block for 121 s" in text
+    assert "Lower psql_servers.reports.timeout" in text
 
 
 def test_no_harakiri_means_no_check_and_bad_settings_are_skipped() -> None:

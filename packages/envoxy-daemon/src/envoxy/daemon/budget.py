@@ -135,9 +135,25 @@ def _mqtt(key: str, conf: Mapping[str, Any]) -> Iterator[CallBudget]:
     )
 
 
+def _postgresql(key: str, conf: Mapping[str, Any]) -> Iterator[CallBudget]:
+    url = conf.get("url") or conf.get("dsn")
+    if url and not str(url).startswith(("postgresql", "postgres:")):
+        return  # another database, through SQLAlchemy only
+    from envoxy.postgresql.settings import PostgresSettings
+
+    settings = PostgresSettings.from_config(key, conf)
+    yield CallBudget(
+        f"psql_servers.{key}",
+        settings.worst_case(),
+        "pgsqlc: the deadline of a call (timeout), the pool wait and connecting included",
+        f"psql_servers.{key}.timeout",
+    )
+
+
 _ESTIMATES: dict[str, Callable[[str, Mapping[str, Any]], Iterator[CallBudget]]] = {
     "zmq_servers": _zmq,
     "redis_servers": _redis,
     "couchdb_servers": _couchdb,
     "mqtt_servers": _mqtt,
+    "psql_servers": _postgresql,
 }

@@ -277,7 +277,7 @@ def _postgresql_check(key: str, conf: Mapping[str, Any], timeout: float) -> Call
     url = conf.get("url") or conf.get("dsn")
     if url and not str(url).startswith(("postgresql", "postgres:")):
         return _sqlalchemy_check(str(url))
-    from envoxy.postgresql.settings import PostgresSettings
+    from envoxy.postgresql.settings import POSTGRES_EXTRA, PostgresSettings
     from envoxy.utils.imports import require
 
     settings = PostgresSettings.from_config(key, conf)
@@ -288,10 +288,14 @@ def _postgresql_check(key: str, conf: Mapping[str, Any], timeout: float) -> Call
     holder: dict[str, Any] = {}
 
     def check() -> None:
-        psycopg2 = require("psycopg2", "envoxy-dispatch[postgresql]")
+        psycopg2 = require("psycopg2", POSTGRES_EXTRA)
+        from envoxy.db.pg_deadline import deadline_connection_class
+
         conn = holder.get("conn")
         if conn is None or conn.closed or holder.get("pid") != os.getpid():
-            conn = holder["conn"] = psycopg2.connect(**kwargs)
+            # A frozen server fails the check within timeout + 0.5 s instead of hanging it.
+            factory = deadline_connection_class(timeout, settings.where)
+            conn = holder["conn"] = psycopg2.connect(**kwargs, connection_factory=factory)
             holder["pid"] = os.getpid()
             conn.autocommit = True
         try:

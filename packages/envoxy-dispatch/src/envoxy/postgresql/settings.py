@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from envoxy.db.exceptions import DatabaseException
-from envoxy.db.pg_options import DEFAULT_TIMEOUT, resilience_kwargs
+from envoxy.db.pg_options import DEADLINE_GRACE, DEFAULT_TIMEOUT, resilience_kwargs
 from envoxy.postgresql.exceptions import UnknownServerError
 from envoxy.utils.config import Config, as_bool, as_float, as_int
 
@@ -104,6 +104,11 @@ class PostgresSettings:
                 conf.get("health_check_on_release", True), f"{where}.health_check_on_release"
             ),
         )
+
+    def worst_case(self) -> float:
+        """Return the longest one ``query`` can take: ``timeout``, the client deadline's
+        grace, and up to half a second of libpq's whole-second ``connect_timeout``."""
+        return self.timeout + DEADLINE_GRACE + 0.5
 
     def describe(self) -> str:
         """Return ``where (host:port/db)`` for messages; never the password."""
