@@ -4,7 +4,8 @@ killed, reset and restarted.
 Like ``test_postgresql_faults.py`` for pgsqlc: statements, commits and new connections
 fail within the key's ``timeout`` + 1 s with SQLAlchemy's ``OperationalError`` (the
 daemon's 503), the engine recovers by itself within 5 s once the server is back, and 20
-concurrent sessions then succeed. Timings are printed as ``RELIABILITY`` lines.
+concurrent sessions then succeed. Each test records what it measured
+(``envoxy_testing.reliability``) for docs/RELIABILITY.md.
 """
 
 import time
@@ -26,6 +27,7 @@ from envoxy_testing.faultproxy import FaultProxy
 from envoxy_testing.network import retry_until, wait_until
 from envoxy_testing.plugin import FaultProxyFactory
 from envoxy_testing.postgres import PrivatePostgres
+from envoxy_testing.reliability import record
 
 pytestmark = pytest.mark.postgresql
 
@@ -69,14 +71,18 @@ class Scene:
         finally:
             connection.close()
 
-    def assert_capacity_intact(self) -> None:
-        """20 concurrent sessions succeed; the engine's pool holds the server's sessions."""
+    def assert_capacity_intact(self) -> float:
+        """20 concurrent sessions succeed; the engine's pool holds the server's sessions.
+        Return the seconds the 20 sessions took."""
+        started = time.monotonic()
         assert self.concurrently("SELECT pg_sleep(0.3)") == [None] * SESSIONS
+        took = time.monotonic() - started
         pool = get_manager(KEY).engine.pool
         assert isinstance(pool, QueuePool)
         assert pool.checkedout() == 0
         assert pool.checkedin() == SESSIONS
         wait_until(lambda: self.live_sessions() == SESSIONS, timeout=3, what="20 sessions")
+        return took
 
     def freeze(self) -> None:
         if self.proxy is not None:
@@ -92,7 +98,7 @@ class Scene:
 
     @property
     def fault(self) -> str:
-        return "network path frozen" if self.proxy else "server frozen (SIGSTOP)"
+        return "path frozen" if self.proxy else "SIGSTOP"
 
 
 @pytest.fixture
@@ -115,10 +121,6 @@ def scene(
             dispose_manager(KEY)
 
 
-def report(fault: str, what: str, seconds: float) -> None:
-    print(f"RELIABILITY ORM session | {fault} | {what} | {seconds:.2f} s")
-
-
 def timed_failure(call: Callable[[], object]) -> tuple[OperationalError, float]:
     started = time.monotonic()
     with pytest.raises(OperationalError) as caught:
@@ -128,101 +130,168 @@ def timed_failure(call: Callable[[], object]) -> tuple[OperationalError, float]:
 
 @pytest.mark.parametrize("scene", ["server", "proxy"], indirect=True)
 def test_a_frozen_server_fails_sessions_within_the_timeout_and_recovery_is_automatic(
-    scene: Scene,
+    scene: Scene, request: pytest.FixtureRequest
 ) -> None:
     assert scene.concurrently("SELECT pg_sleep(0.1)", 4) == [None] * 4
-    with session_scope(KEY) as session:
-        session.execute(text("CREATE TEMPORARY TABLE note (body text)"))
     scene.freeze()
     try:
-        error, took = timed_failure(scene.select)
+        error, fail = timed_failure(scene.select)
         assert isinstance(error.orig, DeadlineError)
         assert isinstance(error.orig, TimeoutError)
         assert "psql_servers.orm_faulty" in str(error.orig)
         assert error.connection_invalidated
-        assert took < TIMEOUT + MARGIN
-        report(scene.fault, "statement fails", took)
+        assert fail < TIMEOUT + MARGIN
 
         started = time.monotonic()
         errors = scene.concurrently("SELECT 1")
-        took = time.monotonic() - started
+        all_fail = time.monotonic() - started
         assert all(isinstance(error, OperationalError) for error in errors), errors
-        assert took < TIMEOUT + MARGIN
-        report(scene.fault, "20 concurrent sessions all fail", took)
+        assert all_fail < TIMEOUT + MARGIN
 
-        error, took = timed_failure(scene.select)  # the pool was invalidated: connects
+        error, connect_fail = timed_failure(scene.select)  # the pool was invalidated
         assert "timeout expired" in str(error)
-        assert took < TIMEOUT + MARGIN
-        report(scene.fault, "session needing a new connection fails", took)
+        assert connect_fail < TIMEOUT + MARGIN
     finally:
         scene.thaw()
     started = time.monotonic()
     assert retry_until(scene.select, OperationalError, timeout=5) == 1
-    report(scene.fault, "recovery after the server returns", time.monotonic() - started)
-    scene.assert_capacity_intact()
+    recover = time.monotonic() - started
+    concurrent20 = scene.assert_capacity_intact()
+    record(
+        "orm",
+        scene.fault,
+        f"a statement fails in {fail:.2f} s (timeout {TIMEOUT:g} s) with OperationalError "
+        f"(DeadlineError; SQLAlchemy invalidates the pool), a new connection in "
+        f"{connect_fail:.2f} s, 20 concurrent sessions all within {all_fail:.2f} s; works "
+        f"again {recover:.2f} s after the server returns; 20 concurrent sessions in "
+        f"{concurrent20:.2f} s",
+        request.node.name,
+        timeout=TIMEOUT,
+        fail=fail,
+        connect_fail=connect_fail,
+        recover=recover,
+        concurrent20=concurrent20,
+    )
 
 
 @pytest.mark.parametrize("scene", ["server"], indirect=True)
-def test_a_commit_to_a_frozen_server_fails_within_the_timeout(scene: Scene) -> None:
+def test_a_commit_to_a_frozen_server_fails_within_the_timeout(
+    scene: Scene, request: pytest.FixtureRequest
+) -> None:
     session = get_manager(KEY).create_session()
     try:
         session.execute(text("CREATE TEMPORARY TABLE note (body text)"))
         session.execute(text("INSERT INTO note VALUES ('kept?')"))
         scene.freeze()
         try:
-            error, took = timed_failure(session.commit)
+            error, fail = timed_failure(session.commit)
             assert isinstance(error.orig, DeadlineError)
-            assert took < TIMEOUT + MARGIN
-            report(scene.fault, "commit fails", took)
+            assert fail < TIMEOUT + MARGIN
         finally:
             scene.thaw()
         session.rollback()
     finally:
         session.close()
+    started = time.monotonic()
     assert retry_until(scene.select, OperationalError, timeout=5) == 1
+    record(
+        "orm",
+        "SIGSTOP at commit",
+        f"commit fails in {fail:.2f} s (timeout {TIMEOUT:g} s) with OperationalError "
+        "(DeadlineError); the next session works once the server returns",
+        request.node.name,
+        timeout=TIMEOUT,
+        fail=fail,
+        recover=time.monotonic() - started,
+    )
 
 
 @pytest.mark.parametrize("scene", ["server"], indirect=True)
-def test_a_long_statement_is_cancelled_by_the_server(scene: Scene) -> None:
-    error, took = timed_failure(lambda: scene.select("SELECT pg_sleep(5)"))
+def test_a_long_statement_is_cancelled_by_the_server(
+    scene: Scene, request: pytest.FixtureRequest
+) -> None:
+    error, fail = timed_failure(lambda: scene.select("SELECT pg_sleep(5)"))
     assert getattr(error.orig, "pgcode", None) == "57014"  # statement_timeout = timeout
-    assert TIMEOUT <= took < TIMEOUT + MARGIN
+    assert TIMEOUT <= fail < TIMEOUT + MARGIN
     assert scene.select() == 1
+    record(
+        "orm",
+        "statement past timeout",
+        f"PostgreSQL cancels it at its statement_timeout (= timeout {TIMEOUT:g} s): "
+        f"OperationalError (57014) in {fail:.2f} s; the connection stays in the pool",
+        request.node.name,
+        timeout=TIMEOUT,
+        fail=fail,
+    )
 
 
 @pytest.mark.parametrize("scene", ["server"], indirect=True)
 def test_a_killed_server_fails_sessions_at_once_and_a_restarted_one_serves_again(
-    scene: Scene,
+    scene: Scene, request: pytest.FixtureRequest
 ) -> None:
     scene.assert_capacity_intact()
     scene.server.kill()
-    error, took = timed_failure(scene.select)
+    error, fail = timed_failure(scene.select)
     assert "Connection refused" in str(error)
-    assert took < TIMEOUT + MARGIN
-    report("server killed (kill -9)", "session fails while it is down", took)
+    assert fail < TIMEOUT + MARGIN
     scene.server.start()
     started = time.monotonic()
     assert retry_until(scene.select, OperationalError, timeout=5) == 1
-    report("server killed (kill -9)", "recovery after it starts again", time.monotonic() - started)
-    scene.assert_capacity_intact()
+    recover = time.monotonic() - started
+    concurrent20 = scene.assert_capacity_intact()
+    record(
+        "orm",
+        "kill -9",
+        f"sessions fail in {fail:.2f} s with OperationalError (the checkout poll drops the "
+        f"dead connection, reconnecting is refused); works again {recover:.2f} s after the "
+        f"server accepts connections; 20 concurrent sessions in {concurrent20:.2f} s",
+        request.node.name,
+        fail=fail,
+        recover=recover,
+        concurrent20=concurrent20,
+    )
 
 
 @pytest.mark.parametrize("scene", ["server"], indirect=True)
-def test_a_restart_and_terminated_backends_cost_no_session(scene: Scene) -> None:
+def test_a_restart_and_terminated_backends_cost_no_session(
+    scene: Scene, request: pytest.FixtureRequest
+) -> None:
     scene.assert_capacity_intact()
     scene.server.restart()
     started = time.monotonic()
     assert scene.select() == 1  # the checkout poll drops the dead connection, no error
-    report("server restarted", "first session after the restart", time.monotonic() - started)
-    scene.assert_capacity_intact()
+    first_call = time.monotonic() - started
+    concurrent20 = scene.assert_capacity_intact()
+    record(
+        "orm",
+        "restart",
+        f"no session fails: the checkout poll replaces dead pooled connections (first "
+        f"session {first_call:.2f} s); 20 concurrent sessions in {concurrent20:.2f} s",
+        request.node.name,
+        first_call=first_call,
+        concurrent20=concurrent20,
+    )
     assert scene.server.terminate_backends() == SESSIONS
     wait_until(lambda: scene.live_sessions() == 0, timeout=3, what="the backends gone")
+    started = time.monotonic()
     assert scene.select() == 1
-    scene.assert_capacity_intact()
+    first_call = time.monotonic() - started
+    concurrent20 = scene.assert_capacity_intact()
+    record(
+        "orm",
+        "pg_terminate_backend",
+        f"no session fails (first session {first_call:.2f} s); 20 concurrent sessions in "
+        f"{concurrent20:.2f} s",
+        request.node.name,
+        first_call=first_call,
+        concurrent20=concurrent20,
+    )
 
 
 @pytest.mark.parametrize("scene", ["proxy"], indirect=True)
-def test_reset_connections_fail_the_sessions_in_flight_only(scene: Scene) -> None:
+def test_reset_connections_fail_the_sessions_in_flight_only(
+    scene: Scene, request: pytest.FixtureRequest
+) -> None:
     assert scene.proxy is not None
     scene.assert_capacity_intact()
     with ThreadPoolExecutor(5) as executor:
@@ -233,9 +302,20 @@ def test_reset_connections_fail_the_sessions_in_flight_only(scene: Scene) -> Non
         for future in busy:
             with pytest.raises(OperationalError):
                 future.result()
-        report("connections reset", "sessions in flight fail", time.monotonic() - started)
+        fail = time.monotonic() - started
     scene.proxy.passthrough()
     started = time.monotonic()
     assert scene.select() == 1
-    report("connections reset", "next session succeeds", time.monotonic() - started)
-    scene.assert_capacity_intact()
+    recover = time.monotonic() - started
+    concurrent20 = scene.assert_capacity_intact()
+    record(
+        "orm",
+        "connections reset",
+        f"the sessions in flight fail in {fail:.2f} s with OperationalError; the next "
+        f"session reconnects ({recover:.2f} s); 20 concurrent sessions in "
+        f"{concurrent20:.2f} s",
+        request.node.name,
+        fail=fail,
+        recover=recover,
+        concurrent20=concurrent20,
+    )
