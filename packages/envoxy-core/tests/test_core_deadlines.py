@@ -141,3 +141,19 @@ def test_a_forked_child_gets_its_own_watcher() -> None:
         os.waitpid(pid, 0)
         pending.cancel()
         held.close()
+
+
+def test_the_watcher_ends_when_idle_and_starts_again() -> None:
+    watch = SocketDeadlines()
+    client, server = socket.socketpair()
+    with client, server:
+        watch.arm(client.fileno(), time.monotonic() + 0.1).cancel()
+        thread = watch._thread
+        assert thread is not None
+        thread.join(2)
+        assert not thread.is_alive()
+        assert watch._thread is None
+        outcome: list[object] = []
+        watch.arm(client.fileno(), time.monotonic() + 0.1)
+        blocked_recv(client, outcome).join(2)
+        assert outcome[0] == b""

@@ -21,7 +21,9 @@ driver fails as if the server had hung up.
 Arming and cancelling take a lock and touch a heap; nothing wakes the thread unless a
 new alarm is due before the one it already sleeps for, so a steady stream of calls that
 finish in time costs it about one wake-up per deadline period. Cancelled alarms leave the
-heap lazily (and in bulk when they outnumber the armed ones).
+heap lazily (and in bulk when they outnumber the armed ones). The thread ends when it
+wakes to find nothing armed, so an idle process has none (and a later ``fork`` finds
+none); the next alarm starts it again.
 
 An alarm is only ever fired while its owner is still blocked in the call (``cancel``
 and the firing take the same lock), so a descriptor closed and reused after
@@ -82,7 +84,7 @@ class SocketDeadlines:
         self._heap: list[tuple[float, int, Alarm]] = []
         self._order = itertools.count()
         self._armed = 0
-        self._wake_at = math.inf  # when the watcher looks next; inf: parked or not started
+        self._wake_at = math.inf  # when the watcher looks next; inf: no watcher running
         self._thread: threading.Thread | None = None
         self.fired = 0  # alarms fired since the start, for tests and diagnostics
 
@@ -125,12 +127,13 @@ class SocketDeadlines:
                         self._armed -= 1
                         self.fired += 1
                         _shut_down(alarm.fd)
-                if heap:
-                    self._wake_at = heap[0][0]
-                    self._changed.wait(self._wake_at - now)
-                else:
+                if not self._armed:  # idle: end; the next arm starts a new thread
+                    heap.clear()
                     self._wake_at = math.inf
-                    self._changed.wait()
+                    self._thread = None
+                    return
+                self._wake_at = heap[0][0]
+                self._changed.wait(self._wake_at - now)
 
 
 def socket_deadlines() -> SocketDeadlines:
