@@ -13,6 +13,8 @@ module                     holds
 ``postgres``               :class:`PrivatePostgres` and its session template
 ``tls``                    throw-away CA and server certificates
 ``network``                ``free_port``, ``port_accepts``, ``wait_until``, ``retry_until``
+``zmq_peer``               :class:`ReplyPeer`: a real ZeroMQ REP peer on loopback
+``exports``                ``all_problems``: the one ``__all__`` check
 ``plugin``                 the pytest fixtures
 =========================  ==============================================================
 """

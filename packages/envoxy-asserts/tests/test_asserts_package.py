@@ -4,9 +4,9 @@ import json
 import pathlib
 import subprocess
 import sys
-import types
 
 import envoxy.asserts as asserts
+from envoxy_testing.exports import all_problems
 
 #: Modules a request validator must not drag in: the web stack and the clients.
 FORBIDDEN_PREFIXES = (
@@ -38,13 +38,7 @@ FORBIDDEN_PREFIXES = (
 
 
 def test_all_lists_exactly_the_public_names() -> None:
-    public = {
-        name
-        for name, value in vars(asserts).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
-    }
-    assert set(asserts.__all__) == public
-    assert len(asserts.__all__) == len(set(asserts.__all__))
+    assert all_problems("envoxy.asserts", exact=True) == []
 
 
 def test_every_name_in_all_is_documented() -> None:

@@ -1,6 +1,5 @@
 """House rules for envoxy-core: ``__all__`` lists the public names, imports do nothing."""
 
-import ast
 import importlib
 import json
 import subprocess
@@ -10,42 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from envoxy_testing.exports import all_problems, modules_under
+
 SOURCE_ROOT = Path(__file__).resolve().parents[1] / "src"
 
 
 def core_modules() -> list[str]:
     """Every module envoxy-core ships, as dotted names."""
-    names = []
-    for path in sorted(SOURCE_ROOT.rglob("*.py")):
-        parts = list(path.relative_to(SOURCE_ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        names.append(".".join(parts))
-    return names
-
-
-def defined_and_imported_names(module_name: str) -> tuple[set[str], set[str]]:
-    """Public names a module defines at top level, and names it imports."""
-    module = importlib.import_module(module_name)
-    assert module.__file__ is not None
-    tree = ast.parse(Path(module.__file__).read_text())
-    defined: set[str] = set()
-    imported: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef):
-            defined.add(node.name)
-        elif isinstance(node, ast.TypeAlias) and isinstance(node.name, ast.Name):
-            defined.add(node.name.id)
-        elif isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                for name in ast.walk(target):
-                    if isinstance(name, ast.Name):
-                        defined.add(name.id)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            imported.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-    public = {name for name in defined if not name.startswith("_")}
-    return public, imported
+    return modules_under(SOURCE_ROOT)
 
 
 def test_core_modules_are_found() -> None:
@@ -58,15 +29,7 @@ def test_core_modules_are_found() -> None:
 
 @pytest.mark.parametrize("module_name", [name for name in core_modules() if name != "envoxy.utils"])
 def test_all_lists_exactly_the_public_names(module_name: str) -> None:
-    module = importlib.import_module(module_name)
-    exported = getattr(module, "__all__", None)
-    assert exported is not None, f"{module_name} has no __all__"
-    assert len(exported) == len(set(exported)), f"{module_name}.__all__ has duplicates"
-    public, imported = defined_and_imported_names(module_name)
-    assert public - set(exported) == set(), f"{module_name}: public but not in __all__"
-    assert set(exported) - public <= imported, f"{module_name}: __all__ names nothing defined"
-    for name in exported:
-        assert hasattr(module, name), f"{module_name}.__all__ names missing {name}"
+    assert all_problems(module_name, constants=True) == []
 
 
 def test_public_names_have_docstrings() -> None:

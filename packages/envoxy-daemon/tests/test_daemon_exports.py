@@ -1,10 +1,11 @@
 """Each public module's ``__all__`` names exist, and imports have no side effects."""
 
-import importlib
 import subprocess
 import sys
 
 import pytest
+
+from envoxy_testing.exports import all_problems
 
 MODULES = [
     "envoxy.views",
@@ -39,13 +40,16 @@ MODULES = [
 ]
 
 
+#: Public names a module leaves out of ``__all__`` today; each wants a fix in the source
+#: (list it, or make it private), then its entry goes.
+NOT_YET_LISTED = {"envoxy.daemon.launcher": {"version_text"}}
+
+
 @pytest.mark.parametrize("name", MODULES)
-def test_all_names_exist(name: str) -> None:
-    module = importlib.import_module(name)
-    for public in module.__all__:
-        if name == "envoxy.daemon.wsgi" and public == "application":
-            continue  # built on first access, inside uWSGI
-        assert hasattr(module, public), f"{name}.{public}"
+def test_all_lists_the_public_names(name: str) -> None:
+    # ``application`` of envoxy.daemon.wsgi is built on first access, inside uWSGI.
+    problems = all_problems(name, lazy={"application"}, ignore=NOT_YET_LISTED.get(name, ()))
+    assert problems == []
 
 
 def test_meta_package_names_resolve() -> None:

@@ -12,6 +12,7 @@ import pytest
 from envoxy.cache import Cache, RedisCache
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
+from envoxy_testing.exports import all_problems
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def config_at(tmp_path: pathlib.Path) -> Iterator[pathlib.Path]:
 def test_exports_match_all() -> None:
     module = importlib.import_module("envoxy.cache")
     assert set(module.__all__) == {"Cache", "RedisCache"}
+    assert all_problems("envoxy.cache") == []
     assert (module.Cache, module.RedisCache) == (Cache, RedisCache)
 
 

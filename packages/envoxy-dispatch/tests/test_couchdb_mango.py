@@ -4,15 +4,14 @@ import copy
 
 import pytest
 
-import envoxy.couchdb
 from envoxy.couchdb import CouchDBError, couchdbc, find_body, split_db
 from envoxy.couchdb.dispatcher import Dispatcher
 from envoxy.db.exceptions import DatabaseException
+from envoxy_testing.exports import all_problems
 
 
 def test_exports_match_all() -> None:
-    exported = {name for name in dir(envoxy.couchdb) if not name.startswith("_")}
-    assert set(envoxy.couchdb.__all__) <= exported
+    assert all_problems("envoxy.couchdb", exact=True) == []
     assert couchdbc is Dispatcher
 
 

@@ -14,6 +14,7 @@ from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.mqtt.payloads import decode_payload, encode_message
 from envoxy.mqtt.settings import MqttServerSettings
 from envoxy.mqtt.subscriptions import SubscriptionTable, filter_problem
+from envoxy_testing.exports import all_problems
 
 
 def test_bind_with_percent_encoded_userinfo_is_decoded() -> None:
@@ -157,12 +158,7 @@ def test_importing_envoxy_mqtt_imports_no_paho_and_reads_no_config() -> None:
 
 
 def test_envoxy_mqtt_exports_match_all() -> None:
-    public = {
-        name
-        for name, value in vars(envoxy.mqtt).items()
-        if not name.startswith("_") and not isinstance(value, type(envoxy.mqtt))
-    }
-    assert public == set(envoxy.mqtt.__all__)
+    assert all_problems("envoxy.mqtt", exact=True) == []
     assert envoxy.mqtt.mqttc is envoxy.mqtt.Dispatcher
 
 

@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-import envoxy.postgresql
 from envoxy.db.exceptions import DatabaseException
 from envoxy.exceptions import ConfigError, TimeoutError
 from envoxy.postgresql import (
@@ -19,11 +18,11 @@ from envoxy.postgresql import (
 )
 from envoxy.postgresql.dispatcher import Dispatcher
 from envoxy.postgresql.typecasts import format_utc
+from envoxy_testing.exports import all_problems
 
 
 def test_exports_match_all() -> None:
-    exported = {name for name in dir(envoxy.postgresql) if not name.startswith("_")}
-    assert set(envoxy.postgresql.__all__) <= exported
+    assert all_problems("envoxy.postgresql", exact=True) == []
     assert pgsqlc is Dispatcher
 
 

@@ -9,11 +9,11 @@ import envoxy.redis
 from envoxy.exceptions import ConfigError
 from envoxy.redis import RedisClient, RedisSettings, redisc
 from envoxy.redis.dispatcher import Dispatcher
+from envoxy_testing.exports import all_problems
 
 
 def test_exports_match_all() -> None:
-    exported = {name for name in dir(envoxy.redis) if not name.startswith("_")}
-    assert set(envoxy.redis.__all__) <= exported
+    assert all_problems("envoxy.redis", exact=True) == []
     assert {"redisc", "Dispatcher", "RedisClient"} <= set(envoxy.redis.__all__)
 
 

@@ -18,6 +18,7 @@ from envoxy.zeromq.envelope import build_request, clean_response, prepare_messag
 from envoxy.zeromq.headers import api_now, correlation_id, generate_headers
 from envoxy.zeromq.route_cache import route_of
 from envoxy.zeromq.settings import ZmqServerSettings, ZmqWorkerSettings
+from envoxy_testing.exports import all_problems
 
 
 def test_generate_headers_has_exactly_the_envoxy_headers() -> None:
@@ -199,11 +200,5 @@ def test_importing_envoxy_zeromq_imports_no_zmq_and_reads_no_config() -> None:
 def test_envoxy_zeromq_exports_match_all() -> None:
     import envoxy.zeromq
 
-    assert sorted(envoxy.zeromq.__all__) == sorted(
-        name
-        for name in vars(envoxy.zeromq)
-        if not name.startswith("_")
-        and name != "annotations"
-        and not isinstance(getattr(envoxy.zeromq, name), type(envoxy))
-    )
+    assert all_problems("envoxy.zeromq", exact=True) == []
     assert envoxy.zeromq.zmqc is envoxy.zeromq.Dispatcher

@@ -1,7 +1,5 @@
 """Public API: ``__all__`` of every module, helpers, and what importing pulls in."""
 
-import importlib
-import inspect
 import os
 import subprocess
 import sys
@@ -10,6 +8,7 @@ import pytest
 from sqlalchemy import TextClause
 
 import envoxy.db.orm
+from envoxy_testing.exports import all_problems
 
 MODULES = [
     "envoxy.db.orm",
@@ -32,17 +31,7 @@ MODULES = [
 
 @pytest.mark.parametrize("name", MODULES)
 def test_all_lists_exactly_the_public_names(name: str) -> None:
-    module = importlib.import_module(name)
-    exported = set(module.__all__)
-    assert all(hasattr(module, attribute) for attribute in exported)
-    defined_here = {
-        attribute
-        for attribute, value in vars(module).items()
-        if not attribute.startswith("_")
-        and (inspect.isfunction(value) or inspect.isclass(value))
-        and getattr(value, "__module__", None) == name
-    }
-    assert defined_here <= exported
+    assert all_problems(name) == []
 
 
 def test_package_exports_the_spec_names() -> None:
