@@ -15,6 +15,7 @@ module                     holds
 ``network``                ``free_port``, ``port_accepts``, ``wait_until``, ``retry_until``
 ``zmq_peer``               :class:`ReplyPeer`: a real ZeroMQ REP peer on loopback
 ``exports``                ``all_problems``: the one ``__all__`` check
+``interpreter``            ``run_python``: code in a fresh interpreter, clean environment
 ``plugin``                 the pytest fixtures
 =========================  ==============================================================
 """

@@ -2,11 +2,10 @@
 
 import json
 import pathlib
-import subprocess
-import sys
 
 import envoxy.asserts as asserts
 from envoxy_testing.exports import all_problems
+from envoxy_testing.interpreter import run_python
 
 #: Modules a request validator must not drag in: the web stack and the clients.
 FORBIDDEN_PREFIXES = (
@@ -83,9 +82,7 @@ def test_all_has_every_validator_of_the_original_and_its_reply_variant() -> None
 
 def test_import_pulls_in_nothing_from_the_web_stack() -> None:
     code = "import json, sys\nimport envoxy.asserts\nprint(json.dumps(sorted(sys.modules)))\n"
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
+    completed = run_python(code)
     loaded = json.loads(completed.stdout)
     offending = [
         module
@@ -103,10 +100,7 @@ def test_import_starts_no_thread_and_adds_no_log_handler() -> None:
         "print(threading.active_count(), len(logging.getLogger().handlers),"
         " len(logging.getLogger('envoxy').handlers))\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert completed.stdout.split() == ["1", "0", "0"]
+    assert run_python(code).stdout.split() == ["1", "0", "0"]
 
 
 def test_package_ships_py_typed() -> None:

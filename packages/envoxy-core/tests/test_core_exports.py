@@ -2,14 +2,13 @@
 
 import importlib
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from envoxy_testing.exports import all_problems, modules_under
+from envoxy_testing.interpreter import run_python
 
 SOURCE_ROOT = Path(__file__).resolve().parents[1] / "src"
 
@@ -74,15 +73,7 @@ def test_importing_every_core_module_has_no_side_effects(tmp_path: Path) -> None
         }}))
         """
     )
-    environment = {"ENVOXY_CONFIG": str(broken), "PATH": "/usr/bin:/bin"}
-    completed = subprocess.run(
-        [sys.executable, "-c", script],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    completed = run_python(script, env={"ENVOXY_CONFIG": str(broken)})
     assert completed.stderr == ""
     report = json.loads(completed.stdout)
     assert report["handlers"] == 0
@@ -96,7 +87,4 @@ def test_config_and_logs_import_without_orjson() -> None:
         "import sys, envoxy.utils.config, envoxy.utils.logs; "
         "print(sorted(set(sys.modules) & {'orjson', 'zoneinfo', 'socket', 'multiprocessing'}))"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert completed.stdout.strip() == "[]"
+    assert run_python(script).stdout.strip() == "[]"

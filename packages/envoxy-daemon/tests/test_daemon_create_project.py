@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from envoxy.daemon.cli import main
 from envoxy.daemon.scaffold import ProjectNameError, project_names, render_files
 from envoxy_testing.exports import all_problems
+from envoxy_testing.interpreter import run_python
 
 PROJECT_FILES = [
     ".gitignore",
@@ -295,8 +296,4 @@ def test_importing_the_cli_stays_light() -> None:
         "print(sorted(m for m in ('sqlalchemy', 'alembic', 'werkzeug', 'pyuwsgi') "
         "if m in sys.modules))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-
-    assert result.stdout.strip() == "[]"
+    assert run_python(code).stdout.strip() == "[]"

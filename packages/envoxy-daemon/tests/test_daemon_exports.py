@@ -1,11 +1,9 @@
 """Each public module's ``__all__`` names exist, and imports have no side effects."""
 
-import subprocess
-import sys
-
 import pytest
 
 from envoxy_testing.exports import all_problems
+from envoxy_testing.interpreter import run_python
 
 MODULES = [
     "envoxy.views",
@@ -72,4 +70,4 @@ def test_importing_every_module_starts_no_thread_and_imports_no_uwsgi() -> None:
         "import logging\n"
         "assert not logging.getLogger('envoxy').handlers\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    run_python(code)

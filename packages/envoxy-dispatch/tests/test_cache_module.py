@@ -3,8 +3,6 @@
 import importlib
 import json
 import pathlib
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +11,7 @@ from envoxy.cache import Cache, RedisCache
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
 from envoxy_testing.exports import all_problems
+from envoxy_testing.interpreter import run_python
 
 
 @pytest.fixture
@@ -74,16 +73,6 @@ def test_invalid_cache_setting_names_it() -> None:
         RedisCache({"port": "x"})
 
 
-def _run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin"},
-        check=False,
-    )
-
-
 def test_module_is_callable_as_the_cache_decorator() -> None:
     code = (
         "import sys, types\n"
@@ -93,7 +82,7 @@ def test_module_is_callable_as_the_cache_decorator() -> None:
         "import envoxy.cache\n"
         "print(envoxy.cache(ttl=60))\n"
     )
-    result = _run(code)
+    result = run_python(code, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "('decorator', (), {'ttl': 60})"
 
@@ -109,7 +98,7 @@ def test_calling_the_module_without_the_daemon_names_it() -> None:
         "except MissingDependencyError as exc:\n"
         "    print(exc)\n"
     )
-    result = _run(code)
+    result = run_python(code, check=False)
     assert result.returncode == 0, result.stderr
     assert "envoxy-daemon" in result.stdout
 
@@ -125,6 +114,6 @@ def test_missing_redis_package_names_the_extra() -> None:
         "except MissingDependencyError as exc:\n"
         "    print(exc)\n"
     )
-    result = _run(code)
+    result = run_python(code, check=False)
     assert result.returncode == 0, result.stderr
     assert "envoxy-dispatch[redis]" in result.stdout

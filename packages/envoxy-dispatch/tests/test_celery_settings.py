@@ -3,8 +3,6 @@
 import json
 import pathlib
 import ssl
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +12,7 @@ from envoxy.celery import celeryc
 from envoxy.celery.settings import build_settings
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
+from envoxy_testing.interpreter import run_python
 
 Configure = Callable[[dict[str, Any]], pathlib.Path]
 
@@ -154,9 +153,6 @@ def test_importing_envoxy_celery_imports_no_celery_and_reads_no_config() -> None
         "except Exception as exc:\n"
         "    print(type(exc).__name__, exc)\n"
     )
-    env = {"ENVOXY_CONFIG": "/nonexistent/envoxy.json", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True
-    )
+    done = run_python(code, env={"ENVOXY_CONFIG": "/nonexistent/envoxy.json"})
     assert done.stdout.startswith("ConfigError")
     assert "/nonexistent/envoxy.json" in done.stdout

@@ -1,8 +1,6 @@
 """mqttc pieces that need no broker: bind parsing, credentials, topic matching, payloads."""
 
 import re
-import subprocess
-import sys
 from types import MappingProxyType
 from typing import Any
 
@@ -15,6 +13,7 @@ from envoxy.mqtt.payloads import decode_payload, encode_message
 from envoxy.mqtt.settings import MqttServerSettings
 from envoxy.mqtt.subscriptions import SubscriptionTable, filter_problem
 from envoxy_testing.exports import all_problems
+from envoxy_testing.interpreter import run_python
 
 
 def test_bind_with_percent_encoded_userinfo_is_decoded() -> None:
@@ -153,8 +152,7 @@ def test_importing_envoxy_mqtt_imports_no_paho_and_reads_no_config() -> None:
         "assert Config._data is None, 'config read'\n"
         "assert threading.active_count() == 1\n"
     )
-    env = {"ENVOXY_CONFIG": "/nonexistent/envoxy.json", "PATH": "/usr/bin:/bin"}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    run_python(code, env={"ENVOXY_CONFIG": "/nonexistent/envoxy.json"})
 
 
 def test_envoxy_mqtt_exports_match_all() -> None:

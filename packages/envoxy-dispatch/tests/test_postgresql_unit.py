@@ -1,8 +1,6 @@
 """Unit tests of envoxy.postgresql that need no server: settings, retry policy, formats."""
 
 import datetime
-import subprocess
-import sys
 
 import pytest
 
@@ -19,6 +17,7 @@ from envoxy.postgresql import (
 from envoxy.postgresql.dispatcher import Dispatcher
 from envoxy.postgresql.typecasts import format_utc
 from envoxy_testing.exports import all_problems
+from envoxy_testing.interpreter import run_python
 
 
 def test_exports_match_all() -> None:
@@ -144,15 +143,7 @@ def test_missing_psycopg2_names_the_extra() -> None:
         "except MissingDependencyError as exc:\n"
         "    print(exc)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin"},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "envoxy-dispatch[postgres]" in result.stdout
+    assert "envoxy-dispatch[postgres]" in run_python(code).stdout
 
 
 def test_db_dispatcher_keeps_the_07_names() -> None:

@@ -1,8 +1,5 @@
 """Unit tests of envoxy.redis that need no server: settings, exports, import hygiene."""
 
-import subprocess
-import sys
-
 import pytest
 
 import envoxy.redis
@@ -10,6 +7,7 @@ from envoxy.exceptions import ConfigError
 from envoxy.redis import RedisClient, RedisSettings, redisc
 from envoxy.redis.dispatcher import Dispatcher
 from envoxy_testing.exports import all_problems
+from envoxy_testing.interpreter import run_python
 
 
 def test_exports_match_all() -> None:
@@ -82,11 +80,7 @@ def test_import_reads_no_config_and_imports_no_driver() -> None:
         "from envoxy.utils.config import Config\n"
         "print('ok')\n"
     )
-    env = {"ENVOXY_CONFIG": "/nonexistent/envoxy.json", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_python(code, env={"ENVOXY_CONFIG": "/nonexistent/envoxy.json"})
     assert result.stdout.strip() == "ok"
 
 
@@ -105,12 +99,4 @@ def test_missing_redis_package_names_the_extra(tmp_path: object) -> None:
         "except MissingDependencyError as exc:\n"
         "    print(exc)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin"},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "envoxy-dispatch[redis]" in result.stdout
+    assert "envoxy-dispatch[redis]" in run_python(code).stdout

@@ -3,8 +3,6 @@
 import itertools
 import pickle
 import re
-import subprocess
-import sys
 import uuid
 from typing import Any
 
@@ -19,6 +17,7 @@ from envoxy.zeromq.headers import api_now, correlation_id, generate_headers
 from envoxy.zeromq.route_cache import route_of
 from envoxy.zeromq.settings import ZmqServerSettings, ZmqWorkerSettings
 from envoxy_testing.exports import all_problems
+from envoxy_testing.interpreter import run_python
 
 
 def test_generate_headers_has_exactly_the_envoxy_headers() -> None:
@@ -47,9 +46,7 @@ def test_correlation_ids_are_unique_uuid4s() -> None:
 
 def test_correlation_ids_differ_between_processes() -> None:
     code = "from envoxy.zeromq.headers import correlation_id; print(correlation_id())"
-    other = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    other = run_python(code).stdout.strip()
     assert other[:24] != correlation_id()[:24]
 
 
@@ -193,8 +190,7 @@ def test_importing_envoxy_zeromq_imports_no_zmq_and_reads_no_config() -> None:
         "assert Config._data is None, 'config read'\n"
         "import threading; assert threading.active_count() == 1\n"
     )
-    env = {"ENVOXY_CONFIG": "/nonexistent/envoxy.json", "PATH": "/usr/bin:/bin"}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    run_python(code, env={"ENVOXY_CONFIG": "/nonexistent/envoxy.json"})
 
 
 def test_envoxy_zeromq_exports_match_all() -> None:

@@ -1,9 +1,5 @@
 """Constraint and index names, and prefixed foreign-key targets, on SQLite and in metadata."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import (
     Boolean,
@@ -25,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from envoxy.db.orm import EnvoxyBase, schema
 from envoxy.db.orm.constants import AUX_TABLE_PREFIX
+from envoxy_testing.interpreter import run_python
 
 pytestmark = pytest.mark.filterwarnings("ignore:This declarative base already contains")
 
@@ -205,12 +202,7 @@ def test_names_are_stable_across_processes() -> None:
         "t = Stable.__table__\n"
         "print(sorted(str(c.name) for c in [*t.indexes, *t.constraints]))\n"
     )
-    outputs = {
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-        ).stdout
-        for env in ({**os.environ, "PYTHONHASHSEED": seed} for seed in ("1", "2"))
-    }
+    outputs = {run_python(code, env={"PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert len(outputs) == 1
 
 

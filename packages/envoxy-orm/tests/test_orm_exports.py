@@ -1,14 +1,11 @@
 """Public API: ``__all__`` of every module, helpers, and what importing pulls in."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import TextClause
 
 import envoxy.db.orm
 from envoxy_testing.exports import all_problems
+from envoxy_testing.interpreter import run_python
 
 MODULES = [
     "envoxy.db.orm",
@@ -84,9 +81,4 @@ def test_importing_the_orm_pulls_in_nothing_web_or_messaging() -> None:
         "from envoxy.db.orm import session, schema, sqltypes, helpers\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r}))\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert run_python(code).stdout.strip() == "[]"

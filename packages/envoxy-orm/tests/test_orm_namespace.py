@@ -1,11 +1,10 @@
 """``ENVOXY_SERVICE_NAMESPACE`` (read at import) in fresh interpreters."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+
+from envoxy_testing.interpreter import run_python
 
 SCRIPT = """
 import json
@@ -39,16 +38,7 @@ print(json.dumps({
 
 
 def run(**variables: str) -> dict[str, object]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("SERVICE_NAMESPACE")}
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        env={**env, **variables},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    outcome: dict[str, object] = json.loads(result.stdout)
+    outcome: dict[str, object] = json.loads(run_python(SCRIPT, env=variables).stdout)
     return outcome
 
 

@@ -1,10 +1,7 @@
 """The inflect-free plural path agrees with inflect, and cold imports skip inflect."""
 
 import importlib.util
-import os
 import pathlib
-import subprocess
-import sys
 from types import ModuleType
 
 import inflect
@@ -14,6 +11,7 @@ from hypothesis import strategies as st
 
 from envoxy.db.orm import _plural_exceptions
 from envoxy.db.orm.naming import _regular_plural, pluralize
+from envoxy_testing.interpreter import run_python
 
 GENERATOR = (
     pathlib.Path(__file__).resolve().parents[1] / "scripts" / "generate_plural_exceptions.py"
@@ -95,9 +93,4 @@ def test_defining_a_regular_model_does_not_import_inflect() -> None:
         "assert ProductCategory.__tablename__ == 'aux_product_categories'\n"
         "print('inflect' in sys.modules)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.endswith("SERVICE_NAMESPACE")}
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    assert run_python(code).stdout.strip() == "False"

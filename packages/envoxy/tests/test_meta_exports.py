@@ -9,13 +9,13 @@ import os
 import pathlib
 import subprocess
 import sys
-import textwrap
 from importlib.metadata import version
 
 import pytest
 
 import envoxy
 import envoxy.constants
+from envoxy_testing.interpreter import run_python
 
 #: The public API of SPEC.md §7 besides the constants of ``envoxy.constants``.
 DOCUMENTED_NAMES = {
@@ -31,19 +31,9 @@ HEAVY_MODULES = (
 )
 
 
-def run_python(code: str, cwd: pathlib.Path, env: dict[str, str] | None = None) -> str:
-    """Run ``code`` in a fresh workspace interpreter from ``cwd``; return stdout, fail on error."""
-    completed = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout
+def output_of(code: str, cwd: pathlib.Path, env: dict[str, str] | None = None) -> str:
+    """Stdout of ``code`` run in a fresh workspace interpreter from ``cwd`` (fails on error)."""
+    return run_python(code, cwd=cwd, env=env, inherit_env=True).stdout
 
 
 def test_import_prints_nothing(tmp_path: pathlib.Path) -> None:
@@ -60,7 +50,7 @@ def test_import_prints_nothing(tmp_path: pathlib.Path) -> None:
 
 
 def test_import_leaves_sys_path_alone(tmp_path: pathlib.Path) -> None:
-    output = run_python(
+    output = output_of(
         """
         import json, sys
         before = list(sys.path)
@@ -80,7 +70,7 @@ def test_import_opens_no_socket_starts_no_thread_and_reads_no_config(
 ) -> None:
     config = tmp_path / "envoxy.json"
     config.write_text('{"redis_servers": {"default": {"bind": "127.0.0.1:6379"}}}')
-    output = run_python(
+    output = output_of(
         """
         import json, sys, threading
         events = []
@@ -103,7 +93,7 @@ def test_import_opens_no_socket_starts_no_thread_and_reads_no_config(
 
 
 def test_import_loads_no_heavy_library_and_adds_no_log_handler(tmp_path: pathlib.Path) -> None:
-    output = run_python(
+    output = output_of(
         """
         import json, logging, sys
         import envoxy
@@ -132,7 +122,7 @@ def test_all_is_the_documented_api_and_the_public_constants() -> None:
 
 
 def test_star_import_binds_exactly_all(tmp_path: pathlib.Path) -> None:
-    output = run_python(
+    output = output_of(
         """
         import json
         namespace = {}
@@ -163,7 +153,7 @@ def test_dir_lists_every_public_name() -> None:
 
 
 def test_lazy_name_is_imported_on_first_use_and_cached(tmp_path: pathlib.Path) -> None:
-    output = run_python(
+    output = output_of(
         """
         import json, sys
         import envoxy
@@ -211,7 +201,7 @@ def test_from_import_of_unknown_name_raises_import_error() -> None:
 def test_name_of_a_missing_distribution_raises_missing_dependency_error(
     tmp_path: pathlib.Path, name: str, hidden_module: str, install: str
 ) -> None:
-    output = run_python(
+    output = output_of(
         f"""
         import json, sys
         sys.modules[{hidden_module!r}] = None  # as if its distribution were not installed
@@ -238,7 +228,7 @@ def test_sibling_missing_a_module_raises_missing_dependency_error(tmp_path: path
     stale = tmp_path / "stale" / "envoxy" / "auth"
     stale.mkdir(parents=True)
     (stale / "__init__.py").write_text("import envoxy.utils.removed_in_this_version\n")
-    output = run_python(
+    output = output_of(
         f"""
         import sys
         sys.path.insert(0, {str(tmp_path / "stale")!r})  # a stale envoxy.auth, found first
@@ -263,7 +253,7 @@ def test_cache_is_the_package_and_the_decorator_whatever_the_import_order(
     tmp_path: pathlib.Path, package_first: bool
 ) -> None:
     first, second = "import envoxy.cache", "from envoxy import cache"
-    output = run_python(
+    output = output_of(
         f"""
         import json, sys
         {first if package_first else second}
