@@ -247,6 +247,10 @@ class FaultProxy:
             pass
         with self._commands_lock:
             commands, self._commands = self._commands, []
+        if commands and self._listener is not None:
+            # A client whose connect() returned before the switch was asked for is a
+            # current connection: take it from the backlog before switching.
+            self._accept()
         for command, reply in commands:
             try:
                 reply.value = command()
@@ -391,7 +395,7 @@ class FaultProxy:
             if link.registered[index]:
                 self._selector.unregister(sock)
                 link.registered[index] = 0
-            _close(sock, abort=abort or (index == 1 and link.connecting))
+            _close(sock, abort=abort)
 
 
 @dataclass(eq=False)
