@@ -5,9 +5,7 @@ of the session imported cannot hide a regression.
 """
 
 import json
-import os
 import pathlib
-import subprocess
 import sys
 from importlib.metadata import version
 
@@ -37,12 +35,11 @@ def output_of(code: str, cwd: pathlib.Path, env: dict[str, str] | None = None) -
 
 
 def test_import_prints_nothing(tmp_path: pathlib.Path) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-c", "import envoxy"],
+    completed = run_python(
+        "import envoxy",
         cwd=tmp_path,
-        env={**os.environ, "VIRTUAL_ENV": str(pathlib.Path(sys.prefix))},
-        capture_output=True,
-        text=True,
+        env={"VIRTUAL_ENV": str(pathlib.Path(sys.prefix))},
+        inherit_env=True,
         check=False,
     )
 
