@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from envoxy_testing.network import free_port
+
 pytestmark = pytest.mark.integration
 
 ENVOXYD = Path(sys.executable).with_name("envoxyd")
@@ -112,12 +114,6 @@ def send(port: int, request: bytes) -> tuple[int, bytes]:
             chunks.append(chunk)
     head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
     return int(head.split()[1]), body
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Envoxyd:
