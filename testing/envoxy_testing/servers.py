@@ -21,6 +21,7 @@ removes the directory the server made for itself. :class:`PrivatePostgres` lives
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import getpass
 import os
@@ -30,6 +31,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -221,6 +223,7 @@ class ServerProcess:
                     self._kill_tree()
                     raise
         finally:
+            _LIVE.discard(self)
             if self._own_directory:
                 shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -255,6 +258,7 @@ class ServerProcess:
     # ------------------------------------------------------------------ helpers
 
     def _spawn(self) -> None:
+        _LIVE.add(self)
         command = self.command()
         with self.log_path.open("ab") as log:
             try:
@@ -339,6 +343,18 @@ class ServerProcess:
             tree[parent] = processes[parent][0]
             pending += [pid for pid, (_, ppid, _) in processes.items() if ppid == parent]
         return tree
+
+
+#: Every server started and not closed yet: closed at exit if the test run ends without
+#: its teardown (an internal error, a broken pipe), so no frozen server outlives it.
+_LIVE: weakref.WeakSet[ServerProcess] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live_servers() -> None:
+    for server in list(_LIVE):
+        with contextlib.suppress(Exception):
+            server.close()
 
 
 def _live_processes() -> dict[int, tuple[str, int, int]]:

@@ -24,8 +24,9 @@ from envoxy_testing.plugin import FaultProxyFactory
 from envoxy_testing.postgres import PrivatePostgres
 from envoxy_testing.servers import PrivateMosquitto, PrivateRedis
 
-#: What a client may take beyond its own timeout before the test calls it a hang.
-MARGIN = 0.5
+#: What a client may take beyond its own timeout before the test calls it a hang (issue 13:
+#: "fails within its timeout (+1 s)"); generous enough for a loaded machine.
+MARGIN = 1.0
 
 
 def elapsed_since(started: float) -> float:

@@ -14,6 +14,7 @@ import psycopg2
 import pytest
 import redis
 
+from envoxy_testing.interpreter import run_python
 from envoxy_testing.network import port_accepts
 from envoxy_testing.postgres import PrivatePostgres, postgres_bindir
 from envoxy_testing.servers import PrivateMosquitto, PrivateRedis, ServerError, ServerStartError
@@ -105,6 +106,23 @@ def test_close_of_a_frozen_server_ends_it_and_removes_its_own_directory() -> Non
     assert not directory.exists()
     with pytest.raises(ServerError, match="not running"):
         server.freeze()
+
+
+@pytest.mark.redis
+def test_a_run_that_ends_without_teardown_leaves_no_frozen_server_behind() -> None:
+    result = run_python(
+        f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+        from envoxy_testing.servers import PrivateRedis
+        server = PrivateRedis().start()
+        server.freeze()
+        print(server.pid, server.directory)
+        """
+    )
+    pid, directory = result.stdout.split()
+    assert not _alive(int(pid))
+    assert not Path(directory).exists()
 
 
 # ------------------------------------------------------------------ postgresql
