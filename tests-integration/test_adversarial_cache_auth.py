@@ -8,26 +8,21 @@ The last test loads a worker with anonymous 16 MB JSON bodies and reads its peak
 from ``/proc``: the body must not be parsed (nor read) before auth accepts the caller.
 """
 
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import textwrap
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from envoxy_testing.envoxyd import Envoxyd, write_config
+
 pytestmark = [pytest.mark.integration, pytest.mark.redis]
 
-ENVOXYD = Path(sys.executable).with_name("envoxyd")
 
 PLUGIN = textwrap.dedent(
     '''
@@ -136,90 +131,22 @@ BOB = {
 }
 
 
-class Envoxyd:
-    """A running envoxyd (``--http-socket``) on a free port."""
-
-    def __init__(self, directory: Path, config: dict, *arguments: str) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        path = directory / "envoxy.json"
-        path.write_text(json.dumps(config))
-        self.log_path = directory / f"envoxyd-{self.port}.log"
-        env = {name: value for name, value in os.environ.items() if name != "NOTIFY_SOCKET"}
-        with open(self.log_path, "wb") as output:
-            self.process = subprocess.Popen(
-                [
-                    str(ENVOXYD),
-                    "--http-socket",
-                    f"127.0.0.1:{self.port}",
-                    *arguments,
-                    "--set",
-                    f"conf={path}",
-                ],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=directory,
-                env=env,
-            )
-        deadline = time.monotonic() + 20
-        while True:
-            assert self.process.poll() is None, self.log()
-            assert time.monotonic() < deadline, self.log()
-            try:
-                if request(self.port, b"GET /_health HTTP/1.0\r\n\r\n", timeout=1)[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.05)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def worker(self) -> int:
-        """The pid of the worker that answers (run it with ``--processes 1``)."""
-        return int(get(self.port, "/v1/pid")[2]["pid"])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+def start_service(directory: Path, config: dict[str, Any], *arguments: str) -> Envoxyd:
+    """envoxyd (``--http-socket``) serving ``config`` from ``directory``."""
+    path = write_config(directory, config)
+    return Envoxyd(*arguments, "--set", f"conf={path}", cwd=directory)
 
 
-def request(port: int, data: bytes, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
-    """Send raw bytes; return the status, headers and body of the answer."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
-        # the server may answer before reading the whole body: read its answer anyway
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            connection.sendall(data)
-        chunks = []
-        while True:
-            try:
-                chunk = connection.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1]) if len(lines[0].split()) > 1 else 0
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return status, headers, body
+def worker_pid(daemon: Envoxyd) -> int:
+    """The pid of the worker that answers (run it with ``--processes 1``)."""
+    return int(get(daemon, "/v1/pid")[2]["pid"])
 
 
-def get(port: int, path: str, *headers: bytes) -> tuple[int, dict[str, str], dict]:
-    status, answer_headers, body = request(
-        port, f"GET {path} HTTP/1.0\r\nHost: t\r\n".encode() + b"".join(headers) + b"\r\n"
+def get(daemon: Envoxyd, path: str, *headers: bytes) -> tuple[int, dict[str, str], dict]:
+    answer = daemon.send(
+        f"GET {path} HTTP/1.0\r\nHost: t\r\n".encode() + b"".join(headers) + b"\r\n"
     )
-    return status, answer_headers, json.loads(body) if body else {}
+    return answer.status, answer.headers, answer.json() if answer.body else {}
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +167,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterato
             "key_prefix": f"envoxy-adversarial-{uuid.uuid4().hex[:10]}",
         },
     }
-    daemon = Envoxyd(directory, config, "--processes", "2", "--threads", "2")
+    daemon = start_service(directory, config, "--processes", "2", "--threads", "2")
     yield daemon
     daemon.stop()
 
@@ -249,14 +176,14 @@ def service(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterato
 @pytest.mark.parametrize("scheme", ["cookie", "api-key", "bearer"])
 def test_bob_never_gets_alices_cached_answer(service: Envoxyd, path: str, scheme: str) -> None:
     path = f"{path}?scheme={scheme}"
-    status, _, alice = get(service.port, path, ALICE[scheme])
+    status, _, alice = get(service, path, ALICE[scheme])
     assert status == 200
     assert alice["user"] == "alice"
-    status, headers, again = get(service.port, path, ALICE[scheme])
+    status, headers, again = get(service, path, ALICE[scheme])
     assert status == 200
     assert again == alice
     assert headers.get("x-cache") == "HIT"
-    status, headers, bob = get(service.port, path, BOB[scheme])
+    status, headers, bob = get(service, path, BOB[scheme])
     assert status == 200, bob
     assert bob["user"] == "bob"
     assert "x-cache" not in headers
@@ -265,15 +192,15 @@ def test_bob_never_gets_alices_cached_answer(service: Envoxyd, path: str, scheme
 @pytest.mark.parametrize("path", ["/v1/me", "/v1/me2"])
 def test_no_credentials_never_reach_a_cached_answer(service: Envoxyd, path: str) -> None:
     path = f"{path}?scheme=none"
-    assert get(service.port, path, ALICE["cookie"])[0] == 200
-    assert get(service.port, path, ALICE["cookie"])[1].get("x-cache") == "HIT"
-    status, headers, body = get(service.port, path)
+    assert get(service, path, ALICE["cookie"])[0] == 200
+    assert get(service, path, ALICE["cookie"])[1].get("x-cache") == "HIT"
+    status, headers, body = get(service, path)
     assert status == 401, body
     assert "alice" not in json.dumps(body)
     assert "x-cache" not in headers
     assert " :: ELRC(" in body["error"]
     # a forged cookie for an unknown session is no better than none
-    status, _, body = get(service.port, path, b"Cookie: session=s-mallory\r\n")
+    status, _, body = get(service, path, b"Cookie: session=s-mallory\r\n")
     assert status == 401
     assert "alice" not in json.dumps(body)
 
@@ -286,22 +213,22 @@ def test_no_credentials_never_reach_a_cached_answer(service: Envoxyd, path: str)
 def test_a_plugin_answer_that_is_no_identity_is_401(
     service: Envoxyd, path: str, returned: str
 ) -> None:
-    status, headers, body = get(service.port, path, f"X-Api-Key: {returned}\r\n".encode())
+    status, headers, body = get(service, path, f"X-Api-Key: {returned}\r\n".encode())
     assert status == 401, body
     assert headers["content-type"] == "application/json"
     assert "user" not in body
 
 
 def test_roles_are_enforced(service: Envoxyd) -> None:
-    status, _, body = get(service.port, "/v1/admin", ALICE["api-key"])
+    status, _, body = get(service, "/v1/admin", ALICE["api-key"])
     assert status == 403, body
     assert "alice" not in json.dumps(body)
-    assert get(service.port, "/v1/admin", BOB["api-key"])[2] == {"user": "bob"}
+    assert get(service, "/v1/admin", BOB["api-key"])[2] == {"user": "bob"}
 
 
 def test_a_view_without_auth_varies_on_every_credential_header(service: Envoxyd) -> None:
-    first = get(service.port, "/v1/public", ALICE["cookie"])[2]
-    assert get(service.port, "/v1/public", ALICE["cookie"])[1].get("x-cache") == "HIT"
+    first = get(service, "/v1/public", ALICE["cookie"])[2]
+    assert get(service, "/v1/public", ALICE["cookie"])[1].get("x-cache") == "HIT"
     for headers in (
         (BOB["cookie"],),
         (),
@@ -310,7 +237,7 @@ def test_a_view_without_auth_varies_on_every_credential_header(service: Envoxyd)
         (b"X-AUTH-TOKEN: t\r\n",),
         (b"Proxy-Authorization: Basic eDp5\r\n",),
     ):
-        status, answer_headers, body = get(service.port, "/v1/public", *headers)
+        status, answer_headers, body = get(service, "/v1/public", *headers)
         assert status == 200
         assert "x-cache" not in answer_headers, headers
         assert body["call"] != first["call"]
@@ -333,16 +260,16 @@ def test_anonymous_16mb_json_bodies_are_not_parsed_before_auth(
         "plugins": {"auth": str(tmp_path / "plugins")},
         "log": {"level": 4},
     }
-    daemon = Envoxyd(tmp_path, config, "--processes", "1", "--threads", "8")
+    daemon = start_service(tmp_path, config, "--processes", "1", "--threads", "8")
     try:
-        worker = daemon.worker()
+        worker = worker_pid(daemon)
         # 16 MiB of empty objects: the most Python objects per byte of JSON
         count = (16 * 1024 * 1024 - 2) // 3
         body = b"[" + b"{}," * (count - 1) + b"{}]"
         start = _peak_rss_mb(worker)
-        anonymous = _post_concurrently(daemon.port, body, b"")
+        anonymous = _post_concurrently(daemon, body, b"")
         middle = _peak_rss_mb(worker)
-        authenticated = _post_concurrently(daemon.port, body, BOB["api-key"])
+        authenticated = _post_concurrently(daemon, body, BOB["api-key"])
         end = _peak_rss_mb(worker)
         print(
             f"\nworker peak RSS: {start:.0f} MB at start, {middle:.0f} MB after 8 anonymous "
@@ -354,12 +281,12 @@ def test_anonymous_16mb_json_bodies_are_not_parsed_before_auth(
         assert middle - start < 100, (start, middle)
         assert authenticated == [413] * 8
         assert end - middle < 320, (middle, end)
-        assert get(daemon.port, "/v1/admin", BOB["api-key"])[0] == 200
+        assert get(daemon, "/v1/admin", BOB["api-key"])[0] == 200
     finally:
         daemon.stop()
 
 
-def _post_concurrently(port: int, body: bytes, credentials: bytes) -> list[int]:
+def _post_concurrently(daemon: Envoxyd, body: bytes, credentials: bytes) -> list[int]:
     head = (
         b"POST /v1/upload HTTP/1.0\r\nHost: t\r\nContent-Type: application/json\r\n"
         + credentials
@@ -368,7 +295,7 @@ def _post_concurrently(port: int, body: bytes, credentials: bytes) -> list[int]:
     statuses: list[int] = []
 
     def send() -> None:
-        statuses.append(request(port, head + body, timeout=60)[0])
+        statuses.append(daemon.send(head + body, timeout=60).status)
 
     threads = [threading.Thread(target=send) for _ in range(8)]
     for thread in threads:

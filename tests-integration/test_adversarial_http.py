@@ -9,25 +9,20 @@ Every refusal is the JSON error contract with a 4xx; no traceback reaches the lo
 """
 
 import json
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from envoxy_testing.envoxyd import Envoxyd, RawAnswer
+
 pytestmark = pytest.mark.integration
 
-ENVOXYD = Path(sys.executable).with_name("envoxyd")
 MODES = ["--http", "--http-socket"]
 BODY_TIMEOUT = 2
 MAX_BODY = 2 * 1024 * 1024
@@ -53,90 +48,13 @@ __loader__ = [EchoView]
 """
 
 
-@dataclass
-class Answer:
-    """What came back on one connection."""
-
-    raw: bytes
-    reset: bool
-    seconds: float
-
-    @property
-    def status(self) -> int:
-        parts = self.raw.split(b"\r\n", 1)[0].split()
-        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-
-    @property
-    def body(self) -> bytes:
-        return self.raw.partition(b"\r\n\r\n")[2]
-
-    def json(self) -> Any:
-        return json.loads(self.body)
+def start(mode: str, config: Path) -> Envoxyd:
+    """envoxyd with the README's defaults (4 processes x 8 threads) in ``mode``."""
+    return Envoxyd("--set", f"conf={config}", cwd=config.parent, listen=mode)
 
 
-class Envoxyd:
-    """A running ``envoxyd`` with the README's defaults (4 processes x 8 threads)."""
-
-    def __init__(self, mode: str, config: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        self.mode = mode
-        self.log_path = config.with_name(f"envoxyd{mode}.log")
-        environment = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
-        with open(self.log_path, "wb") as output:
-            self.process = subprocess.Popen(
-                [str(ENVOXYD), mode, f"127.0.0.1:{self.port}", "--set", f"conf={config}"],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=config.parent,
-                env=environment,
-            )
-        deadline = time.monotonic() + 20
-        while not self.healthy():
-            assert self.process.poll() is None, self.log()
-            assert time.monotonic() < deadline, self.log()
-            time.sleep(0.05)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def healthy(self, timeout: float = 1.0) -> bool:
-        try:
-            url = f"http://127.0.0.1:{self.port}/_health"
-            with urllib.request.urlopen(url, timeout=timeout) as answer:
-                return answer.status == 200
-        except OSError:
-            return False
-
-    def send(self, raw: bytes, *, half_close: bool = False, timeout: float = 10) -> Answer:
-        """Send ``raw`` on a new connection and read until the server closes it.
-
-        ``half_close`` shuts our sending side first (the router then drops the answer, so
-        only ``--http-socket`` tests use it).
-        """
-        started = time.monotonic()
-        chunks: list[bytes] = []
-        reset = False
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as connection:
-            try:
-                connection.sendall(raw)
-                if half_close:
-                    connection.shutdown(socket.SHUT_WR)
-                while chunk := connection.recv(65536):
-                    chunks.append(chunk)
-            except ConnectionResetError:
-                reset = True
-        return Answer(b"".join(chunks), reset, time.monotonic() - started)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+def healthy(daemon: Envoxyd, timeout: float = 1.0) -> bool:
+    return daemon.get("/_health", timeout=timeout)[0] == 200
 
 
 def write_config(folder: Path, **settings: Any) -> Path:
@@ -154,7 +72,7 @@ def daemon(
     """envoxyd with short body deadlines (2 s) and a 2 MiB body limit, per mode."""
     folder = tmp_path_factory.mktemp(f"adversarial{request.param}")
     config = write_config(folder, body_timeout=BODY_TIMEOUT, max_body_size=MAX_BODY)
-    server = Envoxyd(request.param, config)
+    server = start(request.param, config)
     yield server
     server.stop()
     assert "Traceback" not in server.log(), server.log()
@@ -170,7 +88,7 @@ def chunked(*pieces: bytes) -> bytes:
     return b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces) + b"0\r\n\r\n"
 
 
-def assert_refused(answer: Answer, status: int, message: str) -> None:
+def assert_refused(answer: RawAnswer, status: int, message: str) -> None:
     """The JSON error contract: ``status``, ``{"error": "<message> :: ELRC(...)", "code": 0}``."""
     assert not answer.reset, answer
     assert answer.status == status, answer.raw[:400]
@@ -288,7 +206,7 @@ def test_a_sized_body_that_stops_short_is_408_or_400(daemon: Envoxyd) -> None:
     answer = daemon.send(put(b"hello", b"Content-Length: 50"), timeout=15)
     assert_refused(answer, 408, "Request body not received in time")
     assert answer.seconds < BODY_TIMEOUT + 4
-    if daemon.mode == "--http-socket":  # the client closes its side: no need to wait
+    if daemon.listen == "--http-socket":  # the client closes its side: no need to wait
         answer = daemon.send(put(b"hello", b"Content-Length: 50"), half_close=True)
         assert_refused(answer, 400, "Incomplete or malformed request body")
 
@@ -326,12 +244,12 @@ def test_a_nul_byte_in_the_path_or_query_is_400(daemon: Envoxyd, target: bytes) 
 
 
 def test_an_empty_request_gets_no_traceback(daemon: Envoxyd) -> None:
-    answer = daemon.send(b"\r\n\r\n", half_close=daemon.mode == "--http-socket")
-    if daemon.mode == "--http-socket":
+    answer = daemon.send(b"\r\n\r\n", half_close=daemon.listen == "--http-socket")
+    if daemon.listen == "--http-socket":
         assert_refused(answer, 400, "Malformed request line")
     else:  # the router cannot read a request line: it closes without calling a worker
         assert answer.raw == b""
-    assert daemon.healthy()
+    assert healthy(daemon)
     assert "Traceback" not in daemon.log()
 
 
@@ -385,18 +303,18 @@ def test_slow_clients_do_not_starve_the_default_deployment(tmp_path: Path, mode:
     headers without a worker. Under ``--http-socket`` a worker thread reads the headers
     too, so 8 + 8 (still 16 connections held, half of the 32 threads).
     """
-    server = Envoxyd(mode, write_config(tmp_path))
+    server = start(mode, write_config(tmp_path))
     try:
         slow = (16, 16) if mode == "--http" else (8, 8)
         with SlowClients(server.port, *slow):
             delays = []
             for _ in range(12):
                 started = time.monotonic()
-                assert server.healthy(timeout=2), f"/_health failed under slow clients ({mode})"
+                assert healthy(server, timeout=2), f"/_health failed under slow clients ({mode})"
                 delays.append(time.monotonic() - started)
                 time.sleep(0.25)
         assert max(delays) < 1.0, delays
-        assert server.healthy()
+        assert healthy(server)
     finally:
         server.stop()
     assert "Traceback" not in server.log()

@@ -11,24 +11,18 @@ the levels ``info``, ``debug``, ``trace`` and ``verbose``, in both formats. A st
 """
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from envoxy_testing.network import free_port
+from envoxy_testing.envoxyd import Envoxyd, write_config
 
 pytestmark = pytest.mark.integration
 
-ENVOXYD = Path(sys.executable).with_name("envoxyd")
 
 VIEWS = """
 from envoxy.decorators import on
@@ -106,67 +100,19 @@ def secrets_of(user: str) -> list[str]:
 USERS = ["alice", "bob", "carol"]
 
 
-def send(port: int, request: bytes) -> tuple[int, bytes]:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-        connection.sendall(request)
-        chunks = []
-        while chunk := connection.recv(65536):
-            chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-    return int(head.split()[1]), body
+@pytest.fixture
+def start(start_envoxyd: Callable[..., Envoxyd], tmp_path: Path) -> Callable[..., Envoxyd]:
+    """envoxyd (2 processes x 2 threads) with a config, no ENVOXY_* from our environment."""
 
+    def run(config: dict[str, Any], *, wait: bool = True) -> Envoxyd:
+        path = write_config(tmp_path, config, f"envoxy-{uuid.uuid4().hex[:8]}.json")
+        return start_envoxyd(
+            *("--processes", "2", "--threads", "2", "--set", f"conf={path}"),
+            clean_env=True,
+            wait=wait,
+        )
 
-class Envoxyd:
-    """envoxyd on a free port with one config; its whole output goes to one log file."""
-
-    def __init__(self, folder: Path, config: dict[str, Any]) -> None:
-        self.port = free_port()
-        self.log_path = folder / f"envoxyd-{self.port}.log"
-        config_path = folder / f"envoxy-{self.port}.json"
-        config_path.write_text(json.dumps(config))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ENVOXY_", "NOTIFY_"))}
-        with open(self.log_path, "wb") as output:
-            self.process = subprocess.Popen(
-                [
-                    str(ENVOXYD),
-                    "--http-socket",
-                    f"127.0.0.1:{self.port}",
-                    "--processes",
-                    "2",
-                    "--threads",
-                    "2",
-                    "--set",
-                    f"conf={config_path}",
-                ],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=folder,
-                env=env,
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_healthy(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log()
-            try:
-                if send(self.port, b"GET /_health HTTP/1.1\r\nHost: t\r\n\r\n")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"envoxyd did not become healthy:\n{self.log()}")
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+    return run
 
 
 @pytest.fixture
@@ -174,14 +120,6 @@ def views(tmp_path: Path) -> Path:
     path = tmp_path / "adversarial_views.py"
     path.write_text(VIEWS)
     return path
-
-
-@pytest.fixture
-def started(tmp_path: Path) -> Iterator[list[Envoxyd]]:
-    daemons: list[Envoxyd] = []
-    yield daemons
-    for daemon in daemons:
-        daemon.stop()
 
 
 @pytest.mark.parametrize(
@@ -195,17 +133,13 @@ def started(tmp_path: Path) -> Iterator[list[Envoxyd]]:
     ],
 )
 def test_marker_secrets_never_reach_the_log(
-    tmp_path: Path, views: Path, started: list[Envoxyd], level: str, log_format: str
+    start: Callable[..., Envoxyd], views: Path, level: str, log_format: str
 ) -> None:
-    daemon = Envoxyd(
-        tmp_path, {"modules": [str(views)], "log": {"level": level, "format": log_format}}
-    )
-    started.append(daemon)
-    daemon.wait_healthy()
+    daemon = start({"modules": [str(views)], "log": {"level": level, "format": log_format}})
     statuses: dict[str, list[int]] = {}
 
     def user(name: str) -> None:
-        statuses[name] = [send(daemon.port, request)[0] for request in user_requests(name)]
+        statuses[name] = [daemon.send(request).status for request in user_requests(name)]
 
     threads = [threading.Thread(target=user, args=(name,)) for name in USERS]
     for thread in threads:
@@ -228,7 +162,7 @@ def test_marker_secrets_never_reach_the_log(
 
 
 def test_stray_reference_in_a_password_is_not_printed(
-    tmp_path: Path, views: Path, started: list[Envoxyd]
+    start: Callable[..., Envoxyd], views: Path
 ) -> None:
     secret = "MKCONFIG-hunter2-${-tail"
     config = {
@@ -236,9 +170,7 @@ def test_stray_reference_in_a_password_is_not_printed(
         "psql_servers": {"default": {"host": "127.0.0.1", "user": "app", "password": secret}},
         "credentials": {"client_secret": "MKCONFIG2${oops}"},
     }
-    daemon = Envoxyd(tmp_path, config)
-    started.append(daemon)
-
+    daemon = start(config, wait=False)
     assert daemon.process.wait(30) != 0
     text = daemon.log()
     assert "MKCONFIG" not in text

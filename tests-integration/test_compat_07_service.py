@@ -11,11 +11,6 @@ real envoxyd against the real Redis, PostgreSQL and Mosquitto of ``tools/service
 
 import http.server
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -29,9 +24,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from envoxy_testing.envoxyd import Envoxyd
+from envoxy_testing.network import wait_until
+
 pytestmark = [pytest.mark.integration, pytest.mark.redis, pytest.mark.postgresql, pytest.mark.mqtt]
 
-ENVOXYD = Path(sys.executable).with_name("envoxyd")
 
 LEGACY_SERVICE = textwrap.dedent(
     """
@@ -119,7 +116,11 @@ class _CredentialsServer:
 
 @pytest.fixture
 def legacy_daemon(
-    tmp_path: Path, redis_url: str, postgresql_url: str, mqtt_url: str
+    start_envoxyd: Callable[..., Envoxyd],
+    tmp_path: Path,
+    redis_url: str,
+    postgresql_url: str,
+    mqtt_url: str,
 ) -> Iterator[str]:
     credentials = _CredentialsServer()
     (tmp_path / "legacy_service.py").write_text(LEGACY_SERVICE)
@@ -143,40 +144,13 @@ def legacy_daemon(
         "mqtt_servers": {"legacy": {"bind": f"mqtt://{mqtt.hostname}:{mqtt.port}"}},
     }
     (tmp_path / "envoxy.json").write_text(json.dumps(config))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log_path = tmp_path / "envoxyd.log"
-    environment = {
-        k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "ENVOXY_CONFIG")
-    }
-    with open(log_path, "wb") as output:
-        process = subprocess.Popen(
-            [
-                str(ENVOXYD),
-                "--http",
-                f"127.0.0.1:{port}",
-                "--processes",
-                "2",
-                "--set",
-                "conf=envoxy.json",
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-            env=environment,
-        )
-    base = f"http://127.0.0.1:{port}"
+    daemon = start_envoxyd(
+        "--processes", "2", "--set", "conf=envoxy.json", listen="--http", env={"ENVOXY_CONFIG": ""}
+    )
     try:
-        _wait_for(lambda: _get(base, "/_ready")[0] == 200, log_path, process, timeout=30)
-        yield base
+        _wait_for(lambda: _get(daemon.base, "/_ready")[0] == 200, daemon, timeout=30)
+        yield daemon.base
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         credentials.close()
 
 
@@ -199,8 +173,6 @@ def test_a_07_style_service_runs_unchanged(legacy_daemon: str) -> None:
         lambda: (
             _get(base, "/v1/legacy/notes")[1]["credentials"].get("access_token") == "legacy-token"
         ),
-        None,
-        None,
     )
 
     key = uuid.uuid4().hex
@@ -212,7 +184,7 @@ def test_a_07_style_service_runs_unchanged(legacy_daemon: str) -> None:
     assert "text" in body["error"]
 
     # the MQTT view (in the service mule) got the message the HTTP view published
-    _wait_for(lambda: _get(base, f"/v1/legacy/notes/{key}")[1]["event"] == "HELLO", None, None)
+    _wait_for(lambda: _get(base, f"/v1/legacy/notes/{key}")[1]["event"] == "HELLO")
     status, body = _get(base, f"/v1/legacy/notes/{key}")
     assert status == 200
     assert body["text"] == "hello"
@@ -244,21 +216,19 @@ def _post(base: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
 
 
 def _wait_for(
-    condition: Callable[[], bool],
-    log_path: Path | None,
-    process: subprocess.Popen[bytes] | None,
-    timeout: float = 15,
+    condition: Callable[[], Any], daemon: Envoxyd | None = None, timeout: float = 15
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise AssertionError(log_path.read_text() if log_path else "envoxyd exited")
+    def met() -> bool:
+        if daemon is not None and daemon.process.poll() is not None:
+            raise AssertionError(daemon.log())
         try:
-            if condition():
-                return
+            return bool(condition())
         except (KeyError, TypeError, AttributeError):
-            pass
-        time.sleep(0.1)
-    raise AssertionError(
-        "condition not met in time" + (f":\n{log_path.read_text()}" if log_path else "")
+            return False
+
+    wait_until(
+        met,
+        timeout,
+        interval=0.1,
+        what=f"condition{' (log: ' + str(daemon.log_path) + ')' if daemon else ''}",
     )

@@ -23,6 +23,7 @@ from typing import Any, overload
 
 import pytest
 
+from envoxy_testing.envoxyd import Envoxyd
 from envoxy_testing.faultproxy import FaultProxy
 from envoxy_testing.network import free_port as _free_port
 from envoxy_testing.postgres import PrivatePostgres, make_template
@@ -37,6 +38,7 @@ __all__ = [
     "private_mosquitto",
     "private_postgres",
     "private_redis",
+    "start_envoxyd",
     "tls_files",
 ]
 
@@ -163,6 +165,23 @@ def private_mosquitto(
 
     yield start
     _close_servers(request, servers)
+
+
+@pytest.fixture
+def start_envoxyd(tmp_path: Path) -> Iterator[Callable[..., Envoxyd]]:
+    """Start envoxyd on a free port: ``start_envoxyd(*arguments, listen="--http-socket",
+    env=None, wait=True, cwd=tmp_path)`` (see :class:`~envoxy_testing.envoxyd.Envoxyd`);
+    every one is stopped at teardown."""
+    started: list[Envoxyd] = []
+
+    def start(*arguments: str, cwd: Path | None = None, **options: Any) -> Envoxyd:
+        daemon = Envoxyd(*arguments, cwd=cwd or tmp_path, **options)
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        daemon.stop(timeout=10)
 
 
 @pytest.fixture(scope="session")
