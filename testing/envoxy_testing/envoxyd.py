@@ -190,4 +190,3 @@ def write_config(folder: Path, config: Mapping[str, Any], name: str = "envoxy.js
     path = Path(folder) / name
     path.write_text(json.dumps(config))
     return path
-
