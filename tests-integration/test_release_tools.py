@@ -143,7 +143,8 @@ def test_crafted_wheel_with_a_sibling_module_fails(
 
     assert problems == [
         "envoxy/db/dispatcher/__init__.py is outside the import paths envoxy-orm owns "
-        "(envoxy.db.orm, envoxy.db.helpers); move it to its owner (docs/BUILD.md)"
+        "(envoxy.db.orm, envoxy.db.helpers, envoxy.db.postgres); move it to its owner "
+        "(docs/BUILD.md)"
     ]
 
 

@@ -46,7 +46,8 @@ OWNED_IMPORT_PATHS: dict[str, tuple[str, ...]] = {
         "envoxy.db.exceptions",
     ),
     "envoxy-asserts": ("envoxy.asserts",),
-    "envoxy-orm": ("envoxy.db.orm", "envoxy.db.helpers"),  # SPEC §3.4: to_sa_text
+    # SPEC §3.4: to_sa_text; envoxy.db.postgres: the driver layer pgsqlc shares with the ORM
+    "envoxy-orm": ("envoxy.db.orm", "envoxy.db.helpers", "envoxy.db.postgres"),
     "envoxy-alembic": (
         "envoxy.tools.alembic",
         "envoxy.tools.check_migrations",

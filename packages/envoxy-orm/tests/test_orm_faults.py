@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
 from envoxy.db.orm.session import dispose_manager, get_manager, session_scope
-from envoxy.db.pg_deadline import DeadlineError
+from envoxy.db.postgres.deadline import DeadlineError
 from envoxy.exceptions import TimeoutError
 from envoxy_testing.faultproxy import FaultProxy
 from envoxy_testing.network import retry_until, wait_until

@@ -26,7 +26,7 @@ from envoxy.db.orm.session import (
     transactional,
     validate_server_key,
 )
-from envoxy.db.pg_deadline import DeadlineConnection
+from envoxy.db.postgres.deadline import DeadlineConnection
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
 

@@ -289,7 +289,7 @@ def _postgresql_check(key: str, conf: Mapping[str, Any], timeout: float) -> Call
 
     def check() -> None:
         psycopg2 = require("psycopg2", POSTGRES_EXTRA)
-        from envoxy.db.pg_deadline import deadline_connection_class
+        from envoxy.db.postgres.deadline import deadline_connection_class
 
         conn = holder.get("conn")
         if conn is None or conn.closed or holder.get("pid") != os.getpid():

@@ -3,9 +3,10 @@
 - ``query`` returns rows as dicts; statements without rows return ``[]`` and are
   committed at once (autocommit) unless a ``transaction`` is open for the key.
 - Values are bound by psycopg2, never formatted into the SQL text.
-- Each call ends within the key's ``timeout`` (+ :data:`~envoxy.db.pg_options.DEADLINE_GRACE`):
-  the pool wait, connecting and the statements together. A server that sends no
-  answer by then gets its connection closed (:mod:`envoxy.db.pg_deadline`) and the call
+- Each call ends within the key's ``timeout``
+  (+ :data:`~envoxy.db.postgres.options.DEADLINE_GRACE`): the pool wait, connecting and
+  the statements together. A server that sends no answer by then gets its connection
+  closed (:mod:`envoxy.db.postgres.deadline`) and the call
   raises :class:`~envoxy.postgresql.exceptions.QueryTimeoutError`.
 - ``transaction(key)`` gives the calling thread one connection for that key until
   the block ends: commit, or rollback and re-raise.
@@ -22,7 +23,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from envoxy.db.exceptions import DatabaseException
-from envoxy.db.pg_options import DEADLINE_GRACE, connect_seconds
+from envoxy.db.postgres.options import DEADLINE_GRACE, connect_seconds
 from envoxy.postgresql.exceptions import ConnectError, QueryError, QueryTimeoutError
 from envoxy.postgresql.pool import ConnectionPool
 from envoxy.postgresql.settings import POSTGRES_EXTRA, PostgresSettings, server_config
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from envoxy.db.orm.session import EnvoxySessionManager
-    from envoxy.db.pg_deadline import DeadlineConnection
+    from envoxy.db.postgres.deadline import DeadlineConnection
 
 __all__ = ["Params", "PostgresClient", "Row"]
 
@@ -220,7 +221,7 @@ class PostgresClient:
             if pool is None:
                 settings = PostgresSettings.from_config(server_key, server_config(server_key))
                 psycopg2 = require("psycopg2", POSTGRES_EXTRA)
-                from envoxy.db.pg_deadline import deadline_connection_class
+                from envoxy.db.postgres.deadline import deadline_connection_class
 
                 factory = deadline_connection_class(settings.timeout, settings.where)
                 pool = ConnectionPool(
@@ -336,7 +337,7 @@ def _wrap_error(exc: Exception, server_key: str, sql: str) -> Exception:
     """Return the Envoxy error for a psycopg2 error, or ``exc`` itself for any other."""
     import psycopg2
 
-    from envoxy.db.pg_deadline import DeadlineError
+    from envoxy.db.postgres.deadline import DeadlineError
 
     if not isinstance(exc, psycopg2.Error):
         return exc

@@ -31,7 +31,7 @@ from envoxy.postgresql.exceptions import ConnectError, PoolTimeoutError
 from envoxy.utils.retry import Backoff, RetryPolicy
 
 if TYPE_CHECKING:
-    from envoxy.db.pg_deadline import DeadlineConnection
+    from envoxy.db.postgres.deadline import DeadlineConnection
 
 __all__ = ["CONNECT_ATTEMPTS", "ConnectionPool"]
 

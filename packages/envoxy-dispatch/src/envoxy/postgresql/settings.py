@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from envoxy.db.exceptions import DatabaseException
-from envoxy.db.pg_options import DEADLINE_GRACE, DEFAULT_TIMEOUT, resilience_kwargs
+from envoxy.db.postgres.options import DEADLINE_GRACE, DEFAULT_TIMEOUT, resilience_kwargs
 from envoxy.postgresql.exceptions import UnknownServerError
 from envoxy.utils.config import Config, as_bool, as_float, as_int
 
@@ -52,7 +52,7 @@ class PostgresSettings:
     :param where: ``"psql_servers.<key>"``, used in messages.
     :param connect_kwargs: keyword arguments for ``psycopg2.connect``.
     :param timeout: seconds one call may take: the pool wait, connecting and the
-        statement together (plus :data:`~envoxy.db.pg_options.DEADLINE_GRACE`).
+        statement together (plus :data:`~envoxy.db.postgres.options.DEADLINE_GRACE`).
     :param schema: the schema to put on the ``search_path``, or None.
     :param max_conn: the pool size.
     :param conn_timeout: seconds to wait for a pooled connection, None to wait forever.

@@ -18,10 +18,10 @@ a ``postgresql+psycopg2://`` URL from ``host``/``port``/``db``/``user``/``passwd
 
 On PostgreSQL through psycopg2, ``timeout`` (default 5 s) bounds every round trip of
 a session (connect, each statement, commit, rollback): the connections are
-:class:`~envoxy.db.pg_deadline.DeadlineConnection` objects, whose socket is shut down
+:class:`~envoxy.db.postgres.deadline.DeadlineConnection` objects, whose socket is shut down
 when the server sends no answer in time (SQLAlchemy then raises ``OperationalError``
 and drops the connection); ``statement_timeout`` (default ``timeout``), keepalives and
-``tcp_user_timeout`` come from :mod:`envoxy.db.pg_options`. Instead of a ``SELECT 1``
+``tcp_user_timeout`` come from :mod:`envoxy.db.postgres.options`. Instead of a ``SELECT 1``
 pre-ping, which would hang on a frozen server, a pooled connection is checked on
 checkout by polling its socket, and dropped when the server has closed it.
 """
@@ -103,7 +103,7 @@ def engine_kwargs_from_settings(
     """Return ``create_engine`` options from a ``psql_servers`` entry.
 
     Pool sizes for every URL; for PostgreSQL the libpq options of
-    :func:`~envoxy.db.pg_options.resilience_kwargs` (the URL's query wins), and through
+    :func:`~envoxy.db.postgres.options.resilience_kwargs` (the URL's query wins), and through
     psycopg2 also the deadline connections and no pre-ping (see the module doc;
     :func:`_create_manager` adds the checkout poll).
 
@@ -112,7 +112,7 @@ def engine_kwargs_from_settings(
     :param key: its server key, for messages.
     :raises ConfigError: a numeric setting is not a number, or ``timeout`` is not positive.
     """
-    from envoxy.db.pg_options import DEFAULT_TIMEOUT, resilience_kwargs
+    from envoxy.db.postgres.options import DEFAULT_TIMEOUT, resilience_kwargs
     from envoxy.utils.config import as_float, as_int
 
     options: dict[str, Any] = {
@@ -143,7 +143,7 @@ def engine_kwargs_from_settings(
         if name == "options" or name not in url.query
     }
     if url.get_driver_name() == "psycopg2":
-        from envoxy.db.pg_deadline import deadline_connection_class
+        from envoxy.db.postgres.deadline import deadline_connection_class
 
         connect_args["connection_factory"] = deadline_connection_class(seconds, f"{SECTION}.{key}")
         options["pool_pre_ping"] = False

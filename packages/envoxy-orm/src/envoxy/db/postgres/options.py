@@ -10,7 +10,7 @@ imports no driver. Each server key's ``timeout`` gives:
   idle pooled connection, and unacknowledged data breaks a busy one.
 
 The client-side deadline itself (a frozen server acknowledges everything and answers
-nothing, so none of the above fires) is :mod:`envoxy.db.pg_deadline`.
+nothing, so none of the above fires) is :mod:`envoxy.db.postgres.deadline`.
 """
 
 import math

@@ -20,7 +20,7 @@ Why not the alternatives:
   ``COPY`` and large objects on every connection.
 
 The server still ends a statement the client gave up on: every connection carries a
-``statement_timeout`` (:mod:`envoxy.db.pg_options`). Connecting is bounded by libpq's
+``statement_timeout`` (:mod:`envoxy.db.postgres.options`). Connecting is bounded by libpq's
 ``connect_timeout``. A cursor made with another ``cursor_factory`` than
 :class:`DeadlineCursor` (or a subclass), and iterating a named cursor directly, are
 not covered.
@@ -34,7 +34,7 @@ from typing import Any, Literal
 import psycopg2
 import psycopg2.extensions
 
-from envoxy.db.pg_options import DEADLINE_GRACE
+from envoxy.db.postgres.options import DEADLINE_GRACE
 from envoxy.exceptions import TimeoutError
 from envoxy.utils.deadlines import socket_deadlines
 
