@@ -15,7 +15,8 @@ module                     holds
 ``network``                ``free_port``, ``port_accepts``, ``wait_until``, ``retry_until``
 ``zmq_peer``               :class:`ReplyPeer`: a real ZeroMQ REP peer on loopback
 ``exports``                ``all_problems``: the one ``__all__`` check
-``interpreter``            ``run_python``: code in a fresh interpreter, clean environment
+``interpreter``            ``run_python``: code in a fresh interpreter, clean environment,
+                           optionally without some Envoxy distributions
 ``plugin``                 the pytest fixtures
 =========================  ==============================================================
 """

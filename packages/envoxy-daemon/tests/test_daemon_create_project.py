@@ -297,3 +297,22 @@ def test_importing_the_cli_stays_light() -> None:
         "if m in sys.modules))"
     )
     assert run_python(code).stdout.strip() == "[]"
+
+
+def test_without_envoxy_alembic_exits_4_naming_it(tmp_path: Path) -> None:
+    # envoxy-daemon installed without envoxy-alembic: envoxy.tools itself is missing
+    done = run_python(
+        """
+        import sys
+        from envoxy.daemon.cli import main
+        main(sys.argv[1:])
+        """,
+        without=("envoxy-alembic", "envoxy"),
+        args=("create-project", "My Service", "--dir", str(tmp_path)),
+        check=False,
+    )
+
+    assert done.returncode == 4, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "pip install envoxy-alembic" in done.stderr
+    assert list(tmp_path.iterdir()) == []

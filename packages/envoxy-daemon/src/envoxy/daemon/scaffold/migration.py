@@ -36,7 +36,7 @@ def write_initial_migration(project_dir: Path, package: str) -> Path:
     :raises InitialMigrationError: envoxy-alembic is not installed, or the command failed
         (the message quotes its error output).
     """
-    if importlib.util.find_spec("envoxy.tools.alembic") is None:
+    if not _alembic_installed():
         raise InitialMigrationError(
             "create-project writes the initial migration with envoxy-alembic, which is not "
             "installed: pip install envoxy-alembic (or the envoxy meta-package)"
@@ -69,3 +69,12 @@ def write_initial_migration(project_dir: Path, package: str) -> Path:
             f"{output}"
         )
     return revisions[0]
+
+
+def _alembic_installed() -> bool:
+    # find_spec imports the parents first: without envoxy-alembic, ``envoxy.tools``
+    # itself is missing and find_spec raises instead of answering None
+    try:
+        return importlib.util.find_spec("envoxy.tools.alembic") is not None
+    except ModuleNotFoundError:
+        return False
