@@ -73,34 +73,57 @@ def test_invalid_cache_setting_names_it() -> None:
         RedisCache({"port": "x"})
 
 
-def test_module_is_callable_as_the_cache_decorator() -> None:
-    code = (
-        "import sys, types\n"
-        "decorators = types.ModuleType('envoxy.decorators')\n"
-        "decorators.cache = lambda *args, **kwargs: ('decorator', args, kwargs)\n"
-        "sys.modules['envoxy.decorators'] = decorators\n"
-        "import envoxy.cache\n"
-        "print(envoxy.cache(ttl=60))\n"
+def test_calling_the_module_applies_the_daemon_decorator_and_warns_once() -> None:
+    done = run_python(
+        """
+        import json, warnings
+        import envoxy.cache
+        from envoxy.decorators import cache as decorator
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            first = envoxy.cache(ttl=60)  # line 7
+            second = envoxy.cache(ttl=5)
+        print(json.dumps({
+            "decorates": [isinstance(first, decorator), isinstance(second, decorator)],
+            "ttl": [first.ttl, second.ttl],
+            "warnings": [[w.category.__name__, str(w.message), w.filename, w.lineno] for w in seen],
+        }))
+        """
     )
-    result = run_python(code, check=False)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "('decorator', (), {'ttl': 60})"
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "decorates": [True, True],
+        "ttl": [60, 5],
+        "warnings": [
+            [
+                "DeprecationWarning",
+                "calling the module envoxy.cache is deprecated since envoxy 1.0; use the "
+                "decorator envoxy.decorators.cache (from envoxy.decorators import cache)",
+                "<string>",
+                7,
+            ]
+        ],
+    }
 
 
 def test_calling_the_module_without_the_daemon_names_it() -> None:
-    code = (
-        "import sys\n"
-        "sys.modules['envoxy.decorators'] = None\n"
-        "import envoxy.cache\n"
-        "from envoxy.exceptions import MissingDependencyError\n"
-        "try:\n"
-        "    envoxy.cache(ttl=60)\n"
-        "except MissingDependencyError as exc:\n"
-        "    print(exc)\n"
+    done = run_python(
+        """
+        import warnings
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import envoxy.cache
+        from envoxy.exceptions import MissingDependencyError
+        try:
+            envoxy.cache(ttl=60)
+        except MissingDependencyError as exc:
+            print(exc)
+        """,
+        without=("envoxy-daemon", "envoxy"),
     )
-    result = run_python(code, check=False)
-    assert result.returncode == 0, result.stderr
-    assert "envoxy-daemon" in result.stdout
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("which is not installed: pip install envoxy-daemon")
 
 
 def test_missing_redis_package_names_the_extra() -> None:

@@ -88,8 +88,8 @@ if TYPE_CHECKING:
 
     __version__: str
 
-#: public name -> (module, attribute or None for the module itself, what to pip install)
-_LAZY_EXPORTS: dict[str, tuple[str, str | None, str]] = {
+#: public name -> (module, attribute, what to pip install)
+_LAZY_EXPORTS: dict[str, tuple[str, str, str]] = {
     "mqttc": ("envoxy.mqtt", "mqttc", "envoxy-dispatch[mqtt]"),
     "redisc": ("envoxy.redis", "redisc", "envoxy-dispatch[redis]"),
     "pgsqlc": ("envoxy.postgresql", "pgsqlc", "envoxy-dispatch[postgres]"),
@@ -102,10 +102,10 @@ _LAZY_EXPORTS: dict[str, tuple[str, str | None, str]] = {
     "on": ("envoxy.decorators", "on", "envoxy-daemon"),
     "auth_required": ("envoxy.decorators", "auth_required", "envoxy-daemon"),
     "auth_anonymous_allowed": ("envoxy.decorators", "auth_anonymous_allowed", "envoxy-daemon"),
-    # ``envoxy.cache`` is both the package and, called, the view decorator: resolving the
-    # name to the package keeps ``envoxy.cache`` one object whatever is imported first
-    # (importing ``envoxy.cache`` rebinds this attribute to the package anyway).
-    "cache": ("envoxy.cache", None, "envoxy-dispatch"),
+    # the view decorator. Importing the package ``envoxy.cache`` binds this attribute to
+    # the package (Python sets a submodule on its parent), which is callable too: calling
+    # it applies this decorator with a DeprecationWarning.
+    "cache": ("envoxy.decorators", "cache", "envoxy-daemon"),
     "log_event": ("envoxy.decorators", "log_event", "envoxy-daemon"),
     "authenticate": ("envoxy.auth", "authenticate", "envoxy-daemon"),
     "log": ("envoxy.utils.logs", "log", "envoxy-core"),
@@ -163,7 +163,7 @@ def _import_export(name: str) -> Any:
         from envoxy.exceptions import MissingDependencyError
 
         raise MissingDependencyError(message, name=missing) from exc
-    return module if attribute is None else getattr(module, attribute)
+    return getattr(module, attribute)
 
 
 def _installed_version() -> str:
