@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .PHONY: help run test dev bootstrap services services-stop test-all test-unit test-integration \
-        test-cov lint format type-check wheels check-dists bench clean
+        test-cov lint lint-ruff lint-deps format type-check wheels check-dists bench clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ run: bootstrap  ## serve the reference service (SQLite) on 127.0.0.1:8080
 	tools/run-service
 
 test: bootstrap services  ## everything CI runs: lint, types, all tests, wheels and clean-venv checks
-	$(MAKE) --no-print-directory lint-ruff type-check
+	$(MAKE) --no-print-directory lint-ruff lint-deps type-check
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory check-dists
 
@@ -44,12 +44,17 @@ test-integration: bootstrap services  ## tests that talk to real servers
 test-cov: bootstrap services  ## all tests with coverage; HTML report in htmlcov/index.html
 	$(BIN)/pytest --cov --cov-report=term --cov-report=html $(PYTEST_ARGS)
 
-lint: bootstrap lint-ruff  ## ruff (lint and format check) and pylint
-	$(BIN)/pylint --recursive=y --fail-under=8.0 packages/*/src
+lint: lint-ruff lint-deps  ## ruff (lint and format check) and the dependency rules
 
 lint-ruff: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+lint-deps: bootstrap  ## dependency rules: import-linter contracts, deptry per distribution
+	$(BIN)/python tools/lint_imports.py --no-logo
+	for folder in $$($(BIN)/python tools/workspace.py folders); do \
+	    (cd $$folder && $(CURDIR)/$(BIN)/deptry src); \
+	done
 
 format: bootstrap  ## format the code with ruff
 	$(BIN)/ruff format .
@@ -70,4 +75,5 @@ bench: bootstrap  ## side-by-side benchmarks (see tools/bench/README.md)
 	$(BIN)/python tools/bench/run.py
 
 clean:  ## remove build output and caches (keeps .venv)
-	rm -rf dist build htmlcov .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dist build htmlcov .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache \
+	    .import_linter_cache

@@ -1,9 +1,11 @@
 """Clean-venv checks: install the built wheels in fresh virtual environments and import them.
 
 Scenarios (``CLEAN_VENV_SCENARIOS``): ``envoxy-orm`` installed alone imports
-``envoxy.db.orm`` and brings none of the web or messaging libraries; the
-meta-package ``envoxy`` installs everything and ``from envoxy import mqttc, ...``
-works while ``import envoxy`` stays light. Our distributions come only from the
+``envoxy.db.orm`` and brings none of the web or messaging libraries;
+``envoxy-dispatch[redis]`` brings no SQLAlchemy; ``envoxy-daemon`` alone serves
+without the ORM and Alembic, and ``envoxy-cli create-project`` names envoxy-alembic
+(exit 4); the meta-package ``envoxy`` installs everything and ``from envoxy import
+mqttc, ...`` works while ``import envoxy`` stays light. Our distributions come only from the
 local wheels (pip's install report proves it), third-party ones from the index.
 """
 
@@ -33,19 +35,24 @@ class Scenario:
 
     Attributes:
         dist: the distribution installed (its siblings come from the local wheels too).
+        extras: the extras of ``dist`` installed with it.
         imports: modules that must import.
         names: attributes of ``envoxy`` that must resolve (``from envoxy import name``).
         light_modules: modules that ``import envoxy`` alone must not import.
         absent_distributions: distributions that must not be installed.
         absent_modules: top-level modules that must not be importable.
+        commands: (command line, exit status, text its output must hold), each run in
+            an empty folder with the venv's ``bin`` first on ``PATH``.
     """
 
     dist: str
+    extras: tuple[str, ...] = ()
     imports: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     light_modules: tuple[str, ...] = ()
     absent_distributions: tuple[str, ...] = ()
     absent_modules: tuple[str, ...] = ()
+    commands: tuple[tuple[str, int, str], ...] = ()
 
 
 #: What each clean virtual environment installs and proves (see clean_venv_checks).
@@ -58,6 +65,24 @@ CLEAN_VENV_SCENARIOS: dict[str, Scenario] = {
             "psycopg2-binary",  # only with the [postgres] extra
         ),
         absent_modules=(*_WEB_AND_MESSAGING, "psycopg2"),
+    ),
+    "dispatch-redis": Scenario(
+        dist="envoxy-dispatch",
+        extras=("redis",),
+        imports=("envoxy.redis", "envoxy.cache", "envoxy.db.dispatcher"),
+        # the ORM (and SQLAlchemy) come only with the [postgres] extra
+        absent_distributions=("envoxy-orm", "sqlalchemy", "psycopg2-binary", "envoxy-daemon"),
+        absent_modules=("sqlalchemy", "psycopg2", "werkzeug"),
+    ),
+    "daemon-alone": Scenario(
+        dist="envoxy-daemon",
+        imports=("envoxy.daemon.app", "envoxy.decorators", "envoxy.auth.credentials"),
+        absent_distributions=("envoxy-orm", "envoxy-alembic", "sqlalchemy", "alembic"),
+        absent_modules=("sqlalchemy", "alembic"),
+        commands=(
+            ("envoxy-cli create-project demo", 4, "pip install envoxy-alembic"),
+            ("envoxyd --version", 0, "envoxy-daemon"),
+        ),
     ),
     "meta": Scenario(
         dist=META,
@@ -122,7 +147,7 @@ def _prove_scenario(
     fresh: bool,
 ) -> list[str]:
     venv = venv_dir / scenario
-    needed = _sibling_closure(spec.dist, wheels)
+    needed = _sibling_closure(spec.dist, spec.extras, wheels)
     stamp = {
         "python": base_python,
         "wheels": {wheels[name].name: _sha256(wheels[name]) for name in sorted(needed)},
@@ -132,7 +157,7 @@ def _prove_scenario(
         print(f"{scenario}: reusing {venv} (wheels unchanged)", flush=True)
         found: list[str] = []
     else:
-        found = _install(scenario, venv, base_python, wheels, spec.dist, dist_dir)
+        found = _install(scenario, venv, base_python, wheels, spec, dist_dir)
         if not found:
             stamp_file.write_text(json.dumps(stamp, indent=2))
     checked = subprocess.run(
@@ -154,9 +179,11 @@ def _install(
     venv: pathlib.Path,
     base_python: str,
     wheels: dict[str, pathlib.Path],
-    dist: str,
+    spec: Scenario,
     dist_dir: pathlib.Path,
 ) -> list[str]:
+    dist = spec.dist
+    extras = f"[{','.join(spec.extras)}]" if spec.extras else ""
     shutil.rmtree(venv, ignore_errors=True)
     _run([base_python, "-m", "venv", "--without-pip", str(venv)], f"creating {venv}")
     report = venv / "pip-report.json"
@@ -172,7 +199,7 @@ def _install(
             str(dist_dir),
             "--report",
             str(report),
-            str(wheels[dist]),
+            f"{wheels[dist]}{extras}",
         ],
         f"installing {dist} in {venv}",
     )
@@ -186,16 +213,19 @@ def _install(
     return problems
 
 
-def _sibling_closure(dist: str, wheels: dict[str, pathlib.Path]) -> set[str]:
-    needed, pending = set(), [(dist, frozenset[str]())]
+def _sibling_closure(
+    dist: str, extras: tuple[str, ...], wheels: dict[str, pathlib.Path]
+) -> set[str]:
+    needed: set[str] = set()
+    pending: list[tuple[str, frozenset[str]]] = [(dist, frozenset(extras))]
     while pending:
-        name, extras = pending.pop()
+        name, wanted = pending.pop()
         if name in needed:
             continue
         needed.add(name)
         for requirement in sibling_requirements(wheels[name]):
             marker = requirement.marker
-            if marker is None or any(marker.evaluate({"extra": extra}) for extra in {"", *extras}):
+            if marker is None or any(marker.evaluate({"extra": extra}) for extra in {"", *wanted}):
                 pending.append((canonicalize_name(requirement.name), frozenset(requirement.extras)))
     return needed
 
@@ -215,7 +245,8 @@ def _find_python() -> str:
 
 #: Runs inside a clean venv with ``-I``; prints a JSON list of problems on its last line.
 _VENV_CHECK_SCRIPT = """
-import importlib, importlib.metadata, importlib.util, json, re, sys
+import importlib, importlib.metadata, importlib.util, json, os, re, shlex, subprocess, sys
+import tempfile
 spec = json.loads(sys.argv[1])
 problems = []
 if spec["names"] or spec["light_modules"]:
@@ -245,6 +276,15 @@ problems += [
     f"module {name} is importable, but {spec['dist']} must not provide it"
     for name in spec["absent_modules"] if importlib.util.find_spec(name) is not None
 ]
+path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+for command, status, text in spec["commands"]:
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run(shlex.split(command), cwd=folder, env={**os.environ, "PATH": path},
+                              capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    if done.returncode != status or text not in output or "Traceback" in output:
+        problems.append(f"{command} exited {done.returncode} (expected {status}, output "
+                        f"holding {text!r}, no traceback): {output[-400:]}")
 print(json.dumps(problems))
 """
 

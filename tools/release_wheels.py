@@ -12,6 +12,7 @@ import zipfile
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from workspace import members
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -27,16 +28,8 @@ __all__ = [
 
 #: The meta-package: the only distribution allowed to ship ``envoxy/__init__.py``.
 META = "envoxy"
-#: Every distribution, dependencies before dependants.
-DISTRIBUTIONS = (
-    "envoxy-core",
-    "envoxy-asserts",
-    "envoxy-orm",
-    "envoxy-alembic",
-    "envoxy-dispatch",
-    "envoxy-daemon",
-    META,
-)
+#: Every distribution, dependencies before dependants (hatch.toml's workspace.members).
+DISTRIBUTIONS = tuple(member.name for member in members())
 #: The import paths each distribution owns (docs/BUILD.md, DESIGN.md): a wheel ships nothing else.
 OWNED_IMPORT_PATHS: dict[str, tuple[str, ...]] = {
     "envoxy-core": (

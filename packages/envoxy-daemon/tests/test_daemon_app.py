@@ -1,5 +1,6 @@
 """In-process tests of create_app through werkzeug's test Client."""
 
+import json
 import re
 import uuid
 from pathlib import Path
@@ -11,6 +12,7 @@ from envoxy.daemon.app import TEST_MODE_BODY, create_app
 from envoxy.decorators import on
 from envoxy.views import View
 from envoxy.views.exceptions import DuplicateRouteError, InvalidViewError, UnknownURLTypeError
+from envoxy_testing.interpreter import run_python
 
 SAMPLE = Path(__file__).with_name("views_sample.py")
 ELRC = re.compile(r" :: ELRC\([0-9a-f-]{36}\)$")
@@ -290,3 +292,30 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_ready_without_sqlalchemy_fails_the_orm_check_naming_envoxy_orm(tmp_path: Path) -> None:
+    # envoxy-daemon does not require SQLAlchemy: an ORM URL without it fails its check
+    # (503) and the log names what to install; the daemon itself still serves
+    done = run_python(
+        f"""
+        import json, logging, sys
+        sys.modules["sqlalchemy"] = None  # as in a venv without envoxy-orm
+        records = []
+        handler = logging.Handler()
+        handler.emit = lambda record: records.append(record.getMessage())
+        logging.getLogger("envoxy").addHandler(handler)
+        from werkzeug.test import Client
+        from envoxy.daemon.app import create_app
+        config = {{"psql_servers": {{"default": {{"url": "sqlite:///{tmp_path}/x.db"}}}}}}
+        client = Client(create_app(config, views=[]))
+        answer = client.get("/_ready")
+        print(json.dumps([answer.status_code, client.get("/_health").status_code,
+                          answer.json["checks"]["postgresql:default"]["status"], records]))
+        """
+    )
+
+    assert done.returncode == 0, done.stderr
+    ready, health, check, records = json.loads(done.stdout)
+    assert (ready, health, check) == (503, 200, "error")
+    assert any("pip install 'envoxy-orm'" in record for record in records), records

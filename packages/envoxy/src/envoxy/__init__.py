@@ -63,7 +63,6 @@ except ImportError as _exc:  # diagnosed only once the import failed: no cost ot
 
 if TYPE_CHECKING:
     # "X as X" marks an explicit re-export for type checkers (PEP 484).
-    # pylint: disable=useless-import-alias
     from envoxy.auth import authenticate as authenticate
     from envoxy.cache import Cache as Cache
     from envoxy.celery import celeryc as celeryc

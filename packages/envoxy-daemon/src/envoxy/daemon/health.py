@@ -311,16 +311,19 @@ def _postgresql_check(key: str, conf: Mapping[str, Any], timeout: float) -> Call
 
 
 def _sqlalchemy_check(url: str) -> Callable[[], None]:
+    # a non-PostgreSQL URL is the ORM's (SQLite for an embedded default): SQLAlchemy
+    # comes with envoxy-orm, which envoxy-daemon does not require
+    from envoxy.utils.imports import require
+
+    sqlalchemy = require("sqlalchemy", "envoxy-orm")
     holder: dict[str, Any] = {}
 
     def check() -> None:
-        from sqlalchemy import create_engine, text
-
         engine = holder.get("engine")
         if engine is None:
-            engine = holder["engine"] = create_engine(url)
+            engine = holder["engine"] = sqlalchemy.create_engine(url)
         with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            connection.execute(sqlalchemy.text("SELECT 1"))
 
     return check
 
