@@ -58,3 +58,30 @@ def test_an_alias_resolves_to_the_new_object_and_warns_at_the_import() -> None:
             module.Missing  # noqa: B018
     finally:
         del sys.modules[module.__name__]
+
+
+def test_a_moved_module_serves_the_new_modules_public_names_and_warns() -> None:
+    module = types.ModuleType("envoxy_test_moved_module")
+    module.__getattr__ = deprecation.moved_module(  # type: ignore[method-assign]
+        module.__name__, "envoxy.utils.deprecation", since="1.1"
+    )
+    sys.modules[module.__name__] = module
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from envoxy_test_moved_module import warn_deprecated as old  # type: ignore[import-not-found]
+
+            line = sys._getframe().f_lineno - 2
+        assert old is warn_deprecated
+        assert [(str(w.message), w.filename, w.lineno) for w in caught] == [
+            (
+                "envoxy_test_moved_module.warn_deprecated is deprecated since envoxy 1.1; "
+                "use envoxy.utils.deprecation.warn_deprecated",
+                __file__,
+                line,
+            )
+        ]
+        with pytest.raises(AttributeError, match="no attribute '_lock'"):
+            module._lock  # noqa: B018  (private names of the new module are not served)
+    finally:
+        del sys.modules[module.__name__]

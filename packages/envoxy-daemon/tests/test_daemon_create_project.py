@@ -279,7 +279,7 @@ def test_help_of_the_group_and_the_command() -> None:
     [
         "envoxy.daemon.scaffold",
         "envoxy.daemon.scaffold.command",
-        "envoxy.daemon.scaffold.errors",
+        "envoxy.daemon.scaffold.exceptions",
         "envoxy.daemon.scaffold.migration",
         "envoxy.daemon.scaffold.names",
         "envoxy.daemon.scaffold.project",

@@ -14,7 +14,7 @@ from envoxy.daemon.app import create_app
 from envoxy.decorators import on
 from envoxy.exceptions import ConnectError, TimeoutError, ValidationException
 from envoxy.views import View
-from envoxy.views.errors import RETRY_AFTER_SECONDS
+from envoxy.views.error_responses import RETRY_AFTER_SECONDS
 from envoxy.views.outages import is_outage
 
 ELRC = re.compile(r"ELRC\(([0-9a-f-]{36})\)")

@@ -11,7 +11,7 @@ MODULES = [
     "envoxy.views.containers",
     "envoxy.views.request",
     "envoxy.views.routing",
-    "envoxy.views.errors",
+    "envoxy.views.error_responses",
     "envoxy.views.exceptions",
     "envoxy.decorators",
     "envoxy.auth",

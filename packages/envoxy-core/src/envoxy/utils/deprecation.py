@@ -10,6 +10,9 @@ replacement, pointing at the caller's line::
     # an old import path that still works, e.g. in envoxy/redis/client.py:
     __getattr__ = deprecated_aliases(__name__, {"Client": ("envoxy.redis.client", "RedisClient")})
 
+    # a whole module renamed: the old file keeps only this line
+    __getattr__ = moved_module(__name__, "envoxy.zeromq.exceptions", since="1.1")
+
 Python shows DeprecationWarning for code run as ``__main__`` and under pytest; run a
 service with ``-W default::DeprecationWarning`` (or ``PYTHONWARNINGS``) to see them all.
 """
@@ -20,7 +23,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["deprecated_aliases", "warn_deprecated"]
+__all__ = ["deprecated_aliases", "moved_module", "warn_deprecated"]
 
 
 def warn_deprecated(old: str, new: str, *, since: str = "1.0", stacklevel: int = 2) -> None:
@@ -44,13 +47,14 @@ def warn_deprecated(old: str, new: str, *, since: str = "1.0", stacklevel: int =
 
 
 def deprecated_aliases(
-    module_name: str, aliases: Mapping[str, tuple[str, str]]
+    module_name: str, aliases: Mapping[str, tuple[str, str]], *, since: str = "1.0"
 ) -> Callable[[str], Any]:
     """Return a module ``__getattr__`` (PEP 562) serving old names that moved elsewhere.
 
     :param module_name: the module the old names live in (its ``__name__``).
     :param aliases: old name -> (module, attribute) of what replaces it; it is imported
         on first use, and every use of the old name warns once.
+    :param since: the version that deprecated them.
     """
     table = dict(aliases)
 
@@ -59,8 +63,31 @@ def deprecated_aliases(
         if target is None:
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
         new_module, attribute = target
-        warn_deprecated(f"{module_name}.{name}", f"{new_module}.{attribute}", stacklevel=2)
+        warn_deprecated(
+            f"{module_name}.{name}", f"{new_module}.{attribute}", since=since, stacklevel=2
+        )
         return getattr(importlib.import_module(new_module), attribute)
+
+    return module_getattr
+
+
+def moved_module(module_name: str, new_module: str, *, since: str = "1.0") -> Callable[[str], Any]:
+    """Return the ``__getattr__`` of a module renamed to ``new_module``.
+
+    Every name in ``new_module.__all__`` still resolves from the old path, warning once
+    per name; ``new_module`` is imported on the first use.
+
+    :param module_name: the old module (its ``__name__``).
+    :param new_module: the module it became.
+    :param since: the version that renamed it.
+    """
+
+    def module_getattr(name: str) -> Any:
+        module = importlib.import_module(new_module)
+        if name not in getattr(module, "__all__", ()):
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+        warn_deprecated(f"{module_name}.{name}", f"{new_module}.{name}", since=since, stacklevel=2)
+        return getattr(module, name)
 
     return module_getattr
 

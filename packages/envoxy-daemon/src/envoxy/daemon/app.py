@@ -8,7 +8,7 @@ The app is a small dispatcher over werkzeug's request, response and routing:
 
 A declared JSON body is parsed before the handler (malformed → 400), after the auth
 decorators accepted the caller when the handler has some (:mod:`envoxy.views.jsonbody`);
-every exception becomes the error contract of :mod:`envoxy.views.errors`.
+every exception becomes the error contract of :mod:`envoxy.views.error_responses`.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -29,7 +29,7 @@ from envoxy.decorators import AUTH_MARKER
 from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.views.base import View
 from envoxy.views.containers import Response, http_date_now
-from envoxy.views.errors import error_response
+from envoxy.views.error_responses import error_response
 from envoxy.views.jsonbody import declares_json_body
 from envoxy.views.request import Request
 from envoxy.views.routing import Route, RouteTable

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from envoxy.utils.logs import log
-from envoxy.views.errors import new_elrc
+from envoxy.views.error_responses import new_elrc
 
 __all__ = ["MqttSubscriber"]
 

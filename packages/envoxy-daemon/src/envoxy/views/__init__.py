@@ -16,7 +16,7 @@ Modules:
 - :mod:`envoxy.views.containers`: :class:`Response`;
 - :mod:`envoxy.views.request`: :class:`Request` (the handler's ``request``);
 - :mod:`envoxy.views.routing`: URL types and the route table;
-- :mod:`envoxy.views.errors`: the error contract (ELRC);
+- :mod:`envoxy.views.error_responses`: the error contract (ELRC);
 - :mod:`envoxy.views.exceptions`: the exceptions.
 """
 

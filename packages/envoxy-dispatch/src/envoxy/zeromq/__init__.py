@@ -13,7 +13,7 @@ Servers come from ``zmq_servers`` in ``envoxy.json``; nothing is read, imported
 
 from envoxy.zeromq.client import ZmqClient
 from envoxy.zeromq.dispatcher import Dispatcher
-from envoxy.zeromq.errors import (
+from envoxy.zeromq.exceptions import (
     PayloadEncodingError,
     ZmqAttemptError,
     ZmqConnectError,

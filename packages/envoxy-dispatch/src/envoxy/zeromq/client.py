@@ -28,7 +28,7 @@ from envoxy.zeromq.envelope import (
     encode_request,
     prepare_message,
 )
-from envoxy.zeromq.errors import (
+from envoxy.zeromq.exceptions import (
     ZmqAttemptError,
     ZmqConnectError,
     ZmqDeadlineError,

@@ -9,7 +9,7 @@ from typing import Any
 
 from envoxy.exceptions import ValidationException
 from envoxy.utils.encoders import envoxy_json_dumps
-from envoxy.zeromq.errors import SERVICE_UNAVAILABLE, PayloadEncodingError, ZmqUnavailableError
+from envoxy.zeromq.exceptions import SERVICE_UNAVAILABLE, PayloadEncodingError, ZmqUnavailableError
 from envoxy.zeromq.headers import generate_headers
 
 __all__ = [

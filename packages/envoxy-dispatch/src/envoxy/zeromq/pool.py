@@ -9,7 +9,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from envoxy.zeromq.errors import ZmqTimeoutError
+from envoxy.zeromq.exceptions import ZmqTimeoutError
 
 if TYPE_CHECKING:
     import zmq

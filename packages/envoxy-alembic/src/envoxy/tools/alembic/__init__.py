@@ -14,7 +14,7 @@ Modules: :mod:`~envoxy.tools.alembic.cli` (the command),
 
 from pathlib import Path
 
-from envoxy.tools.alembic.errors import (
+from envoxy.tools.alembic.exceptions import (
     DatabaseURLError,
     MigrationError,
     MigrationLockTimeoutError,

@@ -16,7 +16,7 @@ from sqlalchemy import MetaData, create_engine, pool
 from sqlalchemy.engine import Connection
 
 from envoxy.db.orm.drivers import normalize_url
-from envoxy.tools.alembic.errors import NoModelsError
+from envoxy.tools.alembic.exceptions import NoModelsError
 from envoxy.tools.alembic.locking import LOCKING_COMMANDS, migration_lock
 from envoxy.tools.alembic.models import load_target_metadata
 from envoxy.tools.alembic.settings import MigrationSettings

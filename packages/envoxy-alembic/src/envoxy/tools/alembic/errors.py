@@ -1,31 +1,11 @@
-"""Errors of envoxy-alembic; each becomes one line and a non-zero exit in the CLI."""
+"""Deprecated: renamed :mod:`envoxy.tools.alembic.exceptions`.
 
-from envoxy.exceptions import EnvoxyError
+Every Envoxy module of exceptions is named ``exceptions.py``.
 
-__all__ = [
-    "DatabaseURLError",
-    "MigrationError",
-    "MigrationLockTimeoutError",
-    "ModelImportError",
-    "NoModelsError",
-]
+.. deprecated:: 1.1
+   Import from :mod:`envoxy.tools.alembic.exceptions`; the names here still work and warn once.
+"""
 
+from envoxy.utils.deprecation import moved_module
 
-class MigrationError(EnvoxyError):
-    """Root of the errors envoxy-alembic reports without a traceback."""
-
-
-class DatabaseURLError(MigrationError):
-    """No database could be determined from the environment or envoxy.json."""
-
-
-class ModelImportError(MigrationError):
-    """A module named in ``SERVICE_MODELS`` could not be imported."""
-
-
-class NoModelsError(MigrationError):
-    """A command needs models (autogenerate, check) but no table was found."""
-
-
-class MigrationLockTimeoutError(MigrationError):
-    """Another run kept the namespace's migration lock past ``ENVOXY_ALEMBIC_LOCK_TIMEOUT``."""
+__getattr__ = moved_module(__name__, "envoxy.tools.alembic.exceptions", since="1.1")

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from envoxy.tools.alembic.errors import MigrationLockTimeoutError
+from envoxy.tools.alembic.exceptions import MigrationLockTimeoutError
 from envoxy.tools.alembic.settings import LOCK_TIMEOUT_VARIABLE
 
 __all__ = ["LOCKING_COMMANDS", "lock_key", "migration_lock"]

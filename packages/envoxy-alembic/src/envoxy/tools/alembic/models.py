@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy import MetaData
 
 from envoxy.db.orm import EnvoxyBase
-from envoxy.tools.alembic.errors import ModelImportError
+from envoxy.tools.alembic.exceptions import ModelImportError
 
 __all__ = ["load_target_metadata"]
 

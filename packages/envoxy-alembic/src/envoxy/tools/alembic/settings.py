@@ -13,7 +13,7 @@ from pathlib import Path
 
 from envoxy.db.orm.constants import AUX_TABLE_PREFIX, BASE_TABLE_PREFIX
 from envoxy.exceptions import ConfigError
-from envoxy.tools.alembic.errors import DatabaseURLError
+from envoxy.tools.alembic.exceptions import DatabaseURLError
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",

@@ -9,12 +9,12 @@ Modules: :mod:`~envoxy.daemon.scaffold.names` (slug and package rules),
 :mod:`~envoxy.daemon.scaffold.project` (templates and the all-or-nothing write),
 :mod:`~envoxy.daemon.scaffold.migration` (the initial revision),
 :mod:`~envoxy.daemon.scaffold.command` (the click command),
-:mod:`~envoxy.daemon.scaffold.errors`. The project's files are ``templates/*.tmpl``,
+:mod:`~envoxy.daemon.scaffold.exceptions`. The project's files are ``templates/*.tmpl``,
 rendered with :class:`string.Template`.
 """
 
 from envoxy.daemon.scaffold.command import create_project, legacy_create_project
-from envoxy.daemon.scaffold.errors import (
+from envoxy.daemon.scaffold.exceptions import (
     InitialMigrationError,
     ProjectNameError,
     ScaffoldError,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from envoxy.daemon.scaffold.errors import ProjectNameError
+from envoxy.daemon.scaffold.exceptions import ProjectNameError
 from envoxy.daemon.scaffold.names import ProjectNames, project_names
 from envoxy.daemon.scaffold.project import write_project
 

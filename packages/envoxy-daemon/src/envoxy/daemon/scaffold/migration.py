@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from envoxy.daemon.scaffold.errors import InitialMigrationError
+from envoxy.daemon.scaffold.exceptions import InitialMigrationError
 
 __all__ = ["INITIAL_MESSAGE", "INITIAL_REVISION", "MIGRATION_TIMEOUT", "write_initial_migration"]
 

@@ -23,7 +23,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 
-from envoxy.daemon.scaffold.errors import ProjectNameError
+from envoxy.daemon.scaffold.exceptions import ProjectNameError
 
 __all__ = [
     "MAX_NAME_LENGTH",

@@ -25,7 +25,7 @@ from importlib.resources import files
 from pathlib import Path
 from string import Template
 
-from envoxy.daemon.scaffold.errors import ScaffoldError, TargetNotEmptyError
+from envoxy.daemon.scaffold.exceptions import ScaffoldError, TargetNotEmptyError
 from envoxy.daemon.scaffold.migration import write_initial_migration
 from envoxy.daemon.scaffold.names import ProjectNames
 
