@@ -44,6 +44,7 @@ def test_require_does_not_hide_a_broken_installed_module(
     assert caught.value.name == "envoxy_core_test_not_there"
 
 
+@pytest.mark.filterwarnings("ignore:LRUCache.get:DeprecationWarning")
 def test_lru_cache_miss_returns_minus_one_and_evicts_least_recent() -> None:
     cache = LRUCache(2)
     assert cache.get("absent") == -1

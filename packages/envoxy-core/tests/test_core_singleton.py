@@ -3,6 +3,8 @@
 import queue
 import threading
 
+import pytest
+
 from envoxy.utils.singleton import Singleton, SingletonPerThread
 
 
@@ -51,6 +53,7 @@ def test_arguments_are_used_only_the_first_time() -> None:
     assert Named.instance("second").name == "first"
 
 
+@pytest.mark.filterwarnings("ignore:Singleton.instance_with_queue:DeprecationWarning")
 def test_instance_with_queue_passes_the_queue() -> None:
     class Worker(Singleton):
         def __init__(self, jobs: queue.Queue[int]) -> None:

@@ -98,7 +98,7 @@ def test_calling_the_module_applies_the_daemon_decorator_and_warns_once() -> Non
         "warnings": [
             [
                 "DeprecationWarning",
-                "calling the module envoxy.cache is deprecated since envoxy 1.0; use the "
+                "calling the module envoxy.cache is deprecated since envoxy 1.1; use the "
                 "decorator envoxy.decorators.cache (from envoxy.decorators import cache)",
                 "<string>",
                 7,

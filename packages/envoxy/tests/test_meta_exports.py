@@ -289,3 +289,30 @@ def test_cache_is_the_package_and_the_decorator_whatever_the_import_order(
 def test_version_is_the_installed_distribution_version() -> None:
     assert isinstance(envoxy.__version__, str)
     assert envoxy.__version__ == version("envoxy")
+
+
+def test_deprecated_constants_still_resolve_with_a_warning(tmp_path: pathlib.Path) -> None:
+    output = run_python(
+        """
+        import json, warnings
+        import envoxy
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            port = envoxy.REDIS_DEFAULT_PORT
+        try:
+            envoxy.NOT_A_CONSTANT
+        except AttributeError as exc:
+            missing = str(exc)
+        print(json.dumps([port, [str(w.message) for w in seen], missing,
+                          "REDIS_DEFAULT_PORT" in envoxy.__all__]))
+        """,
+        tmp_path,
+    )
+
+    port, seen, missing, exported = json.loads(output)
+    assert (port, exported) == ("6379", False)
+    assert seen == [
+        "envoxy.constants.REDIS_DEFAULT_PORT is deprecated since envoxy 1.1; "
+        "use envoxy.redis.settings.DEFAULT_PORT"
+    ]
+    assert missing == "module 'envoxy' has no attribute 'NOT_A_CONSTANT'"

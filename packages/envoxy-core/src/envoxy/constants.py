@@ -26,10 +26,6 @@ __all__ = [
     "POST",
     "PUT",
     "REDIS_BACKEND",
-    "REDIS_DEFAULT_DB",
-    "REDIS_DEFAULT_HOST",
-    "REDIS_DEFAULT_PORT",
-    "REDIS_DEFAULT_TTL",
     "SERVER_NAME",
     "TIMEOUT_CONN",
     "TOKEN_CHARSET",
@@ -92,10 +88,6 @@ CACHE_DEFAULT_TTL = 60 * 60  # seconds
 
 # Redis
 REDIS_BACKEND = "redis"
-REDIS_DEFAULT_DB = 1
-REDIS_DEFAULT_TTL = CACHE_DEFAULT_TTL
-REDIS_DEFAULT_HOST = "127.0.0.1"
-REDIS_DEFAULT_PORT = "6379"
 
 # Validation
 HASH_LENGTH = 45
@@ -117,3 +109,27 @@ EMAIL_REGEX = r"[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+"
 
 #: An optional ``(1-3 digits)`` country code plus spaces, then 3 to 12 digits.
 PHONE_REGEX = r"(?:\([0-9]{1,3}\) *)?[0-9]{3,12}"
+
+#: 0.7 names that nothing used, kept for old code: each use warns once (replacement, value)
+_DEPRECATED: dict[str, tuple[str, object]] = {
+    "REDIS_DEFAULT_DB": ("envoxy.redis.settings.DEFAULT_DB", 1),
+    "REDIS_DEFAULT_TTL": ("envoxy.redis.settings.DEFAULT_TTL", CACHE_DEFAULT_TTL),
+    "REDIS_DEFAULT_HOST": ("envoxy.redis.settings.DEFAULT_HOST", "127.0.0.1"),
+    "REDIS_DEFAULT_PORT": ("envoxy.redis.settings.DEFAULT_PORT", "6379"),
+}
+
+
+def __getattr__(name: str) -> object:
+    """Serve the deprecated 0.7 names of :data:`_DEPRECATED`, warning once for each.
+
+    .. deprecated:: 1.1
+       ``REDIS_DEFAULT_*``: use the defaults of ``envoxy.redis.settings`` (envoxy-dispatch).
+    """
+    entry = _DEPRECATED.get(name)
+    if entry is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from envoxy.utils.deprecation import warn_deprecated
+
+    replacement, value = entry
+    warn_deprecated(f"envoxy.constants.{name}", replacement, since="1.1")
+    return value

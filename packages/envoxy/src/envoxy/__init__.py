@@ -131,6 +131,11 @@ def __getattr__(name: str) -> Any:
         value: Any = _installed_version()
     elif name in _LAZY_EXPORTS:
         value = _import_export(name)
+    elif name.isupper():  # deprecated constants (REDIS_DEFAULT_*): envoxy.constants warns
+        try:
+            value = getattr(constants, name)
+        except AttributeError:
+            raise AttributeError(f"module 'envoxy' has no attribute {name!r}") from None
     else:
         raise AttributeError(f"module 'envoxy' has no attribute {name!r}")
     globals()[name] = value

@@ -9,9 +9,13 @@ Fractions of a second are always truncated, never rounded, so a time never moves
 into the next second (or day). Naive datetimes count as ``assume_tz`` (UTC by default).
 """
 
+import functools
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Literal
+
+from envoxy.utils.deprecation import warn_deprecated
 
 __all__ = [
     "API_FORMAT",
@@ -35,25 +39,52 @@ API_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+0000"
 type TimeLike = str | datetime | date | None
 
 
+# defined before the classes it decorates
+def _deprecated[**P, R](replacement: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Make a ``Now``/``Format`` method warn once that ``replacement`` replaces it."""
+
+    def decorate(method: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(method)
+        def warned(*args: P.args, **kwargs: P.kwargs) -> R:
+            warn_deprecated(
+                f"envoxy.utils.datetime.{method.__qualname__}()",
+                f"envoxy.utils.datetime.{replacement}",
+                since="1.1",
+            )
+            return method(*args, **kwargs)
+
+        return warned
+
+    return decorate
+
+
 class Now:
-    """The current time in the formats the original envoxy used."""
+    """The current time in the formats the original envoxy used.
+
+    .. deprecated:: 1.1
+       Each method warns once, naming the module function that replaces it.
+    """
 
     @staticmethod
+    @_deprecated("format_strftime(None, '%Y-%m-%dT%H:%M:%S')")
     def log_format() -> str:
         """Return the current UTC time as ``YYYY-MM-DDTHH:MM:SS``."""
         return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
     @staticmethod
+    @_deprecated("format_api(datetime.now(UTC))")
     def api_format() -> str:
         """Return the current UTC time as ``YYYY-MM-DDTHH:MM:SS.mmm+0000``."""
         return format_api(datetime.now(UTC))
 
     @staticmethod
+    @_deprecated("format_unix()")
     def timestamp() -> int:
         """Return the current Unix time in whole seconds."""
         return int(time.time())
 
     @staticmethod
+    @_deprecated("coerce_datetime(text)")
     def to_datetime(date_str: str, format_str: str = API_FORMAT) -> datetime | None:
         """Parse ``date_str`` with :meth:`datetime.strptime`, or return ``None`` if it fails.
 
@@ -61,10 +92,7 @@ class Now:
         :param format_str: the pattern; the default reads the API format into a naive
             datetime (its ``+0000`` is literal).
         """
-        try:
-            return datetime.strptime(date_str, format_str)
-        except (TypeError, ValueError):
-            return None
+        return _strptime(date_str, format_str)
 
 
 def format_api(value: datetime) -> str:
@@ -104,7 +132,7 @@ def coerce_datetime(value: TimeLike, assume_tz: str = "UTC") -> datetime | None:
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            parsed_api = Now.to_datetime(text)
+            parsed_api = _strptime(text, API_FORMAT)
             if parsed_api is None:
                 raise ValueError(
                     f"{value!r} is not an ISO 8601 date/time (e.g. 2025-10-28T12:34:56Z)"
@@ -221,9 +249,15 @@ def api_format(
 
 
 class Format:
-    """The formatting functions as static methods; each formats now when given no value."""
+    """The formatting functions as static methods; each formats now when given no value.
+
+    .. deprecated:: 1.1
+       Call the module functions (``format_iso``, ``format_api``, ...); each method warns
+       once, naming its function.
+    """
 
     @staticmethod
+    @_deprecated("format_iso")
     def iso(
         dt: TimeLike = None,
         fractional: int | None = 3,
@@ -234,11 +268,13 @@ class Format:
         return format_iso(dt, fractional=fractional, tz=tz, assume_tz=assume_tz)
 
     @staticmethod
+    @_deprecated("format_rfc1123")
     def rfc1123(dt: TimeLike = None, assume_tz: str = "UTC") -> str:
         """An HTTP date; see :func:`format_rfc1123`."""
         return format_rfc1123(dt, assume_tz=assume_tz)
 
     @staticmethod
+    @_deprecated("format_unix")
     def unix(
         dt: TimeLike = None, ms: bool = False, as_int: bool = True, assume_tz: str = "UTC"
     ) -> int | float:
@@ -246,6 +282,7 @@ class Format:
         return format_unix(dt, ms=ms, as_int=as_int, assume_tz=assume_tz)
 
     @staticmethod
+    @_deprecated("format_strftime")
     def custom(
         dt: TimeLike = None,
         fmt: str = "%Y-%m-%d %H:%M:%S",
@@ -256,11 +293,13 @@ class Format:
         return format_strftime(dt, fmt, tz=tz, assume_tz=assume_tz)
 
     @staticmethod
+    @_deprecated("format_api")
     def api_format(dt: TimeLike = None, assume_tz: str = "UTC") -> str:
         """The API format ``YYYY-MM-DDTHH:MM:SS.mmm+0000`` in UTC; see :func:`format_api`."""
         return format_api(_moment(dt, assume_tz))
 
     @staticmethod
+    @_deprecated("coerce_datetime")
     def parse(value: str | datetime | date, assume_tz: str = "UTC") -> datetime:
         """Return ``value`` as an aware datetime.
 
@@ -276,6 +315,13 @@ class Format:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _strptime(text: str, pattern: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, pattern)
+    except (TypeError, ValueError):
+        return None
 
 
 def _moment(dt: TimeLike, assume_tz: str) -> datetime:

@@ -16,6 +16,8 @@ import threading
 import weakref
 from typing import Any, Self
 
+from envoxy.utils.deprecation import warn_deprecated
+
 __all__ = ["Singleton", "SingletonPerThread"]
 
 
@@ -40,7 +42,14 @@ class Singleton:
 
     @classmethod
     def instance_with_queue(cls, queue: Any) -> Self:
-        """Return :meth:`instance` created with ``queue`` as its only argument."""
+        """Return :meth:`instance` created with ``queue`` as its only argument.
+
+        .. deprecated:: 1.1
+           Use ``instance(queue)``; this warns once.
+        """
+        warn_deprecated(
+            "Singleton.instance_with_queue(queue)", "Singleton.instance(queue)", since="1.1"
+        )
         return cls.instance(queue)
 
     @classmethod
@@ -77,7 +86,16 @@ class SingletonPerThread:
 
     @classmethod
     def instance_with_queue(cls, queue: Any) -> Self:
-        """Return :meth:`instance` created with ``queue`` as its only argument."""
+        """Return :meth:`instance` created with ``queue`` as its only argument.
+
+        .. deprecated:: 1.1
+           Use ``instance(queue)``; this warns once.
+        """
+        warn_deprecated(
+            "SingletonPerThread.instance_with_queue(queue)",
+            "SingletonPerThread.instance(queue)",
+            since="1.1",
+        )
         return cls.instance(queue)
 
 

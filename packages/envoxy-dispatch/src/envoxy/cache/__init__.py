@@ -49,6 +49,7 @@ class _CallableModule(types.ModuleType):
         warn_deprecated(
             "calling the module envoxy.cache",
             "the decorator envoxy.decorators.cache (from envoxy.decorators import cache)",
+            since="1.1",
         )
         return _view_decorator()(*args, **kwargs)
 
