@@ -15,12 +15,21 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from envoxy.utils.deprecation import deprecated_aliases
+
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "REQUIRED_FIELDS", "check_file", "main"]
 
 REQUIRED_FIELDS = frozenset({"id", "created", "updated", "href"})
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INVALID = 3
+
+#: 0.7 names: ``validate_model_file(path)`` returned the problems of one file, as
+#: :func:`check_file` does; ``REQUIRED`` was the set of mandatory fields
+__getattr__ = deprecated_aliases(
+    __name__,
+    {"validate_model_file": (__name__, "check_file"), "REQUIRED": (__name__, "REQUIRED_FIELDS")},
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
