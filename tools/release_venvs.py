@@ -69,7 +69,7 @@ CLEAN_VENV_SCENARIOS: dict[str, Scenario] = {
     "dispatch-redis": Scenario(
         dist="envoxy-dispatch",
         extras=("redis",),
-        imports=("envoxy.redis", "envoxy.cache", "envoxy.db.dispatcher"),
+        imports=("envoxy.redis", "envoxy.cache", "envoxy.mqtt", "envoxy.zeromq"),
         # the ORM (and SQLAlchemy) come only with the [postgres] extra
         absent_distributions=("envoxy-orm", "sqlalchemy", "psycopg2-binary", "envoxy-daemon"),
         absent_modules=("sqlalchemy", "psycopg2", "werkzeug"),
