@@ -6,30 +6,25 @@ tools must catch a planted violation: an upward import, a sideways import, an
 undeclared third-party import.
 """
 
-import importlib
 import pathlib
 import re
 import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+from envoxy_testing.repo import REPO_ROOT, tool_module
+
 LINT_IMPORTS = REPO_ROOT / "tools" / "lint_imports.py"
 DEPTRY = pathlib.Path(sys.executable).with_name("deptry")
 
 
 @pytest.fixture(scope="module")
-def release_wheels() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(REPO_ROOT / "tools"))
-    try:
-        yield importlib.import_module("release_wheels")
-    finally:
-        sys.path.remove(str(REPO_ROOT / "tools"))
+def release_wheels() -> ModuleType:
+    return tool_module("release_wheels")
 
 
 def contracts() -> list[dict[str, object]]:

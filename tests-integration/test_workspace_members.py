@@ -1,25 +1,18 @@
 """One list of workspace members (hatch.toml workspace.members) that every other place follows."""
 
-import importlib
-import pathlib
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+from envoxy_testing.repo import REPO_ROOT, tool_module
 
 
 @pytest.fixture(scope="module")
-def workspace() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(REPO_ROOT / "tools"))
-    try:
-        yield importlib.import_module("workspace")
-    finally:
-        sys.path.remove(str(REPO_ROOT / "tools"))
+def workspace() -> ModuleType:
+    return tool_module("workspace")
 
 
 def test_every_package_folder_is_a_member_dependencies_first(workspace: ModuleType) -> None:
@@ -42,11 +35,7 @@ def test_every_package_folder_is_a_member_dependencies_first(workspace: ModuleTy
 
 
 def test_the_release_tools_read_the_members(workspace: ModuleType) -> None:
-    sys.path.insert(0, str(REPO_ROOT / "tools"))
-    try:
-        release_wheels = importlib.import_module("release_wheels")
-    finally:
-        sys.path.remove(str(REPO_ROOT / "tools"))
+    release_wheels = tool_module("release_wheels")
 
     assert tuple(member.name for member in workspace.members()) == release_wheels.DISTRIBUTIONS
     assert set(release_wheels.OWNED_IMPORT_PATHS) == set(release_wheels.DISTRIBUTIONS)

@@ -17,6 +17,7 @@ module                     holds
 ``exports``                ``all_problems``: the one ``__all__`` check
 ``interpreter``            ``run_python``: code in a fresh interpreter, clean environment,
                            optionally without some Envoxy distributions
+``repo``                   ``REPO_ROOT``, ``tool_module``: import a module of ``tools/``
 ``plugin``                 the pytest fixtures
 =========================  ==============================================================
 """
