@@ -47,9 +47,7 @@ class Singleton:
         .. deprecated:: 1.1
            Use ``instance(queue)``; this warns once.
         """
-        warn_deprecated(
-            "Singleton.instance_with_queue(queue)", "Singleton.instance(queue)", since="1.1"
-        )
+        _warn_instance_with_queue("Singleton")
         return cls.instance(queue)
 
     @classmethod
@@ -91,11 +89,7 @@ class SingletonPerThread:
         .. deprecated:: 1.1
            Use ``instance(queue)``; this warns once.
         """
-        warn_deprecated(
-            "SingletonPerThread.instance_with_queue(queue)",
-            "SingletonPerThread.instance(queue)",
-            since="1.1",
-        )
+        _warn_instance_with_queue("SingletonPerThread")
         return cls.instance(queue)
 
 
@@ -103,6 +97,13 @@ _INSTANCE = "_singleton_instance"
 _PER_THREAD = "_singleton_per_thread"
 _LOCKS: weakref.WeakKeyDictionary[type, threading.RLock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
+
+
+def _warn_instance_with_queue(base: str) -> None:
+    """Warn once that ``<base>.instance_with_queue`` is deprecated, at the caller's caller."""
+    warn_deprecated(
+        f"{base}.instance_with_queue(queue)", f"{base}.instance(queue)", since="1.1", stacklevel=3
+    )
 
 
 def _class_lock(cls: type) -> Any:
