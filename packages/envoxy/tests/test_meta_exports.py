@@ -292,7 +292,7 @@ def test_version_is_the_installed_distribution_version() -> None:
 
 
 def test_deprecated_constants_still_resolve_with_a_warning(tmp_path: pathlib.Path) -> None:
-    output = run_python(
+    output = output_of(
         """
         import json, warnings
         import envoxy
