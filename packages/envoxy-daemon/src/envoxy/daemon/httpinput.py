@@ -29,7 +29,7 @@ from typing import Any
 
 from envoxy.daemon.settings import DEFAULT_BODY_TIMEOUT
 from envoxy.exceptions import ValidationException
-from envoxy.views.errors import error_response
+from envoxy.views.error_responses import error_response
 
 __all__ = [
     "HEADER_LIMIT",
