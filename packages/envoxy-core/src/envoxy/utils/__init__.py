@@ -8,6 +8,14 @@ module              holds
 ``config``          ``Config`` (the cached ``envoxy.json``), ``as_int``/``as_float``/``as_bool``
 ``interpolation``   ``${VAR}`` / ``${VAR:-default}`` expansion
 ``conversions``     the numeric and boolean setting converters
+``settings``        the shape of a client's settings class (``ServerSettings``) and the
+                    converters they share (``timeout``, ``host_port``, ``url``, ...)
+``config_keys``     ``unknown_keys``: keys of ``envoxy.json`` nothing reads, with the
+                    closest known one
+``registry``        ``ClientRegistry``: one client per server key and process, fork-aware
+``facade``          ``ClientFacade``: the static shape of ``redisc``, ``zmqc``, ...
+``retry``           ``RetryPolicy`` and ``Backoff`` (full jitter, deadline)
+``deprecation``     ``warn_deprecated`` and ``deprecated_aliases`` (old names of 0.7)
 ``logs``            ``log``/``Log``: level-named methods on the ``envoxy`` logger
 ``log_setup``       ``configure_logging``, ``reset_logging``, the stderr handler
 ``log_format``      the ``json`` and ``pretty`` formatters

@@ -1,0 +1,134 @@
+"""ClientRegistry: one client per key and process, built once, rebuilt after any fork."""
+
+import ctypes
+import os
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from envoxy.utils.registry import ClientRegistry
+
+
+class Pool:
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.pid = os.getpid()
+        self.closed = 0
+
+
+def make_registry() -> tuple[ClientRegistry[Pool], list[str], list[Pool]]:
+    built: list[str] = []
+    closed: list[Pool] = []
+
+    def build(key: str) -> Pool:
+        built.append(key)
+        return Pool(key)
+
+    def close(pool: Pool) -> None:
+        pool.closed += 1
+        closed.append(pool)
+
+    return ClientRegistry(build, close), built, closed
+
+
+def test_builds_once_per_key_even_under_concurrent_first_calls() -> None:
+    registry, built, _ = make_registry()
+    barrier = threading.Barrier(8)
+    seen: list[Pool] = []
+
+    def first_call() -> None:
+        barrier.wait()
+        seen.append(registry.get("main"))
+
+    threads = [threading.Thread(target=first_call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert built == ["main"]
+    assert len({id(pool) for pool in seen}) == 1
+    assert registry.get("other").key == "other"
+    assert sorted(registry) == ["main", "other"]
+
+
+def test_a_failed_build_stores_nothing() -> None:
+    attempts: list[int] = []
+
+    def build(key: str) -> Pool:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OSError("down")
+        return Pool(key)
+
+    registry: ClientRegistry[Pool] = ClientRegistry(build, lambda pool: None)
+    with pytest.raises(OSError, match="down"):
+        registry.get("main")
+    assert registry.peek("main") is None
+    assert registry.get("main").key == "main"
+
+
+def test_close_is_idempotent_and_the_next_get_builds_again() -> None:
+    registry, built, closed = make_registry()
+    first = registry.get("main")
+    registry.close()
+    registry.close()
+    assert closed == [first]
+    assert first.closed == 1
+    assert registry.peek("main") is None
+    assert registry.get("main") is not first
+    assert built == ["main", "main"]
+
+
+def test_discard_closes_one_key() -> None:
+    registry, _, closed = make_registry()
+    main, other = registry.get("main"), registry.get("other")
+    registry.discard("main")
+    registry.discard("missing")
+    assert closed == [main]
+    assert registry.peek("other") is other
+
+
+def _os_fork() -> int:
+    return os.fork()
+
+
+def _c_fork() -> int:
+    """fork(2) called straight from C, as uWSGI forks its workers: Python's at-fork hooks
+    (os.register_at_fork) do not run."""
+    return int(ctypes.PyDLL(None).fork())
+
+
+@pytest.mark.parametrize("fork", [_os_fork, _c_fork], ids=["os.fork", "C fork without hooks"])
+def test_a_forked_child_builds_its_own_and_never_closes_the_parents(
+    fork: Callable[[], int],
+) -> None:
+    registry, _, closed = make_registry()
+    parent_pool = registry.get("main")
+    read_end, write_end = os.pipe()
+    pid = fork()
+    if pid == 0:  # the child: report, never return into pytest
+        status = 1
+        try:
+            child_pool = registry.get("main")
+            seen_before_build = registry.peek("other")
+            registry.close()
+            report = (
+                child_pool is not parent_pool,
+                child_pool.pid == os.getpid(),
+                seen_before_build is None,
+                parent_pool.closed == 0,
+                closed == [child_pool],
+            )
+            os.write(write_end, repr(report).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end) as reader:
+        report_text = reader.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert report_text == repr((True, True, True, True, True))
+    assert registry.get("main") is parent_pool  # the parent's pool is untouched
+    assert parent_pool.closed == 0
