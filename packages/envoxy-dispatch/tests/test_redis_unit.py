@@ -20,7 +20,7 @@ def test_redisc_is_the_dispatcher_class() -> None:
 
 
 def test_settings_defaults() -> None:
-    settings = RedisSettings.from_config({}, "redis_servers.k")
+    settings = RedisSettings.from_config("k", {})
     assert (settings.host, settings.port, settings.db, settings.ttl) == ("127.0.0.1", 6379, 1, 3600)
     assert (settings.connect_timeout, settings.socket_timeout) == (5.0, 5.0)
     assert settings.max_connections == 50
@@ -28,25 +28,25 @@ def test_settings_defaults() -> None:
 
 def test_bind_host_and_port_win_over_host_key() -> None:
     settings = RedisSettings.from_config(
-        {"bind": "redis.local:6380", "host": "ignored", "port": 1}, "redis_servers.k"
+        "k", {"bind": "redis.local:6380", "host": "ignored", "port": 1}
     )
     assert (settings.host, settings.port) == ("redis.local", 6380)
 
 
 def test_bind_ipv6_in_brackets() -> None:
-    settings = RedisSettings.from_config({"bind": "[::1]:6390"}, "redis_servers.k")
+    settings = RedisSettings.from_config("k", {"bind": "[::1]:6390"})
     assert (settings.host, settings.port) == ("::1", 6390)
 
 
 def test_numeric_strings_are_accepted() -> None:
     settings = RedisSettings.from_config(
-        {"port": "6381", "db": "3", "ttl": "60", "socket_timeout": "0.5"}, "redis_servers.k"
+        "k", {"port": "6381", "db": "3", "ttl": "60", "socket_timeout": "0.5"}
     )
     assert (settings.port, settings.db, settings.ttl, settings.socket_timeout) == (6381, 3, 60, 0.5)
 
 
 def test_null_timeout_means_no_timeout() -> None:
-    settings = RedisSettings.from_config({"socket_timeout": None}, "redis_servers.k")
+    settings = RedisSettings.from_config("k", {"socket_timeout": None})
     assert settings.socket_timeout is None
 
 
@@ -61,7 +61,7 @@ def test_null_timeout_means_no_timeout() -> None:
 )
 def test_invalid_setting_names_the_setting(conf: dict[str, object], setting: str) -> None:
     with pytest.raises(ConfigError, match=setting.replace(".", r"\.")):
-        RedisSettings.from_config(conf, "redis_servers.k")
+        RedisSettings.from_config("k", conf)
 
 
 def test_close_without_use_is_idempotent() -> None:

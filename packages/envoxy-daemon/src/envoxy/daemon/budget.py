@@ -93,7 +93,7 @@ def _zmq(key: str, conf: Mapping[str, Any]) -> Iterator[CallBudget]:
 def _redis(key: str, conf: Mapping[str, Any]) -> Iterator[CallBudget]:
     from envoxy.redis.settings import RedisSettings
 
-    settings = RedisSettings.from_config(conf, f"redis_servers.{key}")
+    settings = RedisSettings.from_config(key, conf)
     yield CallBudget(
         f"redis_servers.{key}",
         settings.worst_case(),
@@ -114,7 +114,7 @@ def _redis(key: str, conf: Mapping[str, Any]) -> Iterator[CallBudget]:
 def _couchdb(key: str, conf: Mapping[str, Any]) -> Iterator[CallBudget]:
     from envoxy.couchdb.settings import CouchDBSettings
 
-    settings = CouchDBSettings.from_config(conf, f"couchdb_servers.{key}")
+    settings = CouchDBSettings.from_config(key, conf)
     yield CallBudget(
         f"couchdb_servers.{key}",
         settings.worst_case(),

@@ -251,7 +251,7 @@ def _redis_check(key: str, conf: Mapping[str, Any], timeout: float) -> Callable[
     from envoxy.redis.settings import RedisSettings
 
     settings = dataclasses.replace(
-        RedisSettings.from_config(conf, f"redis_servers.{key}"),
+        RedisSettings.from_config(key, conf),
         connect_timeout=timeout,
         socket_timeout=timeout,
         pool_timeout=timeout,

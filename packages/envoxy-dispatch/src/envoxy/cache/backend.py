@@ -11,12 +11,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from envoxy.cache.redis import RedisCache
+from envoxy.redis.settings import RedisSettings
 from envoxy.utils.config import Config
 
-__all__ = ["BACKENDS", "SECTION", "Cache"]
+__all__ = ["BACKENDS", "KEYS", "SECTION", "Cache"]
 
 #: The ``envoxy.json`` section of the cache.
 SECTION = "cache"
+#: Every key of the ``cache`` section: the Redis server settings and the cache's own.
+KEYS: frozenset[str] = RedisSettings.KEYS | {"backend", "key_prefix", "vary_headers"}
 #: Backend name -> class. Only ``redis`` exists today.
 BACKENDS: dict[str, type[RedisCache]] = {"redis": RedisCache}
 

@@ -5,8 +5,6 @@ URL-safe base64 of ``envoxy_json_dumps(params)``. Values are JSON objects.
 """
 
 import base64
-import os
-import threading
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -19,6 +17,7 @@ from envoxy.redis.exceptions import (
 )
 from envoxy.redis.settings import RedisSettings
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
+from envoxy.utils.registry import ClientRegistry
 
 if TYPE_CHECKING:
     import redis
@@ -34,14 +33,13 @@ DEFAULT_KEY_PREFIX = "envoxy"
 OUTAGE_HOLD_OFF = 1.0
 #: Keys asked per SCAN step and removed per UNLINK by :meth:`RedisCache.invalidate`.
 INVALIDATE_BATCH = 500
-# Clients a forked child inherited from its parent, kept referenced and never closed.
-_INHERITED: list[object] = []
 
 
 class RedisCache:
     """A Redis-backed response cache, configured by the ``cache`` section.
 
-    The connection pool is built on first use (and again in a forked child).
+    The connection pool is built on first use (and again in a forked child: see
+    :class:`~envoxy.utils.registry.ClientRegistry`).
 
     :param config: the ``cache`` object: ``bind`` or ``host``/``port``, ``db``,
         ``passwd``, ``ttl`` (3600; 0 = no expiry), ``key_prefix`` (``envoxy``) and the
@@ -50,14 +48,12 @@ class RedisCache:
     """
 
     def __init__(self, config: Mapping[str, Any], where: str = "cache") -> None:
-        self.settings = RedisSettings.from_config(config, where)
+        self.settings = RedisSettings.from_config("cache", config, where=where)
         self.ttl = self.settings.ttl
         self.key_prefix = str(config.get("key_prefix") or DEFAULT_KEY_PREFIX)
-        self._redis: redis.Redis | None = None
-        self._pid = os.getpid()
-        # One lock per process: a lock another thread held when the process forked
-        # stays held in the child, so the child takes a fresh one (setdefault is atomic).
-        self._locks: dict[int, threading.Lock] = {}
+        self._clients: ClientRegistry[redis.Redis] = ClientRegistry(
+            lambda _where: self.settings.create_client(), _disconnect
+        )
         self._skip_until = 0.0
 
     @property
@@ -66,16 +62,7 @@ class RedisCache:
 
         :raises MissingDependencyError: redis-py is not installed.
         """
-        client = self._redis
-        if client is None or self._pid != os.getpid():
-            with self._locks.setdefault(os.getpid(), threading.Lock()):
-                if self._pid != os.getpid():
-                    _INHERITED.append(self._redis)
-                    self._redis, self._pid = None, os.getpid()
-                if self._redis is None:
-                    self._redis = self.settings.create_client()
-                client = self._redis
-        return client
+        return self._clients.get(self.settings.where)
 
     def key(self, endpoint: str, method: str, params: Any) -> str:
         """Return the Redis key of a cached response.
@@ -190,15 +177,11 @@ class RedisCache:
 
     def close(self) -> None:
         """Disconnect the pool; the next call reconnects. Safe to call repeatedly."""
-        with self._locks.setdefault(os.getpid(), threading.Lock()):
-            client, self._redis = self._redis, None
-            if client is None:
-                return
-            if self._pid != os.getpid():
-                _INHERITED.append(client)
-                self._pid = os.getpid()
-                return
-        client.connection_pool.disconnect()
+        self._clients.close()
+
+
+def _disconnect(client: "redis.Redis") -> None:
+    client.connection_pool.disconnect()
 
 
 def _glob_escape(text: str) -> str:

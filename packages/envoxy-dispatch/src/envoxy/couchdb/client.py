@@ -3,11 +3,9 @@
 ``db`` arguments are ``"<server key>.<database>"``, split at the first dot. Each
 server key gets one ``httpx.Client`` (connection pool, basic auth, connect and read
 timeouts, 3 retries of failed connects), built on the first call for the key and
-rebuilt in a forked child.
+rebuilt in a forked child (see :class:`~envoxy.utils.registry.ClientRegistry`).
 """
 
-import os
-import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,6 +16,7 @@ from envoxy.couchdb.settings import SECTION, CouchDBSettings
 from envoxy.utils.config import Config
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import log
+from envoxy.utils.registry import ClientRegistry
 
 if TYPE_CHECKING:
     import httpx
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["CouchDBClient", "split_db"]
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
-# Objects a forked child inherited from its parent, kept referenced and never closed.
-_INHERITED: list[object] = []
 
 
 def split_db(db: str) -> tuple[str, str]:
@@ -48,11 +45,9 @@ class CouchDBClient:
     """
 
     def __init__(self) -> None:
-        self._clients: dict[str, tuple[str, httpx.Client]] = {}
-        self._pid = os.getpid()
-        # One lock per process: a lock another thread held when the process forked
-        # stays held in the child, so the child takes a fresh one (setdefault is atomic).
-        self._locks: dict[int, threading.Lock] = {}
+        self._clients: ClientRegistry[tuple[str, httpx.Client]] = ClientRegistry(
+            _open, lambda entry: entry[1].close()
+        )
 
     def find(
         self,
@@ -131,18 +126,11 @@ class CouchDBClient:
 
     def client(self, server_key: str) -> "httpx.Client":
         """Return the ``httpx.Client`` of ``server_key`` (its base URL is ``bind``)."""
-        return self._client(server_key)[1]
+        return self._clients.get(server_key)[1]
 
     def close(self) -> None:
         """Close every HTTP pool and forget the keys; safe to call repeatedly."""
-        with self._locks.setdefault(os.getpid(), threading.Lock()):
-            clients, self._clients = self._clients, {}
-            if self._pid != os.getpid():
-                _INHERITED.extend(clients.values())
-                self._pid = os.getpid()
-                return
-        for _where, http in clients.values():
-            http.close()
+        self._clients.close()
 
     def _request(
         self,
@@ -153,7 +141,7 @@ class CouchDBClient:
         *,
         missing_ok: bool = False,
     ) -> Any:
-        where, http = self._client(server_key)
+        where, http = self._clients.get(server_key)
         content = envoxy_json_dumps(body) if body is not None else None
         try:
             response = http.request(
@@ -176,24 +164,13 @@ class CouchDBClient:
             )
         return envoxy_json_loads(response.content) if response.content else {}
 
-    def _client(self, server_key: str) -> "tuple[str, httpx.Client]":
-        entry = self._clients.get(server_key)
-        if entry is not None and self._pid == os.getpid():
-            return entry
-        with self._locks.setdefault(os.getpid(), threading.Lock()):
-            pid = os.getpid()
-            if self._pid != pid:
-                _INHERITED.extend(self._clients.values())
-                self._clients = {}
-                self._pid = pid
-            entry = self._clients.get(server_key)
-            if entry is None:
-                where = f"{SECTION}.{server_key}"
-                settings = CouchDBSettings.from_config(Config.server(SECTION, server_key), where)
-                entry = (where, settings.create_client())
-                self._clients[server_key] = entry
-                log.trace(f"couchdbc: client for {where} ({settings.base_url}) ready")
-            return entry
+
+def _open(server_key: str) -> "tuple[str, httpx.Client]":
+    """Build the HTTP pool of ``server_key`` from ``envoxy.json`` (connects on use)."""
+    settings = CouchDBSettings.from_config(server_key, Config.server(SECTION, server_key))
+    client = settings.create_client()
+    log.trace(f"couchdbc: client for {settings.where} ({settings.base_url}) ready")
+    return settings.where, client
 
 
 def _quote(segment: str) -> str:

@@ -9,13 +9,10 @@ no timeout, stated explicitly.
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from envoxy.exceptions import ConfigError
-from envoxy.utils.config import as_float
 from envoxy.utils.imports import require
-from envoxy.utils.redaction import safe_repr
+from envoxy.utils.settings import optional_str, timeout, url
 
 if TYPE_CHECKING:
     import httpx
@@ -49,7 +46,15 @@ class CouchDBSettings:
 
     :param where: ``"couchdb_servers.<key>"``, used in messages.
     :param base_url: ``bind`` without credentials and trailing slash.
+
+    .. versionchanged:: 1.1
+       ``from_config(key, conf)``, the one signature of every client (was ``(conf, where)``).
     """
+
+    SECTION: ClassVar[str] = SECTION
+    KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"bind", "user", "passwd", "connect_timeout", "timeout"}
+    )
 
     where: str
     base_url: str
@@ -60,35 +65,30 @@ class CouchDBSettings:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     @classmethod
-    def from_config(cls, conf: Mapping[str, Any], where: str) -> "CouchDBSettings":
-        """Build settings from a ``couchdb_servers.<key>`` object.
+    def from_config(
+        cls, key: str, conf: Mapping[str, Any], *, where: str | None = None
+    ) -> "CouchDBSettings":
+        """Build the settings of server ``key`` from its ``couchdb_servers`` object.
 
+        :param where: the location named in messages; default ``"couchdb_servers.<key>"``.
         :raises ConfigError: ``bind`` is missing or not an http(s) URL, or a timeout
             is invalid; the message names ``where.<setting>``.
         """
-        bind = conf.get("bind")
-        if not isinstance(bind, str) or not bind:
-            raise ConfigError(
-                f"{where}.bind is required: the server URL, e.g. http://127.0.0.1:5984"
-            )
-        parts = urlsplit(bind)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"{where}.bind must be an http:// or https:// URL, not {safe_repr(bind)}"
-            )
-        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        if parts.port:
-            netloc = f"{netloc}:{parts.port}"
-        base_url = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-        user = conf.get("user") or (unquote(parts.username) if parts.username else None)
-        password = conf.get("passwd") or (unquote(parts.password) if parts.password else None)
+        where = where or f"{SECTION}.{key}"
+        bind = url(
+            conf.get("bind"),
+            f"{where}.bind",
+            schemes={"http", "https"},
+            example="http://127.0.0.1:5984",
+        )
+        base_url = f"{bind.scheme}://{bind.netloc}{bind.path.rstrip('/')}"
         return cls(
             where=where,
             base_url=base_url,
-            user=str(user) if user else None,
-            password=str(password) if password else None,
-            connect_timeout=_timeout(conf, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, where),
-            timeout=_timeout(conf, "timeout", DEFAULT_TIMEOUT, where),
+            user=optional_str(conf, "user", where) or bind.user or None,
+            password=optional_str(conf, "passwd", where) or bind.password or None,
+            connect_timeout=timeout(conf, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, where),
+            timeout=timeout(conf, "timeout", DEFAULT_TIMEOUT, where),
         )
 
     def worst_case(self) -> float:
@@ -117,14 +117,3 @@ class CouchDBSettings:
             headers={"Accept": "application/json"},
         )
         return client
-
-
-def _timeout(conf: Mapping[str, Any], name: str, default: float, where: str) -> float | None:
-    if name not in conf:
-        return default
-    if conf[name] is None:
-        return None
-    seconds = as_float(conf[name], f"{where}.{name}")
-    if seconds <= 0:
-        raise ConfigError(f"{where}.{name} must be a positive number of seconds, or null for none")
-    return seconds

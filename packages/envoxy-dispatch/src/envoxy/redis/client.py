@@ -2,32 +2,25 @@
 
 Values are stored as ``envoxy_json_dumps(value)`` and read back decoded. Each server
 key of ``redis_servers`` gets its own ``redis.Redis`` over a bounded pool, created on
-the first call for that key (never at import). The client is safe to share between
+the first call for that key (never at import) in a
+:class:`~envoxy.utils.registry.ClientRegistry`. The client is safe to share between
 threads; in a forked child (a uWSGI worker) it builds fresh pools and leaves the
 parent's sockets alone.
 """
 
-import os
-import threading
 from typing import TYPE_CHECKING, Any
 
 from envoxy.redis.exceptions import RedisSerializationError, translate_redis_error
-from envoxy.redis.settings import RedisSettings
+from envoxy.redis.settings import SECTION, RedisSettings
 from envoxy.utils.config import Config
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import log
+from envoxy.utils.registry import ClientRegistry
 
 if TYPE_CHECKING:
     import redis
 
 __all__ = ["SECTION", "RedisClient"]
-
-#: The ``envoxy.json`` section holding the Redis server keys.
-SECTION = "redis_servers"
-
-# Objects a forked child inherited from its parent. They are kept referenced, never
-# closed or collected in the child, so the parent's connections stay intact.
-_INHERITED: list[object] = []
 
 
 class RedisClient:
@@ -38,11 +31,7 @@ class RedisClient:
     """
 
     def __init__(self) -> None:
-        self._servers: dict[str, _Server] = {}
-        self._pid = os.getpid()
-        # One lock per process: a lock another thread held when the process forked
-        # stays held in the child, so the child takes a fresh one (setdefault is atomic).
-        self._locks: dict[int, threading.Lock] = {}
+        self._servers: ClientRegistry[_Server] = ClientRegistry(_Server.open, _Server.close)
 
     def set(self, server_key: str, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store ``value`` as JSON under ``key``, with its expiry, atomically (``SET … EX``).
@@ -59,8 +48,6 @@ class RedisClient:
         :raises RedisClientError: the server failed or could not be reached.
         """
         server = self._servers.get(server_key)
-        if server is None or self._pid != os.getpid():
-            server = self._server(server_key)
         try:
             data = envoxy_json_dumps(value)
         except TypeError as exc:
@@ -92,8 +79,6 @@ class RedisClient:
         :raises RedisClientError: the server failed or could not be reached.
         """
         server = self._servers.get(server_key)
-        if server is None or self._pid != os.getpid():
-            server = self._server(server_key)
         try:
             data = server.redis.get(key)
         except Exception as exc:
@@ -115,8 +100,6 @@ class RedisClient:
         :raises RedisClientError: the server failed or could not be reached.
         """
         server = self._servers.get(server_key)
-        if server is None or self._pid != os.getpid():
-            server = self._server(server_key)
         try:
             return int(server.redis.delete(key))
         except Exception as exc:
@@ -134,8 +117,6 @@ class RedisClient:
         :raises MissingDependencyError: redis-py is not installed.
         """
         server = self._servers.get(server_key)
-        if server is None or self._pid != os.getpid():
-            server = self._server(server_key)
         return server.redis
 
     def close(self) -> None:
@@ -144,32 +125,7 @@ class RedisClient:
         The next call for a key reads its settings again, so call this after
         ``Config.reload()`` to apply changed server settings.
         """
-        with self._locks.setdefault(os.getpid(), threading.Lock()):
-            servers, self._servers = self._servers, {}
-            if self._pid != os.getpid():
-                _INHERITED.extend(servers.values())
-                self._pid = os.getpid()
-                return
-        for server in servers.values():
-            server.redis.close()
-            server.redis.connection_pool.disconnect()
-
-    def _server(self, server_key: str) -> "_Server":
-        """Return the server of ``server_key``, building it (or rebuilding after a fork)."""
-        with self._locks.setdefault(os.getpid(), threading.Lock()):
-            pid = os.getpid()
-            if self._pid != pid:
-                _INHERITED.extend(self._servers.values())
-                self._servers = {}
-                self._pid = pid
-            server = self._servers.get(server_key)
-            if server is None:
-                where = f"{SECTION}.{server_key}"
-                settings = RedisSettings.from_config(Config.server(SECTION, server_key), where)
-                server = _Server(settings)
-                self._servers[server_key] = server
-                log.trace(f"redisc: pool for {settings.describe()} ready (connects on use)")
-            return server
+        self._servers.close()
 
 
 class _Server:
@@ -181,6 +137,19 @@ class _Server:
         self.where = settings.where
         self.ttl = settings.ttl
         self.redis = settings.create_client()
+
+    @classmethod
+    def open(cls, server_key: str) -> "_Server":
+        """Build the server of ``server_key`` from ``envoxy.json`` (connects on use)."""
+        settings = RedisSettings.from_config(server_key, Config.server(SECTION, server_key))
+        server = cls(settings)
+        log.trace(f"redisc: pool for {settings.describe()} ready (connects on use)")
+        return server
+
+    def close(self) -> None:
+        """Disconnect the pool."""
+        self.redis.close()
+        self.redis.connection_pool.disconnect()
 
 
 def _undecoded(data: bytes) -> str | bytes:

@@ -1,25 +1,29 @@
 """Connection settings of one Redis server, read from an ``envoxy.json`` mapping.
 
-The same keys serve ``redis_servers.<key>`` (``redisc``) and the ``cache`` section
-(``envoxy.cache``): ``bind`` (``host:port``) or ``host``/``port``, ``db``, ``ttl``,
-``user``/``passwd``, ``connect_timeout``, ``socket_timeout``, ``max_connections`` and
-``pool_timeout``. Numbers may be numeric strings. A timeout set to ``null`` means
-"no timeout", stated explicitly; a missing one takes its default.
+The same keys serve ``redis_servers.<key>`` (``redisc``, and Celery's
+``redis_servers.celery``) and the ``cache`` section (``envoxy.cache``): ``bind``
+(``host:port``) or ``host``/``port``, ``db``, ``ttl``, ``user``/``passwd``,
+``connect_timeout``, ``socket_timeout``, ``max_connections`` and ``pool_timeout``.
+Numbers may be numeric strings. A timeout set to ``null`` means "no timeout", stated
+explicitly; a missing one takes its default.
 """
 
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from envoxy.exceptions import ConfigError
-from envoxy.utils.config import as_float, as_int
+from envoxy.utils.conversions import as_int
 from envoxy.utils.imports import require
+from envoxy.utils.retry import Backoff
+from envoxy.utils.settings import host_port, integer, optional_str, timeout
 
 if TYPE_CHECKING:
     import redis
 
 __all__ = [
+    "BACKOFF",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_DB",
     "DEFAULT_HOST",
@@ -30,9 +34,12 @@ __all__ = [
     "DEFAULT_TTL",
     "REDIS_EXTRA",
     "RETRY_ATTEMPTS",
+    "SECTION",
     "RedisSettings",
 ]
 
+#: The ``envoxy.json`` section holding the Redis server keys.
+SECTION = "redis_servers"
 #: What to install when redis-py is missing.
 REDIS_EXTRA = "envoxy-dispatch[redis]"
 DEFAULT_HOST = "127.0.0.1"
@@ -45,10 +52,11 @@ DEFAULT_SOCKET_TIMEOUT = 5.0
 DEFAULT_MAX_CONNECTIONS = 50
 #: Seconds to wait for a free pooled connection when all ``max_connections`` are busy.
 DEFAULT_POOL_TIMEOUT = 5.0
-#: A command that fails to connect is retried this many times, with a capped backoff.
+#: A command that fails to connect is retried this many times, after a pause of
+#: :data:`BACKOFF`.
 RETRY_ATTEMPTS = 3
-_BACKOFF_BASE = 0.05
-_BACKOFF_CAP = 1.0
+#: The pauses between those retries: full jitter under 0.1 s, 0.2 s, 0.4 s (at most 1 s).
+BACKOFF = Backoff(base=0.1, cap=1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +65,27 @@ class RedisSettings:
 
     :param where: the config location, e.g. ``"redis_servers.cache"``, used in messages.
     Timeouts are seconds, ``None`` meaning no timeout.
+
+    .. versionchanged:: 1.1
+       ``from_config(key, conf)``, the one signature of every client (was ``(conf, where)``).
     """
+
+    SECTION: ClassVar[str] = SECTION
+    KEYS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "bind",
+            "host",
+            "port",
+            "db",
+            "ttl",
+            "user",
+            "passwd",
+            "connect_timeout",
+            "socket_timeout",
+            "max_connections",
+            "pool_timeout",
+        }
+    )
 
     where: str
     host: str = DEFAULT_HOST
@@ -72,49 +100,49 @@ class RedisSettings:
     pool_timeout: float | None = DEFAULT_POOL_TIMEOUT
 
     @classmethod
-    def from_config(cls, conf: Mapping[str, Any], where: str) -> "RedisSettings":
-        """Build settings from a config mapping.
+    def from_config(
+        cls, key: str, conf: Mapping[str, Any], *, where: str | None = None
+    ) -> "RedisSettings":
+        """Build the settings of server ``key`` from its ``redis_servers`` object.
 
-        :param conf: the ``redis_servers.<key>`` (or ``cache``) object.
-        :param where: its location, named in error messages.
+        :param where: the location named in messages (``"cache"`` for that section);
+            default ``"redis_servers.<key>"``.
         :raises ConfigError: a value has the wrong type or range, naming ``where.<setting>``.
         """
+        where = where or f"{SECTION}.{key}"
         if not isinstance(conf, Mapping):
             raise ConfigError(f"{where} must be an object, not {type(conf).__name__}")
-        host, port = _host_and_port(conf, where)
-        ttl = as_int(conf.get("ttl", DEFAULT_TTL) or 0, f"{where}.ttl")
+        host, port = host_port(conf, where, default_host=DEFAULT_HOST, default_port=DEFAULT_PORT)
+        ttl = as_int(conf.get("ttl", DEFAULT_TTL) or 0, f"{where}.ttl")  # null: no expiry
         if ttl < 0:
             raise ConfigError(f"{where}.ttl must be 0 (no expiry) or a positive number of seconds")
-        max_connections = as_int(
-            conf.get("max_connections", DEFAULT_MAX_CONNECTIONS), f"{where}.max_connections"
-        )
-        if max_connections < 1:
-            raise ConfigError(f"{where}.max_connections must be at least 1")
         return cls(
             where=where,
             host=host,
             port=port,
-            db=as_int(conf.get("db", DEFAULT_DB), f"{where}.db"),
+            db=integer(conf, "db", DEFAULT_DB, where),
             ttl=ttl,
-            user=_optional_str(conf, "user", where),
-            password=_optional_str(conf, "passwd", where),
-            connect_timeout=_timeout(conf, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, where),
-            socket_timeout=_timeout(conf, "socket_timeout", DEFAULT_SOCKET_TIMEOUT, where),
-            max_connections=max_connections,
-            pool_timeout=_timeout(conf, "pool_timeout", DEFAULT_POOL_TIMEOUT, where),
+            user=optional_str(conf, "user", where),
+            password=optional_str(conf, "passwd", where),
+            connect_timeout=timeout(conf, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, where),
+            socket_timeout=timeout(conf, "socket_timeout", DEFAULT_SOCKET_TIMEOUT, where),
+            max_connections=integer(
+                conf, "max_connections", DEFAULT_MAX_CONNECTIONS, where, minimum=1
+            ),
+            pool_timeout=timeout(conf, "pool_timeout", DEFAULT_POOL_TIMEOUT, where),
         )
 
     def create_client(self) -> "redis.Redis":
         """Return a ``redis.Redis`` over a new blocking pool built from these settings.
 
         Connections are opened on first command. A command whose connection fails is
-        retried :data:`RETRY_ATTEMPTS` times with an exponential backoff capped at 1 s,
-        so a restarted server is picked up again without the caller's help.
+        retried :data:`RETRY_ATTEMPTS` times after the pauses of :data:`BACKOFF` (full
+        jitter, so many workers do not reconnect in step), so a restarted server is
+        picked up again without the caller's help.
 
         :raises MissingDependencyError: redis-py is not installed (``envoxy-dispatch[redis]``).
         """
         redis_module = require("redis", REDIS_EXTRA)
-        backoff = require("redis.backoff", REDIS_EXTRA)
         retry = require("redis.retry", REDIS_EXTRA)
         pool = redis_module.BlockingConnectionPool(
             max_connections=self.max_connections,
@@ -128,7 +156,7 @@ class RedisSettings:
             socket_timeout=self.socket_timeout,
             socket_keepalive=True,
             retry=retry.Retry(
-                backoff.ExponentialBackoff(cap=_BACKOFF_CAP, base=_BACKOFF_BASE),
+                _RedisBackoff(BACKOFF),
                 RETRY_ATTEMPTS,
                 supported_errors=(redis_module.ConnectionError,),
             ),
@@ -139,50 +167,25 @@ class RedisSettings:
     def worst_case(self) -> float:
         """Return the longest one command can block, in seconds (``inf`` without a timeout):
         the wait for a pooled connection, a connect, and the wait for the reply. A
-        timeout is never retried; refused or broken connections are, at once or after a
-        pause of at most 1 s each."""
+        timeout is never retried; refused or broken connections are, after a pause of
+        at most 1 s each."""
         parts = (self.pool_timeout, self.connect_timeout, self.socket_timeout)
         if any(part is None for part in parts):
             return math.inf
-        return sum(part for part in parts if part is not None) + RETRY_ATTEMPTS * _BACKOFF_CAP
+        return sum(part for part in parts if part is not None) + RETRY_ATTEMPTS * BACKOFF.cap
 
     def describe(self) -> str:
         """Return ``where (host:port/db)`` for log lines and messages (no credentials)."""
         return f"{self.where} ({self.host}:{self.port}/{self.db})"
 
 
-def _host_and_port(conf: Mapping[str, Any], where: str) -> tuple[str, int]:
-    bind = conf.get("bind")
-    if bind:
-        if not isinstance(bind, str):
-            raise ConfigError(f"{where}.bind must be a 'host:port' string, not {bind!r}")
-        host, separator, port = bind.rpartition(":")
-        if not separator or not host:
-            # A bare host name: the port comes from "port" or the default.
-            host, port = bind, conf.get("port", DEFAULT_PORT)
-        return host.strip("[]"), as_int(port, f"{where}.bind port")
-    host = conf.get("host") or DEFAULT_HOST
-    return str(host), as_int(conf.get("port", DEFAULT_PORT), f"{where}.port")
+class _RedisBackoff:
+    """:data:`BACKOFF` seen through redis-py's backoff interface (``compute``, ``reset``)."""
 
+    __slots__ = ("compute",)
 
-def _optional_str(conf: Mapping[str, Any], name: str, where: str) -> str | None:
-    value = conf.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}.{name} must be a string")
-    return value
+    def __init__(self, backoff: Backoff) -> None:
+        self.compute = backoff.delay
 
-
-def _timeout(conf: Mapping[str, Any], name: str, default: float, where: str) -> float | None:
-    if name not in conf:
-        return default
-    value = conf[name]
-    if value is None:
-        return None
-    seconds = as_float(value, f"{where}.{name}")
-    if seconds <= 0:
-        raise ConfigError(
-            f"{where}.{name} must be a positive number of seconds, or null for no timeout"
-        )
-    return seconds
+    def reset(self) -> None:
+        """Nothing to reset: the pauses depend on the failure count alone."""
