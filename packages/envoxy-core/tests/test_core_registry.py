@@ -1,6 +1,5 @@
 """ClientRegistry: one client per key and process, built once, rebuilt after any fork."""
 
-import ctypes
 import os
 import threading
 from collections.abc import Callable
@@ -8,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from envoxy.utils.registry import ClientRegistry
+from envoxy_testing.forking import FORKS, in_child
 
 
 class Pool:
@@ -89,46 +89,25 @@ def test_discard_closes_one_key() -> None:
     assert registry.peek("other") is other
 
 
-def _os_fork() -> int:
-    return os.fork()
-
-
-def _c_fork() -> int:
-    """fork(2) called straight from C, as uWSGI forks its workers: Python's at-fork hooks
-    (os.register_at_fork) do not run."""
-    return int(ctypes.PyDLL(None).fork())
-
-
-@pytest.mark.parametrize("fork", [_os_fork, _c_fork], ids=["os.fork", "C fork without hooks"])
+@pytest.mark.parametrize("fork", FORKS.values(), ids=FORKS.keys())
 def test_a_forked_child_builds_its_own_and_never_closes_the_parents(
     fork: Callable[[], int],
 ) -> None:
     registry, _, closed = make_registry()
     parent_pool = registry.get("main")
-    read_end, write_end = os.pipe()
-    pid = fork()
-    if pid == 0:  # the child: report, never return into pytest
-        status = 1
-        try:
-            child_pool = registry.get("main")
-            seen_before_build = registry.peek("other")
-            registry.close()
-            report = (
-                child_pool is not parent_pool,
-                child_pool.pid == os.getpid(),
-                seen_before_build is None,
-                parent_pool.closed == 0,
-                closed == [child_pool],
-            )
-            os.write(write_end, repr(report).encode())
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    with os.fdopen(read_end) as reader:
-        report_text = reader.read()
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert report_text == repr((True, True, True, True, True))
+
+    def in_the_child() -> list[bool]:
+        child_pool = registry.get("main")
+        seen_before_build = registry.peek("other")
+        registry.close()
+        return [
+            child_pool is not parent_pool,
+            child_pool.pid == os.getpid(),
+            seen_before_build is None,
+            parent_pool.closed == 0,
+            closed == [child_pool],
+        ]
+
+    assert in_child(in_the_child, fork) == [True, True, True, True, True]
     assert registry.get("main") is parent_pool  # the parent's pool is untouched
     assert parent_pool.closed == 0

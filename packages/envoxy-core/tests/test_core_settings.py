@@ -96,8 +96,8 @@ def test_url_parts_are_decoded() -> None:
     ("value", "fault"),
     [
         (None, "couchdb_servers.m.bind is required"),
-        ("ftp://h", "must be a URL starting with http:// or https://"),
-        ("http://", "must be a URL starting with http:// or https://"),
+        ("ftp://h", "must start with http:// or https://"),
+        ("http://", "must start with http:// or https://"),
         ("http://h:port", "couchdb_servers.m.bind has an invalid port"),
     ],
 )

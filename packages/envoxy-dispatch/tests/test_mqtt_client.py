@@ -19,6 +19,7 @@ import pytest
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.mqtt import MqttClient, mqttc
 from envoxy.utils.config import Config
+from envoxy_testing.forking import c_fork, in_child
 from envoxy_testing.servers import PrivateMosquitto
 
 pytestmark = pytest.mark.mqtt
@@ -342,3 +343,28 @@ def test_publishing_and_subscription_resume_after_a_broker_restart(
     finally:
         logging.getLogger("envoxy").removeHandler(handler)
         client.close()
+
+
+def test_a_worker_forked_from_c_publishes_over_its_own_connection(
+    client: MqttClient, topic: str
+) -> None:
+    # uWSGI forks its workers from C, without Python's at-fork hooks: a client that
+    # relied on os.register_at_fork handed the worker the master's connection (same
+    # client id, same socket once started). The master's connection is built but not
+    # started here: a C fork while another Python thread runs can hang the child in
+    # CPython itself, whatever the client does.
+    parent_connection = client.connection("broker")
+
+    def publish_in_the_worker() -> list[bool]:
+        own = client.connection("broker") is not parent_connection
+        sent = client.publish("broker", topic, {"from": "worker"}, qos=1)
+        acknowledged = client.flush("broker")
+        client.close()
+        return [own, sent, acknowledged]
+
+    assert in_child(publish_in_the_worker, c_fork) == [True, True, True]
+    assert client.connection("broker") is parent_connection
+    inbox = Inbox()
+    assert client.subscribe("broker", topic, inbox, qos=1)
+    assert client.publish("broker", topic, {"from": "parent"}, qos=1)
+    assert inbox.wait_for(1)[0][0] == {"from": "parent"}

@@ -212,7 +212,7 @@ def url(value: Any, name: str, *, schemes: Collection[str], example: str, path: 
     if scheme not in schemes or not parts.hostname:
         allowed = " or ".join(f"{allowed}://" for allowed in sorted(schemes))
         raise ConfigError(
-            f"{name} must be a URL starting with {allowed} and naming a host (e.g. {example}), "
+            f"{name} must start with {allowed} and name a host (e.g. {example}), "
             f"not {safe_repr(value)}"
         )
     try:

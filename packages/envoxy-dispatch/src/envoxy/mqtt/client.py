@@ -2,28 +2,26 @@
 
 Connections are created on first use of their key (nothing is read, imported or
 connected before), shared by every thread of the process, and recreated in a
-forked child (the parent's network thread does not exist there).
+forked child, where the parent's network thread does not exist (see
+:class:`~envoxy.utils.registry.ClientRegistry`). The parent's connections are left
+alone there: disconnecting would end the parent's session.
 """
 
-import os
-import threading
-import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from envoxy.exceptions import ConfigError
 from envoxy.mqtt.connection import MqttConnection
 from envoxy.mqtt.payloads import encode_message
-from envoxy.mqtt.settings import MqttServerSettings
+from envoxy.mqtt.settings import SECTION, MqttServerSettings
 from envoxy.mqtt.subscriptions import MessageCallback
 from envoxy.utils.config import Config
 from envoxy.utils.imports import require
+from envoxy.utils.registry import ClientRegistry
 
 __all__ = ["MqttClient"]
 
 _EXTRA = "envoxy-dispatch[mqtt]"
-#: What forked children inherited from their parent, kept so it is never finalized.
-_INHERITED: list[Any] = []
 
 
 class MqttClient:
@@ -42,9 +40,9 @@ class MqttClient:
     ) -> None:
         self._servers = servers
         self._credentials = credentials or Config.get_credentials
-        self._lock = threading.Lock()
-        self._connections: dict[str, MqttConnection] = {}
-        _reset_in_forked_child(self)
+        self._connections: ClientRegistry[MqttConnection] = ClientRegistry(
+            self._connect, MqttConnection.close
+        )
 
     def publish(
         self,
@@ -65,7 +63,7 @@ class MqttClient:
         :raises ConfigError: for an unknown key or bad settings.
         :raises ValidationException: when the message, topic or QoS is rejected.
         """
-        connection = self._connections.get(server_key) or self._connect(server_key)
+        connection = self._connections.get(server_key)
         return connection.publish(topic, encode_message(topic, message, no_envelope), qos, retain)
 
     def subscribe(
@@ -83,14 +81,14 @@ class MqttClient:
         :raises ConfigError: for an unknown key. :raises ValidationException: for an
             invalid filter or QoS.
         """
-        connection = self._connections.get(server_key) or self._connect(server_key)
+        connection = self._connections.get(server_key)
         return connection.subscribe(topic, callback, qos)
 
     def unsubscribe(
         self, server_key: str, topic: str, callback: MessageCallback | None = None
     ) -> None:
         """Remove ``callback`` (default: every callback) of ``topic``."""
-        connection = self._connections.get(server_key)
+        connection = self._connections.peek(server_key)
         if connection is not None:
             connection.unsubscribe(topic, callback)
 
@@ -101,44 +99,34 @@ class MqttClient:
         :param timeout: seconds; default the server's ``connect_timeout``.
         :returns: whether that happened in time.
         """
-        connection = self._connections.get(server_key)
+        connection = self._connections.peek(server_key)
         return True if connection is None else connection.flush(timeout)
 
     def is_connected(self, server_key: str) -> bool:
         """Return whether ``server_key`` has a live connection (never connects)."""
-        connection = self._connections.get(server_key)
+        connection = self._connections.peek(server_key)
         return connection is not None and connection.connected
 
     def connection(self, server_key: str) -> MqttConnection:
         """Return the connection of ``server_key``, starting it when needed."""
-        return self._connections.get(server_key) or self._connect(server_key)
+        return self._connections.get(server_key)
 
     def close(self, server_key: str | None = None) -> None:
         """Disconnect ``server_key`` (default: every key). Idempotent; a later call
         connects again."""
-        with self._lock:
-            if server_key is None:
-                closing = list(self._connections.values())
-                self._connections = {}
-            else:
-                connection = self._connections.pop(server_key, None)
-                closing = [] if connection is None else [connection]
-        for connection in closing:
-            connection.close()
+        if server_key is None:
+            self._connections.close()
+        else:
+            self._connections.discard(server_key)
 
     def _connect(self, server_key: str) -> MqttConnection:
-        with self._lock:
-            connection = self._connections.get(server_key)
-            if connection is None:
-                paho = require("paho.mqtt.client", _EXTRA)
-                settings = MqttServerSettings.from_config(server_key, self._server_conf(server_key))
-                connection = MqttConnection(paho, settings, self._credentials)
-                self._connections[server_key] = connection
-        return connection
+        paho = require("paho.mqtt.client", _EXTRA)
+        settings = MqttServerSettings.from_config(server_key, self._server_conf(server_key))
+        return MqttConnection(paho, settings, self._credentials)
 
     def _server_conf(self, server_key: str) -> Mapping[str, Any]:
         if self._servers is None:
-            return Config.server("mqtt_servers", server_key)
+            return Config.server(SECTION, server_key)
         conf = self._servers.get(server_key)
         if not isinstance(conf, Mapping):
             known = ", ".join(sorted(self._servers)) or "none"
@@ -147,22 +135,3 @@ class MqttClient:
                 "add it to the mqtt_servers section"
             )
         return conf
-
-    def _forget_after_fork(self) -> None:
-        # The parent's network threads do not exist in the child. Its connections are
-        # kept, unused: disconnecting would end the parent's session, and collecting
-        # them would close (and warn about) sockets the parent still uses.
-        _INHERITED.append(self._connections)
-        self._lock = threading.Lock()
-        self._connections = {}
-
-
-def _reset_in_forked_child(client: MqttClient) -> None:
-    reference = weakref.ref(client)
-
-    def forget() -> None:
-        alive = reference()
-        if alive is not None:
-            alive._forget_after_fork()
-
-    os.register_at_fork(after_in_child=forget)

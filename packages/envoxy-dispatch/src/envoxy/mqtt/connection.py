@@ -215,7 +215,7 @@ class MqttConnection:
                 client.tls_set(ca_certs=settings.cert_path)
             except (OSError, ValueError) as exc:
                 raise ConfigError(
-                    f"mqtt_servers.{settings.key}.cert_path: cannot load the CA bundle "
+                    f"{settings.where}.cert_path: cannot load the CA bundle "
                     f"{settings.cert_path!r} ({exc})"
                 ) from exc
         client.on_connect = self._on_connect

@@ -9,11 +9,11 @@ connects anonymously.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from typing import Any, ClassVar
 
 from envoxy.exceptions import ConfigError
-from envoxy.utils.config import as_bool, as_float, as_int
+from envoxy.utils.conversions import as_bool
+from envoxy.utils.settings import integer, optional_str, seconds, url
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -21,8 +21,12 @@ __all__ = [
     "DEFAULT_PORTS",
     "RECONNECT_MAX_DELAY",
     "RECONNECT_MIN_DELAY",
+    "SECTION",
     "MqttServerSettings",
 ]
+
+#: The ``envoxy.json`` section holding the MQTT server keys.
+SECTION = "mqtt_servers"
 
 #: Seconds to wait for the broker to accept a connection (TCP, TLS and CONNACK).
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -51,7 +55,13 @@ class MqttServerSettings:
     :param connect_timeout: seconds to wait for a connection.
     :param persistent_session: keep the broker session (subscriptions and queued
         QoS 1/2 messages) across reconnects; needs ``client_id``.
+    :param where: the config location named in messages (``"mqtt_servers.<key>"``).
     """
+
+    SECTION: ClassVar[str] = SECTION
+    KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"bind", "cert_path", "client_id", "keepalive", "connect_timeout", "persistent_session"}
+    )
 
     key: str
     host: str
@@ -64,52 +74,50 @@ class MqttServerSettings:
     keepalive: int = DEFAULT_KEEPALIVE
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     persistent_session: bool = False
+    where: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.where:
+            object.__setattr__(self, "where", f"{SECTION}.{self.key}")
 
     @classmethod
-    def from_config(cls, key: str, conf: Mapping[str, Any]) -> "MqttServerSettings":
+    def from_config(
+        cls, key: str, conf: Mapping[str, Any], *, where: str | None = None
+    ) -> "MqttServerSettings":
         """Read one ``mqtt_servers.<key>`` entry.
 
+        :param where: the location named in messages; default ``"mqtt_servers.<key>"``.
         :raises ConfigError: naming the setting when ``bind`` is missing or malformed,
             a number is invalid, or ``persistent_session`` lacks a ``client_id``.
         """
-        where = f"mqtt_servers.{key}"
-        bind = conf.get("bind")
-        if not isinstance(bind, str) or not bind:
-            raise ConfigError(
-                f'{where}.bind is required, e.g. "mqtt://user:password@127.0.0.1:1883"'
-            )
-        scheme, host, port, username, password = _parse_bind(bind, f"{where}.bind")
-        keepalive = as_int(conf.get("keepalive", DEFAULT_KEEPALIVE), f"{where}.keepalive")
-        connect_timeout = as_float(
-            conf.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT), f"{where}.connect_timeout"
+        where = where or f"{SECTION}.{key}"
+        bind = url(
+            conf.get("bind"),
+            f"{where}.bind",
+            schemes=DEFAULT_PORTS,
+            example="mqtt://user:password@127.0.0.1:1883",
+            path=False,
         )
-        if keepalive < 1:
-            raise ConfigError(f"{where}.keepalive must be 1 second or more, not {keepalive}")
-        if connect_timeout <= 0:
-            raise ConfigError(
-                f"{where}.connect_timeout must be a positive number of seconds, not "
-                f"{connect_timeout}"
-            )
-        client_id = conf.get("client_id") or None
+        client_id = optional_str(conf, "client_id", where)
         persistent = as_bool(conf.get("persistent_session", False), f"{where}.persistent_session")
         if persistent and not client_id:
             raise ConfigError(
                 f"{where}.persistent_session needs a fixed {where}.client_id: the broker "
                 "finds the session by client id"
             )
-        cert_path = conf.get("cert_path") or None
         return cls(
             key=key,
-            host=host,
-            port=port,
-            tls=scheme == "mqtts",
-            cert_path=str(cert_path) if cert_path else None,
-            username=username,
-            password=password,
-            client_id=str(client_id) if client_id else None,
-            keepalive=keepalive,
-            connect_timeout=connect_timeout,
+            host=bind.host,
+            port=bind.port or DEFAULT_PORTS[bind.scheme],
+            tls=bind.scheme == "mqtts",
+            cert_path=optional_str(conf, "cert_path", where),
+            username=bind.user,
+            password=bind.password,
+            client_id=client_id,
+            keepalive=integer(conf, "keepalive", DEFAULT_KEEPALIVE, where, minimum=1),
+            connect_timeout=seconds(conf, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, where),
             persistent_session=persistent,
+            where=where,
         )
 
     def credentials(self, provided: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -124,26 +132,3 @@ class MqttServerSettings:
             token = provided.get("access_token")
             return str(client_id), None if token is None else str(token)
         return None, None
-
-
-def _parse_bind(bind: str, name: str) -> tuple[str, str, int, str | None, str | None]:
-    parts = urlsplit(bind)
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise ConfigError(
-            f"{name} must start with mqtt:// or mqtts://, got {bind.split('://')[0]!r}"
-        )
-    try:
-        port = parts.port or DEFAULT_PORTS[scheme]
-    except ValueError as exc:
-        raise ConfigError(f"{name} has an invalid port: {exc}") from exc
-    if not parts.hostname:
-        raise ConfigError(f'{name} names no host, e.g. "mqtt://127.0.0.1:1883"')
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ConfigError(
-            f"{name} must be mqtt[s]://[user:password@]host[:port]; percent-encode "
-            "'/', '?', '#' and '@' in the user and password"
-        )
-    username = None if parts.username is None else unquote(parts.username)
-    password = None if parts.password is None else unquote(parts.password)
-    return scheme, parts.hostname, port, username, password
