@@ -5,6 +5,8 @@ import json
 import os
 import pathlib
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -16,11 +18,13 @@ from typing import Any
 import pytest
 import zmq
 
+import envoxy_testing
 from envoxy import exceptions
 from envoxy.constants import Performative
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.utils.config import Config
 from envoxy.zeromq import PayloadEncodingError, ZmqClient, ZmqDeadlineError, zmqc
+from envoxy_testing.forking import c_fork, in_child
 from envoxy_testing.plugin import FaultProxyFactory
 from envoxy_testing.zmq_peer import ReplyPeer
 
@@ -150,7 +154,7 @@ def test_twenty_threads_each_get_their_own_reply(peer: ReplyPeer) -> None:
         assert errors == []
         assert sorted(results) == list(range(20))
         assert len(peer.frames) == 100
-        assert client._endpoints["core"].pool.open_sockets <= 20
+        assert client.open_sockets("core") <= 20
     finally:
         client.close()
 
@@ -440,6 +444,44 @@ def test_forked_child_talks_over_its_own_sockets(peer: ReplyPeer) -> None:
     ]
 
 
+def test_a_worker_forked_from_c_talks_over_its_own_context() -> None:
+    # uWSGI forks its workers from C, without Python's at-fork hooks: a client that
+    # relied on os.register_at_fork gave the worker the master's context, whose I/O
+    # thread does not exist there, and every request of the worker timed out. The peer
+    # runs in another process: a C fork while a Python thread runs can hang the child
+    # in CPython itself, whatever the client does.
+    testing = str(pathlib.Path(envoxy_testing.__file__).resolve().parents[1])
+    script = (
+        "import sys\n"
+        "from envoxy_testing.zmq_peer import ReplyPeer\n"
+        "peer = ReplyPeer()\n"
+        "print(peer.port, flush=True)\n"
+        "sys.stdin.read()\n"
+        "peer.close()\n"
+    )
+    peer = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": testing},
+    )
+    assert peer.stdout is not None
+    assert peer.stdin is not None
+    client = client_for(int(peer.stdout.readline()))
+    try:
+        assert client.request("core", Performative.GET, "/master")["status"] == 200
+
+        def request_in_the_worker() -> Any:
+            return client.request("core", Performative.GET, "/worker")["payload"]["resource"]
+
+        assert in_child(request_in_the_worker, c_fork) == "/worker"
+        assert client.request("core", Performative.GET, "/master/after")["status"] == 200
+    finally:
+        client.close()
+        peer.stdin.close()
+        peer.wait(10)
+
+
 def test_waiting_for_a_free_socket_counts_against_the_attempt_timeout() -> None:
     def slow(request: dict[str, Any]) -> dict[str, Any]:
         time.sleep(0.2)  # the peer's own work, not synchronisation
@@ -459,7 +501,7 @@ def test_waiting_for_a_free_socket_counts_against_the_attempt_timeout() -> None:
     first = threading.Thread(target=call, args=("first",))
     first.start()
     deadline = time.monotonic() + 5
-    while client._endpoints.get("core") is None or not server.frames:  # poll: first is in
+    while client.open_sockets("core") == 0 or not server.frames:  # poll: first is in
         assert time.monotonic() < deadline
         time.sleep(0.005)
     call("second")  # waits ~0.2 s for the only socket, then has ~0.1 s left: too little

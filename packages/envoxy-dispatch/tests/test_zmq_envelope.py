@@ -199,3 +199,10 @@ def test_envoxy_zeromq_exports_match_all() -> None:
 
     assert all_problems("envoxy.zeromq", exact=True) == []
     assert envoxy.zeromq.zmqc is envoxy.zeromq.Dispatcher
+
+
+def test_server_settings_accept_bind_like_every_client() -> None:
+    settings = ZmqServerSettings.from_config("core", {"bind": "10.0.0.1:5555"})
+    assert (settings.endpoint, settings.where) == ("tcp://10.0.0.1:5555", "zmq_servers.core")
+    assert ZmqServerSettings.from_config("c", {"bind": "ipc://x:1"}).endpoint == "ipc://x:1"
+    assert "bind" in ZmqServerSettings.KEYS

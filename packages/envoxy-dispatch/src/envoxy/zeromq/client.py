@@ -1,53 +1,94 @@
 """The ZeroMQ request/reply client behind ``zmqc``.
 
 One :class:`ZmqClient` serves every ``zmq_servers`` key of a process. A key's
-settings, socket pool and retry policy are built on its first request; the
-configuration is never read at import or construction. After ``os.fork()`` the
-child drops the parent's sockets, context and threads and builds its own.
+settings, socket pool and retry policy (an :class:`~envoxy.zeromq.endpoint.Endpoint`)
+are built on its first request; the configuration is never read at import or
+construction. What the keys share (the ``zmq.Context``, the executor, ``zmq_workers``)
+is one ``_Process`` object in a :class:`~envoxy.utils.registry.ClientRegistry`: a
+forked child (a uWSGI worker, however it was forked) leaves the parent's sockets,
+context and threads alone and builds its own, and :meth:`ZmqClient.close` replaces
+all of it at once.
 """
 
-import os
 import re
 import threading
-import time
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, Self, overload
 
-from envoxy.constants import DEFAULT_STATUS_CODE, URI_REGEX
+from envoxy.constants import DEFAULT_STATUS_CODE, URI_REGEX, Performative
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.utils.config import Config
-from envoxy.utils.encoders import envoxy_json_loads
 from envoxy.utils.imports import require
-from envoxy.utils.logs import log
+from envoxy.utils.registry import ClientRegistry
 from envoxy.utils.retry import RetryPolicy
-from envoxy.zeromq.envelope import (
-    build_request,
-    clean_response,
-    encode_request,
-    prepare_message,
-)
-from envoxy.zeromq.exceptions import (
-    ZmqAttemptError,
-    ZmqConnectError,
-    ZmqDeadlineError,
-    ZmqTimeoutError,
-)
+from envoxy.zeromq.endpoint import Endpoint
+from envoxy.zeromq.envelope import build_request, prepare_message
+from envoxy.zeromq.exceptions import ZmqAttemptError
 from envoxy.zeromq.pool import SocketPool
-from envoxy.zeromq.settings import ZmqServerSettings, ZmqWorkerSettings
+from envoxy.zeromq.settings import SECTION, WORKERS_SECTION, ZmqServerSettings, ZmqWorkerSettings
 
 if TYPE_CHECKING:
     from envoxy.zeromq.route_cache import RouteCache
 
-__all__ = ["ZmqClient"]
+__all__ = ["VerbMethod", "ZmqClient"]
 
 _EXTRA = "envoxy-dispatch[zmq]"
 _URI = re.compile(URI_REGEX)
-#: Milliseconds an attempt may run past its timeout rather than adjust RCVTIMEO.
-_RCVTIMEO_SLACK_MS = 2
-#: What forked children inherited from their parent, kept so it is never finalized.
-_INHERITED: list[Any] = []
+
+
+class VerbMethod(Protocol):
+    """``zmqc.get`` and the other verbs: one request with the verb's performative."""
+
+    def __call__(
+        self,
+        server_key: str,
+        url: str,
+        params: Any = None,
+        payload: Any = None,
+        headers: Mapping[str, Any] | None = None,
+        future: bool = False,
+    ) -> Any:
+        """Send the request; return the cleaned reply, or a ``Future`` of it with ``future``.
+
+        See :meth:`ZmqClient.request` for the errors.
+        """
+        ...
+
+
+class _Verb:
+    """A verb method of :class:`ZmqClient` (``get``, ``post``, ...), built once per client."""
+
+    def __init__(self, performative: Performative) -> None:
+        self.performative = performative
+        self.name = performative.name.lower()
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, client: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, client: "ZmqClient", owner: type) -> VerbMethod: ...
+    def __get__(self, client: "ZmqClient | None", owner: type) -> "Self | VerbMethod":
+        if client is None:
+            return self
+        performative, request = self.performative, client.request
+
+        def verb(
+            server_key: str,
+            url: str,
+            params: Any = None,
+            payload: Any = None,
+            headers: Mapping[str, Any] | None = None,
+            future: bool = False,
+        ) -> Any:
+            return request(server_key, performative, url, params, payload, headers, future)
+
+        verb.__name__ = verb.__qualname__ = self.name
+        verb.__doc__ = f"Send a {self.name.upper()} (performative {int(performative)})."
+        client.__dict__[self.name] = verb  # later lookups find it without this descriptor
+        return verb
 
 
 class ZmqClient:
@@ -60,8 +101,17 @@ class ZmqClient:
     :param cache_factory: returns the reply cache backend; by default
         ``envoxy.cache.Cache()`` when ``envoxy.json`` has a ``cache`` section.
 
-    Thread-safe: each request borrows a socket of its own from the key's pool.
+    Thread-safe: each request borrows a socket of its own from the key's pool. The
+    verbs ``get``, ``post``, ``put``, ``patch``, ``delete`` and ``head`` take
+    ``(server_key, url, params=None, payload=None, headers=None, future=False)``.
     """
+
+    get = _Verb(Performative.GET)
+    post = _Verb(Performative.POST)
+    put = _Verb(Performative.PUT)
+    patch = _Verb(Performative.PATCH)
+    delete = _Verb(Performative.DELETE)
+    head = _Verb(Performative.HEAD)
 
     def __init__(
         self,
@@ -75,12 +125,7 @@ class ZmqClient:
         self._workers_conf = workers
         self._retry_delay = retry_delay
         self._cache_factory = cache_factory
-        self._lock = threading.Lock()
-        self._endpoints: dict[str, _Endpoint] = {}
-        self._context: Any = None
-        self._executor: ThreadPoolExecutor | None = None
-        self._worker_settings: ZmqWorkerSettings | None = None
-        _reset_in_forked_child(self)
+        self._process: ClientRegistry[_Process] = ClientRegistry(self._open_process, _Process.close)
 
     def request(
         self,
@@ -106,10 +151,11 @@ class ZmqClient:
             ``TimeoutError`` or ``ConnectError``) when every attempt failed or the
             call's ``deadline`` passed.
         """
-        endpoint = self._endpoints.get(server_key) or self._open_endpoint(server_key)
+        process = self._process.get(WORKERS_SECTION)
+        endpoint = process.endpoints.get(server_key)
         message = build_request(performative, url, params, payload, headers)
         if future:
-            return self._pool_executor().submit(endpoint.send, message)
+            return process.executor().submit(endpoint.send, message)
         return endpoint.send(message)
 
     def send(self, server_key: str, message: Mapping[str, Any]) -> Any:
@@ -121,13 +167,14 @@ class ZmqClient:
         :raises ZmqUnavailableError: (status 503) when every attempt failed or the
             call's ``deadline`` passed.
         """
-        endpoint = self._endpoints.get(server_key) or self._open_endpoint(server_key)
+        endpoint = self._process.get(WORKERS_SECTION).endpoints.get(server_key)
         return endpoint.send(prepare_message(message))
 
     def submit(self, server_key: str, message: Mapping[str, Any]) -> "Future[Any]":
         """Like :meth:`send`, run on the client's executor; returns a ``Future``."""
-        endpoint = self._endpoints.get(server_key) or self._open_endpoint(server_key)
-        return self._pool_executor().submit(endpoint.send, prepare_message(message))
+        process = self._process.get(WORKERS_SECTION)
+        endpoint = process.endpoints.get(server_key)
+        return process.executor().submit(endpoint.send, prepare_message(message))
 
     def bulk_requests(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Validate every item, run them concurrently and return the replies in input order.
@@ -143,62 +190,55 @@ class ZmqClient:
         blocks that thread until the replies are in).
         """
         requests = [_bulk_request(index, item) for index, item in enumerate(items)]
-        endpoints = {
-            key: self._endpoints.get(key) or self._open_endpoint(key)
-            for key in {key for key, _ in requests}
-        }
+        process = self._process.get(WORKERS_SECTION)
+        endpoints = {key: process.endpoints.get(key) for key in {key for key, _ in requests}}
         messages = [
             (endpoints[key], build_request(performative, url, params, payload, headers))
             for key, (performative, url, params, payload, headers) in requests
         ]
         if len(messages) <= 1:
             return [endpoint.send(message) for endpoint, message in messages]
-        executor = self._pool_executor()
+        executor = process.executor()
         futures = [executor.submit(endpoint.send, message) for endpoint, message in messages]
         return [pending.result() for pending in futures]
 
+    def open_sockets(self, server_key: str) -> int:
+        """Return how many REQ sockets ``server_key`` has open in this process, idle or
+        lent (0 before its first request). Never connects.
+
+        .. versionadded:: 1.1
+        """
+        process = self._process.peek(WORKERS_SECTION)
+        endpoint = None if process is None else process.endpoints.peek(server_key)
+        return 0 if endpoint is None else endpoint.pool.open_sockets
+
     def close(self) -> None:
         """Close every socket, the context and the executor. Idempotent; the client
-        reopens on its next request."""
-        with self._lock:
-            endpoints, self._endpoints = self._endpoints, {}
-            executor, self._executor = self._executor, None
-            context, self._context = self._context, None
-            self._worker_settings = None
-        for endpoint in endpoints.values():
-            endpoint.pool.close()
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
-        if context is not None:
-            context.term()
+        reopens on its next request, reading the settings again."""
+        self._process.close()
 
-    def _open_endpoint(self, server_key: str) -> "_Endpoint":
-        with self._lock:
-            endpoint = self._endpoints.get(server_key)
-            if endpoint is not None:
-                return endpoint
-            zmq = require("zmq", _EXTRA)
-            settings = ZmqServerSettings.from_config(server_key, self._server_conf(server_key))
-            workers = self._workers()
-            if self._context is None:
-                self._context = zmq.Context()
-            pool = SocketPool(
-                zmq,
-                self._context,
-                settings.endpoint,
-                max_sockets=workers.max_sockets,
-                timeout_ms=max(1, int(settings.timeout * 1000)),
-            )
-            policy = RetryPolicy(
-                settings.retries + 1, settings.backoff(self._retry_delay), (ZmqAttemptError,)
-            )
-            endpoint = _Endpoint(zmq, settings, pool, policy, self._route_cache(settings))
-            self._endpoints[server_key] = endpoint
-            return endpoint
+    def _open_process(self, section: str) -> "_Process":
+        zmq = require("zmq", _EXTRA)
+        conf = Config.get(section) if self._workers_conf is None else self._workers_conf
+        return _Process(zmq, ZmqWorkerSettings.from_config(conf or {}), self._open_endpoint)
+
+    def _open_endpoint(self, process: "_Process", server_key: str) -> Endpoint:
+        settings = ZmqServerSettings.from_config(server_key, self._server_conf(server_key))
+        pool = SocketPool(
+            process.zmq,
+            process.context,
+            settings.endpoint,
+            max_sockets=process.workers.max_sockets,
+            timeout_ms=max(1, int(settings.timeout * 1000)),
+        )
+        policy = RetryPolicy(
+            settings.retries + 1, settings.backoff(self._retry_delay), (ZmqAttemptError,)
+        )
+        return Endpoint(process.zmq, settings, pool, policy, self._route_cache(settings))
 
     def _server_conf(self, server_key: str) -> Mapping[str, Any]:
         if self._servers is None:
-            return Config.server("zmq_servers", server_key)
+            return Config.server(SECTION, server_key)
         conf = self._servers.get(server_key)
         if not isinstance(conf, Mapping):
             known = ", ".join(sorted(self._servers)) or "none"
@@ -207,12 +247,6 @@ class ZmqClient:
                 "add it to the zmq_servers section"
             )
         return conf
-
-    def _workers(self) -> ZmqWorkerSettings:
-        if self._worker_settings is None:
-            conf = Config.get("zmq_workers") if self._workers_conf is None else self._workers_conf
-            self._worker_settings = ZmqWorkerSettings.from_config(conf or {})
-        return self._worker_settings
 
     def _route_cache(self, settings: ZmqServerSettings) -> "RouteCache | None":
         if not settings.cached_routes:
@@ -231,136 +265,57 @@ class ZmqClient:
             settings.key, settings.cached_routes, _default_cache, vary_headers(section)
         )
 
-    def _pool_executor(self) -> ThreadPoolExecutor:
+
+class _Process:
+    """What the requests of one process share: the ``zmq.Context``, the endpoints by
+    server key, and the executor of ``future=True`` and ``bulk_requests``.
+
+    Closing it closes the endpoints' sockets, then the executor and the context; an
+    endpoint asked for afterwards (a request racing with ``close``) is refused, so no
+    socket is opened on a context being terminated.
+    """
+
+    def __init__(
+        self,
+        zmq: Any,
+        workers: ZmqWorkerSettings,
+        open_endpoint: Callable[["_Process", str], Endpoint],
+    ) -> None:
+        self.zmq = zmq
+        self.workers = workers
+        self.context = zmq.Context()
+        self.endpoints: ClientRegistry[Endpoint] = ClientRegistry(self._open, Endpoint.close)
+        self._open_endpoint = open_endpoint
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._closed = False
+
+    def executor(self) -> ThreadPoolExecutor:
+        """Return the executor, started on first use."""
         executor = self._executor
         if executor is None:
             with self._lock:
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(
-                        max_workers=self._workers().max_workers, thread_name_prefix="envoxy-zmqc"
+                        max_workers=self.workers.max_workers, thread_name_prefix="envoxy-zmqc"
                     )
                 executor = self._executor
         return executor
 
-    def _forget_after_fork(self) -> None:
-        # The parent's sockets, context and threads are not usable in the child. They
-        # are kept, unused, rather than closed or collected: pyzmq skips closing
-        # another process's sockets and would warn about each of them.
-        _INHERITED.append((self._endpoints, self._context, self._executor))
-        self._lock = threading.Lock()
-        self._endpoints = {}
-        self._context = None
-        self._executor = None
+    def close(self) -> None:
+        """Close the sockets, stop the executor and terminate the context."""
+        self._closed = True
+        self.endpoints.close()
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        self.context.term()
 
-
-class _Endpoint:
-    """The settings, socket pool, retry policy and cache of one server key."""
-
-    __slots__ = (
-        "_again",
-        "_rcvtimeo",
-        "_sndmore",
-        "_timeout_ms",
-        "_zmq_error",
-        "cache",
-        "policy",
-        "pool",
-        "settings",
-    )
-
-    def __init__(
-        self,
-        zmq: Any,
-        settings: ZmqServerSettings,
-        pool: SocketPool,
-        policy: RetryPolicy,
-        cache: "RouteCache | None",
-    ) -> None:
-        self.settings = settings
-        self.pool = pool
-        self.policy = policy
-        self.cache = cache
-        self._again = zmq.Again
-        self._zmq_error = zmq.ZMQError
-        self._rcvtimeo = zmq.RCVTIMEO
-        self._timeout_ms = max(1, int(settings.timeout * 1000))
-        self._sndmore = zmq.SNDMORE
-
-    def send(self, message: dict[str, Any]) -> Any:
-        """Send ``message`` with retries; return the cleaned reply."""
-        route = self.cache.route(message) if self.cache is not None else None
-        if route is not None and self.cache is not None:
-            cached = self.cache.get(message)
-            if cached is not None:
-                return cached
-        data = encode_request(message)
-        started = time.monotonic()
-        deadline = started + self.settings.deadline
-        try:
-            reply = self.policy.call(
-                lambda: self._exchange(data, deadline), deadline=deadline, on_retry=self._log_retry
-            )
-        except ZmqAttemptError as exc:
-            log.error(
-                f"zmqc {self.settings.key}: {self.settings.endpoint} did not answer "
-                f"{message.get('resource')} within {time.monotonic() - started:.1f} s "
-                f"(deadline {self.settings.deadline:g} s, up to {self.settings.retries + 1} "
-                f"attempts): {exc}"
-            )
-            unavailable = ZmqDeadlineError if isinstance(exc, ZmqTimeoutError) else ZmqConnectError
-            raise unavailable() from exc
-        try:
-            response = clean_response(envoxy_json_loads(reply))
-        except ValueError as exc:
-            raise ValidationException(
-                f"zmqc {self.settings.key}: the reply of {self.settings.endpoint} to "
-                f"{message.get('resource')} is not JSON ({exc})",
-                code=0,
-                status=502,
-            ) from exc
-        if route is not None and self.cache is not None:
-            self.cache.set(message, route, response)
-        return response
-
-    def _exchange(self, data: bytes, call_deadline: float) -> bytes:
-        deadline = min(time.monotonic() + self.settings.timeout, call_deadline)
-        pool = self.pool
-        sock = pool.checkout(deadline)
-        try:
-            sock.send(b"", self._sndmore)  # the "Zapata" framing is [b"", json]
-            sock.send(data)
-            remaining_ms = int((deadline - time.monotonic()) * 1000)
-            if remaining_ms <= 0:
-                raise ZmqTimeoutError(f"no time left to wait for {self.settings.endpoint}")
-            # Sockets wait `timeout` for a reply (RCVTIMEO); shorten it only when the
-            # wait for the socket or the send used part of the attempt's time, or the
-            # call's deadline comes first.
-            shortened = remaining_ms < self._timeout_ms - _RCVTIMEO_SLACK_MS
-            if shortened:
-                sock.setsockopt(self._rcvtimeo, remaining_ms)
-            frames = sock.recv_multipart()
-            if shortened:
-                sock.setsockopt(self._rcvtimeo, self._timeout_ms)
-        except self._again as exc:
-            pool.discard(sock)
-            raise ZmqTimeoutError(
-                f"no reply from {self.settings.endpoint} within "
-                f"{min(self.settings.timeout, self.settings.deadline):g} s"
-            ) from exc
-        except self._zmq_error as exc:
-            pool.discard(sock)
-            raise ZmqAttemptError(f"{self.settings.endpoint}: {exc}") from exc
-        except BaseException:
-            pool.discard(sock)
-            raise
-        pool.checkin(sock)
-        return frames[-1]
-
-    def _log_retry(self, number: int, error: BaseException, delay: float) -> None:
-        log.warning(
-            f"zmqc {self.settings.key}: attempt {number} of {self.settings.retries + 1} "
-            f"failed ({error}); retrying in {delay:.2f} s"
-        )
+    def _open(self, server_key: str) -> Endpoint:
+        if self._closed:
+            raise RuntimeError("zmqc was closed while this request started; send it again")
+        return self._open_endpoint(self, server_key)
 
 
 def _bulk_request(
@@ -392,14 +347,3 @@ def _default_cache() -> Any:
     from envoxy.cache import Cache
 
     return Cache()
-
-
-def _reset_in_forked_child(client: ZmqClient) -> None:
-    reference = weakref.ref(client)
-
-    def forget() -> None:
-        alive = reference()
-        if alive is not None:
-            alive._forget_after_fork()
-
-    os.register_at_fork(after_in_child=forget)

@@ -5,12 +5,12 @@ Every default has a name here; numbers accept numeric strings (SPEC §8).
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from envoxy.constants import ZEROMQ_RETRY_TIMEOUT
 from envoxy.exceptions import ConfigError
-from envoxy.utils.config import as_float, as_int
 from envoxy.utils.retry import Backoff, RetryPolicy
+from envoxy.utils.settings import host_port, integer, seconds
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -20,10 +20,16 @@ __all__ = [
     "DEFAULT_RETRY_DELAY",
     "DEFAULT_TIMEOUT",
     "RETRY_DELAY_GROWTH",
+    "SECTION",
+    "WORKERS_SECTION",
     "ZmqServerSettings",
     "ZmqWorkerSettings",
 ]
 
+#: The ``envoxy.json`` section holding the ZeroMQ server keys.
+SECTION = "zmq_servers"
+#: The ``envoxy.json`` section sizing the executor and the socket pools.
+WORKERS_SECTION = "zmq_workers"
 #: Seconds one attempt may take, the wait for a free socket included.
 DEFAULT_TIMEOUT = 30.0
 #: Seconds a whole call may take, every attempt and pause included. It stays well
@@ -54,7 +60,16 @@ class ZmqServerSettings:
     :param retry_delay: ceiling of the first pause between attempts (an Envoxy extension).
     :param deadline: seconds for the whole call, attempts and pauses included.
     :param cached_routes: ``"<performative>:<path>"`` → ``{"ttl", "error_ttl"}``.
+    :param where: the config location named in messages (``"zmq_servers.<key>"``).
+
+    .. versionchanged:: 1.1
+       ``bind`` (``"host:port"``) is accepted as well as ``host`` and ``port``.
     """
+
+    SECTION: ClassVar[str] = SECTION
+    KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"bind", "host", "port", "timeout", "retries", "retry_delay", "deadline", "cached_routes"}
+    )
 
     key: str
     endpoint: str
@@ -63,54 +78,36 @@ class ZmqServerSettings:
     retry_delay: float = DEFAULT_RETRY_DELAY
     deadline: float = DEFAULT_DEADLINE
     cached_routes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    where: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.where:
+            object.__setattr__(self, "where", f"{SECTION}.{self.key}")
 
     @classmethod
-    def from_config(cls, key: str, conf: Mapping[str, Any]) -> "ZmqServerSettings":
+    def from_config(
+        cls, key: str, conf: Mapping[str, Any], *, where: str | None = None
+    ) -> "ZmqServerSettings":
         """Read one ``zmq_servers.<key>`` entry.
 
+        :param where: the location named in messages; default ``"zmq_servers.<key>"``.
         :raises ConfigError: naming the setting when ``host`` or ``port`` is missing,
             a number is malformed, ``timeout`` is not positive or ``retries`` is negative.
         """
-        where = f"zmq_servers.{key}"
-        host, port = conf.get("host"), conf.get("port")
-        if not host or port in (None, ""):
-            raise ConfigError(
-                f'{where} needs \'host\' and \'port\' (e.g. "host": "127.0.0.1", "port": 5555)'
-            )
-        port_number = as_int(port, f"{where}.port")
-        host_text = str(host)
-        endpoint = (
-            f"{host_text}:{port_number}"
-            if "://" in host_text
-            else f"tcp://{host_text}:{port_number}"
-        )
-        timeout = as_float(conf.get("timeout", DEFAULT_TIMEOUT), f"{where}.timeout")
-        retries = as_int(conf.get("retries", DEFAULT_RETRIES), f"{where}.retries")
-        retry_delay = as_float(conf.get("retry_delay", DEFAULT_RETRY_DELAY), f"{where}.retry_delay")
-        deadline = as_float(conf.get("deadline", DEFAULT_DEADLINE), f"{where}.deadline")
-        if deadline <= 0:
-            raise ConfigError(
-                f"{where}.deadline must be a positive number of seconds, not {deadline}"
-            )
-        if timeout <= 0:
-            raise ConfigError(
-                f"{where}.timeout must be a positive number of seconds, not {timeout}"
-            )
-        if retries < 0:
-            raise ConfigError(f"{where}.retries must be 0 or more, not {retries}")
-        if retry_delay < 0:
-            raise ConfigError(f"{where}.retry_delay must be 0 or more, not {retry_delay}")
+        where = where or f"{SECTION}.{key}"
+        host, port = host_port(conf, where, default_host=None, default_port=None)
         routes = conf.get("cached_routes") or {}
         if not isinstance(routes, Mapping):
             raise ConfigError(f"{where}.cached_routes must be an object of route → settings")
         return cls(
             key=key,
-            endpoint=endpoint,
-            timeout=timeout,
-            retries=retries,
-            retry_delay=retry_delay,
-            deadline=deadline,
+            endpoint=f"{host}:{port}" if "://" in host else f"tcp://{host}:{port}",
+            timeout=seconds(conf, "timeout", DEFAULT_TIMEOUT, where),
+            retries=integer(conf, "retries", DEFAULT_RETRIES, where, minimum=0),
+            retry_delay=seconds(conf, "retry_delay", DEFAULT_RETRY_DELAY, where, zero=True),
+            deadline=seconds(conf, "deadline", DEFAULT_DEADLINE, where),
             cached_routes=dict(routes),
+            where=where,
         )
 
     def backoff(self, retry_delay: float | None = None) -> Backoff:
@@ -135,26 +132,28 @@ class ZmqWorkerSettings:
         request waits for a free one within its attempt's timeout.
     """
 
+    KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"thread_poll_executor_max_workers", "context_max_workers"}
+    )
+
     max_workers: int = DEFAULT_MAX_WORKERS
     max_sockets: int = DEFAULT_MAX_SOCKETS
 
     @classmethod
     def from_config(cls, conf: Mapping[str, Any]) -> "ZmqWorkerSettings":
-        """Read the ``zmq_workers`` section.
+        """Read the ``zmq_workers`` section (a section, not a server: no key).
 
         :raises ConfigError: naming the setting when a value is not a positive integer.
         """
-        max_workers = as_int(
-            conf.get("thread_poll_executor_max_workers", DEFAULT_MAX_WORKERS),
-            "zmq_workers.thread_poll_executor_max_workers",
+        return cls(
+            max_workers=integer(
+                conf,
+                "thread_poll_executor_max_workers",
+                DEFAULT_MAX_WORKERS,
+                WORKERS_SECTION,
+                minimum=1,
+            ),
+            max_sockets=integer(
+                conf, "context_max_workers", DEFAULT_MAX_SOCKETS, WORKERS_SECTION, minimum=1
+            ),
         )
-        max_sockets = as_int(
-            conf.get("context_max_workers", DEFAULT_MAX_SOCKETS), "zmq_workers.context_max_workers"
-        )
-        for name, value in (
-            ("thread_poll_executor_max_workers", max_workers),
-            ("context_max_workers", max_sockets),
-        ):
-            if value < 1:
-                raise ConfigError(f"zmq_workers.{name} must be 1 or more, not {value}")
-        return cls(max_workers=max_workers, max_sockets=max_sockets)
