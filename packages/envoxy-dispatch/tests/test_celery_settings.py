@@ -1,6 +1,7 @@
 """celeryc configuration from envoxy.json (no broker needed)."""
 
 import json
+import math
 import pathlib
 import ssl
 from collections.abc import Callable, Iterator
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from envoxy.celery import celeryc
-from envoxy.celery.settings import build_settings
+from envoxy.celery.settings import build_settings, publish_worst_case
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
 from envoxy_testing.interpreter import run_python
@@ -156,3 +157,16 @@ def test_importing_envoxy_celery_imports_no_celery_and_reads_no_config() -> None
     done = run_python(code, env={"ENVOXY_CONFIG": "/nonexistent/envoxy.json"})
     assert done.stdout.startswith("ConfigError")
     assert "/nonexistent/envoxy.json" in done.stdout
+
+
+def test_redis_celery_is_read_as_redisc_reads_it(configure: Configure) -> None:
+    # one parser for redis_servers.celery: bind with IPv6, null = no timeout, named errors
+    configure({"redis_servers": {"celery": {"bind": "[::1]:6390", "socket_timeout": None}}})
+    settings = build_settings()
+    assert settings["broker_url"] == "redis://[::1]:6390/1"
+    assert settings["broker_transport_options"]["socket_timeout"] is None
+    assert publish_worst_case({"socket_timeout": None}) == math.inf
+    assert publish_worst_case({"connect_timeout": 1, "socket_timeout": "2"}) == 1 + 2 * 2
+    configure({"redis_servers": {"celery": {"bind": "h:port"}}})
+    with pytest.raises(ConfigError, match=r"redis_servers\.celery\.bind port"):
+        build_settings()

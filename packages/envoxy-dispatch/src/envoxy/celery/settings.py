@@ -1,10 +1,11 @@
 """Celery settings computed from ``envoxy.json``.
 
-- **Broker**: the first ``amqp_servers`` entry (or the one named), as
-  ``amqp://user:password@host:port/vhost`` with the user, password and vhost
+- **Broker**: the first ``amqp_servers`` entry (or the one named, :class:`AmqpSettings`),
+  as ``amqp://user:password@host:port/vhost`` with the user, password and vhost
   percent-escaped, or ``amqps://`` verified with ``cert_path`` when it is set;
   otherwise ``redis_servers.celery``. With neither, :class:`ConfigError`.
-- **Result backend**: ``redis_servers.celery`` (none without it).
+- **Result backend**: ``redis_servers.celery`` (none without it), read by the
+  :class:`~envoxy.redis.settings.RedisSettings` that ``redisc`` reads it with.
 - **Tasks**: ``task_modules``, plus each of ``packages`` and its ``.tasks`` module
   when there is one; ``default_task_queue`` routes ``<module>.*`` to that queue.
 - **Beat**: ``mongodb_servers.celery`` gives the celerybeat-mongo settings.
@@ -16,12 +17,16 @@
 """
 
 import importlib.util
+import math
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from envoxy.exceptions import ConfigError
-from envoxy.utils.config import Config, as_float, as_int
+from envoxy.redis.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_DB, RedisSettings
+from envoxy.utils.config import Config
+from envoxy.utils.settings import integer, optional_str
 
 __all__ = [
     "DEFAULT_AMQPS_PORT",
@@ -29,18 +34,32 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_REDIS_DB",
     "DEFAULT_SOCKET_TIMEOUT",
+    "MONGODB_KEYS",
     "PUBLISH_ATTEMPTS",
+    "TOP_LEVEL_KEYS",
+    "AmqpSettings",
     "build_settings",
     "publish_worst_case",
 ]
 
 DEFAULT_AMQP_PORT = 5672
 DEFAULT_AMQPS_PORT = 5671
-#: Seconds to open a broker or backend connection.
-DEFAULT_CONNECT_TIMEOUT = 5.0
-#: Seconds one broker or backend socket operation may take.
+#: Seconds one broker or backend socket operation may take (as ``redisc``'s default).
 DEFAULT_SOCKET_TIMEOUT = 5.0
-DEFAULT_REDIS_DB = 1
+DEFAULT_REDIS_DB = DEFAULT_DB
+#: The keys of ``mongodb_servers.celery`` (the celerybeat-mongo schedule store).
+MONGODB_KEYS = frozenset({"host", "port", "user", "passwd", "db"})
+#: The top-level keys of ``envoxy.json`` read here.
+TOP_LEVEL_KEYS = frozenset(
+    {
+        "amqp_servers",
+        "redis_servers",
+        "mongodb_servers",
+        "task_modules",
+        "packages",
+        "default_task_queue",
+    }
+)
 #: Attempts to publish one task message: the first, and one more on a fresh connection.
 PUBLISH_ATTEMPTS = 2
 #: Celery's ``task_publish_retry_policy``: one retry, at once.
@@ -87,71 +106,104 @@ def build_settings(server_key: str | None = None) -> dict[str, Any]:
 
 def publish_worst_case(conf: Mapping[str, Any]) -> float:
     """Return the longest ``send_task`` can block on the Redis broker ``conf``
-    (``redis_servers.celery``): a connect and :data:`PUBLISH_ATTEMPTS` socket waits.
+    (``redis_servers.celery``): a connect and :data:`PUBLISH_ATTEMPTS` socket waits
+    (``inf`` when a timeout is ``null``).
 
-    :raises ConfigError: a timeout is malformed.
+    :raises ConfigError: a setting is malformed.
     """
-    connect, socket = _redis_timeouts(conf)
-    return connect + PUBLISH_ATTEMPTS * socket
+    redis = RedisSettings.from_config(_REDIS_KEY, conf)
+    if redis.connect_timeout is None or redis.socket_timeout is None:
+        return math.inf
+    return redis.connect_timeout + PUBLISH_ATTEMPTS * redis.socket_timeout
+
+
+@dataclass(frozen=True, slots=True)
+class AmqpSettings:
+    """The settings of one ``amqp_servers`` key: the Celery broker.
+
+    ``cert_path`` switches to ``amqps`` (port 5671 by default), verifying the broker
+    with that CA bundle.
+    """
+
+    SECTION: ClassVar[str] = "amqp_servers"
+    KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"host", "port", "user", "passwd", "vhost", "cert_path"}
+    )
+
+    where: str
+    host: str
+    port: int
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    vhost: str = "/"
+    cert_path: str | None = None
+
+    @classmethod
+    def from_config(
+        cls, key: str, conf: Mapping[str, Any], *, where: str | None = None
+    ) -> "AmqpSettings":
+        """Read one ``amqp_servers.<key>`` entry.
+
+        :raises ConfigError: ``host`` is missing or ``port`` is not an integer.
+        """
+        where = where or f"{cls.SECTION}.{key}"
+        if not conf.get("host"):
+            raise ConfigError(f"{where}.host is required")
+        cert_path = optional_str(conf, "cert_path", where)
+        default_port = DEFAULT_AMQPS_PORT if cert_path else DEFAULT_AMQP_PORT
+        return cls(
+            where=where,
+            host=str(conf["host"]),
+            port=integer(conf, "port", default_port, where),
+            user=optional_str(conf, "user", where),
+            password=optional_str(conf, "passwd", where),
+            vhost=optional_str(conf, "vhost", where) or "/",
+            cert_path=cert_path,
+        )
+
+    def broker_settings(self) -> dict[str, Any]:
+        """Return Celery's ``broker_url`` (and ``broker_use_ssl`` with ``cert_path``)."""
+        scheme = "amqps" if self.cert_path else "amqp"
+        userinfo = _userinfo(self.user, self.password)
+        url = f"{scheme}://{userinfo}{self.host}:{self.port}/{quote(self.vhost, safe='')}"
+        settings: dict[str, Any] = {"broker_url": url}
+        if self.cert_path:
+            import ssl
+
+            settings["broker_use_ssl"] = {
+                "ca_certs": self.cert_path,
+                "cert_reqs": ssl.CERT_REQUIRED,
+            }
+        return settings
 
 
 def _amqp_broker(key: str, conf: Mapping[str, Any]) -> dict[str, Any]:
-    where = f"amqp_servers.{key}"
-    host = conf.get("host")
-    if not host:
-        raise ConfigError(f"{where}.host is required")
-    cert_path = conf.get("cert_path") or None
-    scheme = "amqps" if cert_path else "amqp"
-    default_port = DEFAULT_AMQPS_PORT if cert_path else DEFAULT_AMQP_PORT
-    port = as_int(conf.get("port", default_port), f"{where}.port")
-    vhost = quote(str(conf.get("vhost") or "/"), safe="")
-    url = f"{scheme}://{_userinfo(conf)}{host}:{port}/{vhost}"
-    settings: dict[str, Any] = {"broker_url": url}
-    if cert_path:
-        import ssl
-
-        settings["broker_use_ssl"] = {"ca_certs": str(cert_path), "cert_reqs": ssl.CERT_REQUIRED}
-    return settings
+    return AmqpSettings.from_config(key, conf).broker_settings()
 
 
-def _redis_url(conf: Mapping[str, Any]) -> str:
-    where = f"redis_servers.{_REDIS_KEY}"
-    bind = conf.get("bind")
-    if bind:
-        host, _, port_text = str(bind).rpartition(":")
-        if not host:
-            host, port_text = port_text, "6379"
-    else:
-        host, port_text = str(conf.get("host", "127.0.0.1")), str(conf.get("port", 6379))
-    port = as_int(port_text, f"{where}.port")
-    db = as_int(conf.get("db", DEFAULT_REDIS_DB), f"{where}.db")
-    return f"redis://{_userinfo(conf)}{host}:{port}/{db}"
-
-
-def _redis_timeouts(conf: Mapping[str, Any]) -> tuple[float, float]:
-    where = f"redis_servers.{_REDIS_KEY}"
-    connect = as_float(
-        conf.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT), f"{where}.connect_timeout"
-    )
-    socket = as_float(conf.get("socket_timeout", DEFAULT_SOCKET_TIMEOUT), f"{where}.socket_timeout")
-    return connect, socket
+def _redis_url(redis: RedisSettings) -> str:
+    host = f"[{redis.host}]" if ":" in redis.host else redis.host
+    return f"redis://{_userinfo(redis.user, redis.password)}{host}:{redis.port}/{redis.db}"
 
 
 def _redis_broker(conf: Mapping[str, Any]) -> dict[str, Any]:
-    connect, socket = _redis_timeouts(conf)
+    redis = RedisSettings.from_config(_REDIS_KEY, conf)
     return {
-        "broker_url": _redis_url(conf),
-        "broker_connection_timeout": connect,
-        "broker_transport_options": {"socket_timeout": socket, "socket_connect_timeout": connect},
+        "broker_url": _redis_url(redis),
+        "broker_connection_timeout": redis.connect_timeout,
+        "broker_transport_options": {
+            "socket_timeout": redis.socket_timeout,
+            "socket_connect_timeout": redis.connect_timeout,
+        },
     }
 
 
 def _redis_backend(conf: Mapping[str, Any]) -> dict[str, Any]:
-    connect, socket = _redis_timeouts(conf)
+    redis = RedisSettings.from_config(_REDIS_KEY, conf)
     return {
-        "result_backend": _redis_url(conf),
-        "redis_socket_timeout": socket,
-        "redis_socket_connect_timeout": connect,
+        "result_backend": _redis_url(redis),
+        "redis_socket_timeout": redis.socket_timeout,
+        "redis_socket_connect_timeout": redis.connect_timeout,
     }
 
 
@@ -162,9 +214,10 @@ def _beat_settings() -> dict[str, Any]:
         return {}
     host, port, db = conf.get("host"), conf.get("port"), conf.get("db")
     address = f"{host}:{port}" if port else f"{host}"
+    userinfo = _userinfo(conf.get("user"), conf.get("passwd"))
     return {
         "mongodb_scheduler_db": db,
-        "mongodb_scheduler_url": f"mongodb://{_userinfo(conf)}{address}/{db or ''}",
+        "mongodb_scheduler_url": f"mongodb://{userinfo}{address}/{db or ''}",
     }
 
 
@@ -197,8 +250,7 @@ def _module_exists(name: str) -> bool:
         return False
 
 
-def _userinfo(conf: Mapping[str, Any]) -> str:
-    user, password = conf.get("user"), conf.get("passwd")
+def _userinfo(user: Any, password: Any) -> str:
     if not user and not password:
         return ""
     escaped_user = quote(str(user or ""), safe="")
