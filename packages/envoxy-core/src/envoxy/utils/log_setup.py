@@ -30,6 +30,7 @@ __all__ = [
     "FORMAT_ENV_VAR",
     "LEVEL_ENV_VAR",
     "LOGGER_NAME",
+    "LOG_KEYS",
     "EnvoxyStreamHandler",
     "LogSettings",
     "configure_logging",
@@ -50,6 +51,8 @@ FORMAT_ENV_VAR = "ENVOXY_LOG_FORMAT"
 FORMATS = ("json", "pretty")
 #: The format used when nothing sets one.
 DEFAULT_FORMAT = "json"
+#: The keys of the ``log`` section (alias ``$log``).
+LOG_KEYS = frozenset({"level", "format"})
 
 
 class LogSettings(NamedTuple):

@@ -42,9 +42,12 @@ def prepare(conf_path: str | None, mode: str | None = None) -> Runtime:
         Config.set_daemon_path(path)
     configure_logging(force=True)
     from envoxy.daemon.app import create_app
+    from envoxy.daemon.known_keys import warn_unknown_keys
     from envoxy.daemon.legacy_uwsgi import install_stand_in, legacy_options
     from envoxy.daemon.settings import config_snapshot
 
+    if path is not None:
+        warn_unknown_keys(Config.document())
     legacy = legacy_options(Config.document() if path is not None else {})
     # view modules written for envoxy 0.7 import uwsgi at their top: uWSGI is not running
     install_stand_in(legacy)

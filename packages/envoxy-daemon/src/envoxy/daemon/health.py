@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from envoxy.exceptions import ConfigError
@@ -75,6 +75,9 @@ class ReadinessSettings:
     :param optional: check names (``"redis:cache"``), kinds (``"couchdb"``) or
         ``"credentials"`` whose failure only degrades the service.
     """
+
+    #: the keys of the ``readiness`` section
+    KEYS: ClassVar[frozenset[str]] = frozenset({"timeout", "cache_seconds", "optional"})
 
     timeout: float = DEFAULT_CHECK_TIMEOUT
     cache_seconds: float = DEFAULT_CACHE_SECONDS

@@ -7,7 +7,7 @@ mapping (the top level of ``envoxy.json``); workers and the service mule inherit
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from envoxy.daemon.health import ReadinessSettings
 from envoxy.exceptions import ConfigError
@@ -71,6 +71,9 @@ class ZmqBackendSettings:
     :param path_prefix: the URL prefix served (``/`` by default).
     :param server_key: the ``zmq_servers`` key called.
     """
+
+    #: the keys of the ``default_zmq_backend`` section
+    KEYS: ClassVar[frozenset[str]] = frozenset({"enabled", "path_prefix", "server_key"})
 
     path_prefix: str
     server_key: str
