@@ -121,3 +121,13 @@ def test_api_format_styles() -> None:
         api_format(style="epoch")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="needs fmt"):
         api_format(style="strftime")
+
+
+def test_join_api_is_the_one_layout_of_the_api_format() -> None:
+    from envoxy.utils.datetime import API_FORMAT, format_api, join_api
+
+    text = join_api("2025-10-28", "23:59:59", "999")
+    assert text == "2025-10-28T23:59:59.999+0000"
+    moment = datetime.datetime(2025, 10, 28, 23, 59, 59, 999999)
+    assert format_api(moment) == text
+    assert datetime.datetime.strptime(text, API_FORMAT) == moment.replace(microsecond=999000)

@@ -17,7 +17,7 @@ DOCUMENT: dict[str, Any] = {
     "log_level": "WARNING",
     "redis_server": {"main": {}},
     "redis_servers": {"cache": {"bind": "127.0.0.1:6379", "tll": 60}},
-    "psql_servers": {"default": "main", "main": {"host": "h", "pool_size": 5}},
+    "psql_servers": {"default": "main", "main": {"host": "h", "pool_size": 5, "hots": "x"}},
     "zmq_servers": {"core": {"host": "h", "port": 1, "deadline": 5, "retry": 1}},
     "cache": {"ttl": 5, "vary_headers": ["X-Tenant"], "key_prefx": "svc"},
     "readiness": {"timeout": 1, "optionals": ["couchdb"]},
@@ -47,6 +47,7 @@ def test_each_unknown_key_is_warned_with_the_closest_known_one() -> None:
         ("log_level", "log"),
         ("redis_server", "redis_servers"),
         ("redis_servers.cache.tll", "ttl"),
+        ("psql_servers.main.hots", "host"),
         ("zmq_servers.core.retry", "retries"),
         ("cache.key_prefx", "key_prefix"),
         ("readiness.optionals", "optional"),
@@ -61,6 +62,7 @@ def test_every_key_the_clients_read_is_known() -> None:
     assert {"bind", "ttl", "pool_timeout"} <= sections["redis_servers"]
     assert {"retry_delay", "cached_routes"} <= sections["zmq_servers"]
     assert {"persistent_session", "cert_path"} <= sections["mqtt_servers"]
+    assert {"statement_timeout", "pool_recycle", "dsn"} <= sections["psql_servers"]
     assert {"key_prefix", "vary_headers", "socket_timeout"} <= sections["cache"]
     assert {"client_secret", "timeout"} <= sections["credentials"]
     assert {"task_modules", "default_task_queue", "zmq_workers", "psql_servers"} <= (

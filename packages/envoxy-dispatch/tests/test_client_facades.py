@@ -6,11 +6,12 @@ import pytest
 
 from envoxy.couchdb import couchdbc
 from envoxy.mqtt import mqttc
+from envoxy.postgresql import pgsqlc
 from envoxy.redis import redisc
 from envoxy.utils.facade import ClientFacade
 from envoxy.zeromq import ZmqClient, zmqc
 
-FACADES = {"redisc": redisc, "couchdbc": couchdbc, "mqttc": mqttc, "zmqc": zmqc}
+FACADES = {"redisc": redisc, "couchdbc": couchdbc, "pgsqlc": pgsqlc, "mqttc": mqttc, "zmqc": zmqc}
 
 
 @pytest.mark.parametrize("facade", FACADES.values(), ids=FACADES.keys())

@@ -76,7 +76,7 @@ class Scene:
         started = time.monotonic()
         assert self.concurrently("SELECT pg_sleep(0.3)") == [None] * POOL_SIZE
         took = time.monotonic() - started
-        pool = self.client._pools[KEY]
+        pool = self.client.pool(KEY)
         assert pool.size == pool.idle == POOL_SIZE
         # Sessions whose client went away may still end their statement on the server.
         wait_until(lambda: self.live_sessions() == POOL_SIZE, timeout=3, what="20 sessions")
@@ -152,7 +152,7 @@ def test_a_frozen_server_fails_calls_within_the_timeout_and_recovery_is_automati
         assert isinstance(error, ConnectError)
         assert "Failed after 1 attempt " in str(error)
         assert connect_fail < TIMEOUT + MARGIN
-        assert scene.client._pools[KEY].size == 0  # every broken connection gave its slot back
+        assert scene.client.pool(KEY).size == 0  # every broken connection gave its slot back
     finally:
         thaw(scene)
     started = time.monotonic()
@@ -206,7 +206,7 @@ def test_a_killed_server_fails_calls_at_once_and_a_restarted_one_serves_again(
     error, fail = timed_failure(scene.query)
     assert isinstance(error, ConnectError)
     assert fail < TIMEOUT + MARGIN
-    assert scene.client._pools[KEY].size == 0
+    assert scene.client.pool(KEY).size == 0
     scene.server.start()
     started = time.monotonic()
     assert retry_until(scene.query, ClientError, timeout=5) == [{"ok": 1}]
@@ -234,7 +234,7 @@ def test_a_restart_costs_no_call_and_no_slot(scene: Scene, request: pytest.Fixtu
     # The idle connections all died: the first caller drops them and connects.
     assert scene.query() == [{"ok": 1}]
     first_call = time.monotonic() - started
-    assert scene.client._pools[KEY].size == scene.live_sessions() == 1
+    assert scene.client.pool(KEY).size == scene.live_sessions() == 1
     concurrent20 = scene.assert_capacity_intact()
     record(
         "pgsqlc",
@@ -290,7 +290,7 @@ def test_terminated_backends_leave_no_stale_slot(
     started = time.monotonic()
     assert scene.query() == [{"ok": 1}]  # one caller drains the 20 dead connections
     first_call = time.monotonic() - started
-    assert scene.client._pools[KEY].size == scene.live_sessions() == 1
+    assert scene.client.pool(KEY).size == scene.live_sessions() == 1
     concurrent20 = scene.assert_capacity_intact()
     record(
         "pgsqlc",

@@ -65,7 +65,7 @@ def test_one_caller_draining_dead_connections_frees_their_slots(
     client: PostgresClient, admin: psycopg2.extensions.connection
 ) -> None:
     _concurrently(client, POOL_SIZE, "SELECT pg_sleep(0.2)")
-    pool = client._pools[KEY]
+    pool = client.pool(KEY)
     assert pool.size == pool.idle == _live_backends(admin) == POOL_SIZE
 
     _terminate_own_backends(admin)
@@ -84,7 +84,7 @@ def test_slots_match_live_connections_after_kills_under_load(
     client: PostgresClient, admin: psycopg2.extensions.connection
 ) -> None:
     _concurrently(client, POOL_SIZE, "SELECT pg_sleep(0.1)")
-    pool = client._pools[KEY]
+    pool = client.pool(KEY)
     for _ in range(3):
         # Kill the backends while half the callers are in a statement.
         with ThreadPoolExecutor(POOL_SIZE) as executor:

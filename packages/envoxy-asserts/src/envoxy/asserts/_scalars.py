@@ -11,6 +11,8 @@ import re
 import uuid
 from typing import Any, Final
 
+from envoxy.utils.datetime import API_FORMAT
+
 from ._failure import DEFAULT_STATUS_CODE, INVALID_TYPE_ERROR_CODE, Reply, fail_type
 from ._values import MISSING
 
@@ -24,8 +26,9 @@ __all__ = [
     "assertz_uuid",
 ]
 
-#: The ``strptime`` format of a timestamp string: ``2018-01-18T16:07:01.970+0000``.
-TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%f+0000"
+#: The ``strptime`` format of a timestamp string: ``2018-01-18T16:07:01.970+0000``
+#: (:data:`envoxy.utils.datetime.API_FORMAT`).
+TIMESTAMP_FORMAT: Final = API_FORMAT
 
 
 def assertz_string(

@@ -29,6 +29,7 @@ __all__ = [
     "format_rfc1123",
     "format_strftime",
     "format_unix",
+    "join_api",
 ]
 
 #: The ``strptime`` pattern of the API format (the ``+0000`` is literal).
@@ -103,10 +104,24 @@ def format_api(value: datetime) -> str:
     :param value: the datetime to format.
     """
     moment = value if value.tzinfo is None else value.astimezone(UTC)
-    return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
-        f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}+0000"
+    return join_api(
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}",
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}",
+        f"{moment.microsecond // 1000:03d}",
     )
+
+
+def join_api(day: str, clock: str, millis: str) -> str:
+    """Return ``{day}T{clock}.{millis}+0000``: the API format from its UTC parts.
+
+    The one place the layout is written: :func:`format_api` uses it, and so do the paths
+    that already hold the parts as text (pgsqlc's timestamp columns, the ``Date`` header
+    of zmqc and mqttc), which would be slower through a :class:`datetime`.
+
+    :param day: ``YYYY-MM-DD``. :param clock: ``HH:MM:SS``.
+    :param millis: exactly three digits.
+    """
+    return f"{day}T{clock}.{millis}+0000"
 
 
 def coerce_datetime(value: TimeLike, assume_tz: str = "UTC") -> datetime | None:

@@ -41,11 +41,19 @@ def known_sections() -> list[KnownKeys]:
     from envoxy.daemon.health import ReadinessSettings
     from envoxy.daemon.settings import ZmqBackendSettings
     from envoxy.mqtt.settings import MqttServerSettings
+    from envoxy.postgresql.settings import PostgresSettings
     from envoxy.redis.settings import RedisSettings
     from envoxy.utils.log_setup import LOG_KEYS
     from envoxy.zeromq.settings import WORKERS_SECTION, ZmqServerSettings, ZmqWorkerSettings
 
-    servers = (RedisSettings, CouchDBSettings, MqttServerSettings, ZmqServerSettings, AmqpSettings)
+    servers = (
+        RedisSettings,
+        PostgresSettings,
+        CouchDBSettings,
+        MqttServerSettings,
+        ZmqServerSettings,
+        AmqpSettings,
+    )
     return [
         *(KnownKeys(settings.SECTION, settings.KEYS, per_server=True) for settings in servers),
         KnownKeys("mongodb_servers", MONGODB_KEYS, per_server=True),

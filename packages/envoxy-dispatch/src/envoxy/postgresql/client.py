@@ -11,11 +11,11 @@
 - ``transaction(key)`` gives the calling thread one connection for that key until
   the block ends: commit, or rollback and re-raise.
 - Pools (:class:`~envoxy.postgresql.pool.ConnectionPool`) are built on the first call
-  for a key and rebuilt in a forked child; the parent's connections are left alone.
+  for a key and rebuilt in a forked child, however it was forked; the parent's
+  connections are left alone (:class:`~envoxy.utils.registry.ClientRegistry`).
 - SQLAlchemy sessions come from ``envoxy.db.orm`` (``session``, ``sa_*``).
 """
 
-import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,6 +30,7 @@ from envoxy.postgresql.settings import POSTGRES_EXTRA, PostgresSettings, server_
 from envoxy.postgresql.typecasts import register_typecasts
 from envoxy.utils.imports import require
 from envoxy.utils.logs import log
+from envoxy.utils.registry import ClientRegistry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,11 +65,9 @@ class PostgresClient:
     """
 
     def __init__(self) -> None:
-        self._pools: dict[str, ConnectionPool] = {}
-        self._pid = os.getpid()
-        # One lock per process: a lock another thread held when the process forked
-        # stays held in the child, so the child takes a fresh one (setdefault is atomic).
-        self._locks: dict[int, threading.Lock] = {}
+        self._pools: ClientRegistry[ConnectionPool] = ClientRegistry(
+            _open_pool, ConnectionPool.close, abandon=self._abandon
+        )
         self._local = _ThreadState()
 
     def query(
@@ -111,8 +110,6 @@ class PostgresClient:
             if conn is not None:
                 return self._execute(conn, server_key, sql, params, chunked)
         pool = self._pools.get(server_key)
-        if pool is None or pool.pid != os.getpid():
-            pool = self._pool(server_key)
         deadline = time.monotonic() + pool.timeout
         conn = pool.acquire(deadline)
         conn.deadline = deadline + DEADLINE_GRACE
@@ -143,8 +140,6 @@ class PostgresClient:
         if server_key in transactions:
             raise DatabaseException("Nested transactions are not supported")
         pool = self._pools.get(server_key)
-        if pool is None or pool.pid != os.getpid():
-            pool = self._pool(server_key)
         conn = pool.acquire(time.monotonic() + pool.timeout)
         try:
             conn.autocommit = False
@@ -191,51 +186,26 @@ class PostgresClient:
 
         return transactional(server_key)
 
+    def pool(self, server_key: str | None = None) -> ConnectionPool:
+        """Return the connection pool of ``server_key`` (default key when None), built on
+        first use; its ``size`` and ``idle`` counts are there for monitoring.
+
+        .. versionadded:: 1.1
+        """
+        return self._pools.get(_default_server_key() if server_key is None else server_key)
+
     def close(self) -> None:
         """Close every pool's idle connections and forget the keys; idempotent.
 
         Connections in use close when given back. The next call for a key reads its
         settings again.
         """
-        with self._locks.setdefault(os.getpid(), threading.Lock()):
-            pools, self._pools = self._pools, {}
-            if self._pid != os.getpid():
-                for inherited in pools.values():
-                    inherited.abandon()
-                self._pid = os.getpid()
-                return
-        for pool in pools.values():
-            pool.close()
+        self._pools.close()
 
-    def _pool(self, server_key: str) -> ConnectionPool:
-        """Return the pool of ``server_key``, building it (or rebuilding after a fork)."""
-        with self._locks.setdefault(os.getpid(), threading.Lock()):
-            pid = os.getpid()
-            if self._pid != pid:
-                for inherited in self._pools.values():
-                    inherited.abandon()
-                self._pools = {}
-                self._pid = pid
-                self._local = _ThreadState()
-            pool = self._pools.get(server_key)
-            if pool is None:
-                settings = PostgresSettings.from_config(server_key, server_config(server_key))
-                psycopg2 = require("psycopg2", POSTGRES_EXTRA)
-                from envoxy.db.postgres.deadline import deadline_connection_class
-
-                factory = deadline_connection_class(settings.timeout, settings.where)
-                pool = ConnectionPool(
-                    lambda seconds: _connect(psycopg2, settings, factory, seconds),
-                    retry_on=(psycopg2.OperationalError,),
-                    max_size=settings.max_conn,
-                    acquire_timeout=settings.conn_timeout,
-                    check_on_release=settings.health_check_on_release,
-                    describe=settings.describe(),
-                    timeout=settings.timeout,
-                )
-                self._pools[server_key] = pool
-                log.trace(f"pgsqlc: pool for {settings.describe()} ready (connects on use)")
-            return pool
+    def _abandon(self, pool: ConnectionPool) -> None:
+        """In a forked child: let go of a parent's pool and of the parent's transactions."""
+        pool.abandon()
+        self._local = _ThreadState()
 
     def _execute(
         self, conn: "DeadlineConnection", server_key: str, sql: str, params: Params, chunked: bool
@@ -263,6 +233,26 @@ class PostgresClient:
             if error is exc:
                 raise
             raise error from exc
+
+
+def _open_pool(server_key: str) -> ConnectionPool:
+    """Build the pool of ``server_key`` from ``envoxy.json`` (connects on use)."""
+    settings = PostgresSettings.from_config(server_key, server_config(server_key))
+    psycopg2 = require("psycopg2", POSTGRES_EXTRA)
+    from envoxy.db.postgres.deadline import deadline_connection_class
+
+    factory = deadline_connection_class(settings.timeout, settings.where)
+    pool = ConnectionPool(
+        lambda seconds: _connect(psycopg2, settings, factory, seconds),
+        retry_on=(psycopg2.OperationalError,),
+        max_size=settings.max_conn,
+        acquire_timeout=settings.conn_timeout,
+        check_on_release=settings.health_check_on_release,
+        describe=settings.describe(),
+        timeout=settings.timeout,
+    )
+    log.trace(f"pgsqlc: pool for {settings.describe()} ready (connects on use)")
+    return pool
 
 
 def _check_params(params: Params) -> bool:

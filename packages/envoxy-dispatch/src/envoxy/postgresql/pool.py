@@ -14,9 +14,9 @@
 - A connection given back inside a transaction or in an error state is rolled back,
   or dropped when that fails; a closed one is dropped.
 
-The pool remembers the process that built it (:attr:`pid`): in a forked child its
-owner builds a new pool and lets go of the inherited one with
-:meth:`ConnectionPool.abandon`, without touching the parent's sessions.
+In a forked child the owner (a :class:`~envoxy.utils.registry.ClientRegistry`) builds a
+new pool and lets go of the inherited one with :meth:`ConnectionPool.abandon`, without
+touching the parent's sessions.
 """
 
 import contextlib
@@ -69,7 +69,6 @@ class ConnectionPool:
         describe: str,
         timeout: float = 5.0,
     ) -> None:
-        self.pid = os.getpid()
         self.max_size = max_size
         self.timeout = timeout
         self._connect = connect

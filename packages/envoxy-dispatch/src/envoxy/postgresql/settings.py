@@ -4,18 +4,21 @@ Either ``url`` (alias ``dsn``, a SQLAlchemy-style ``postgresql[+driver]://`` URL
 ``host``/``port``/``db``/``user``/``passwd``; plus ``schema`` (the ``search_path``),
 ``max_conn``, ``timeout`` (the deadline of a call), ``conn_timeout`` (pool wait),
 ``health_check_on_release`` and ``statement_timeout`` (server-side, default ``timeout``).
-Numbers may be numeric strings.
+Numbers may be numeric strings. The ORM's ``pool_*`` keys share the section
+(:data:`PostgresSettings.KEYS` lists them too).
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from envoxy.db.exceptions import DatabaseException
 from envoxy.db.postgres.options import DEADLINE_GRACE, DEFAULT_TIMEOUT, resilience_kwargs
 from envoxy.postgresql.exceptions import UnknownServerError
-from envoxy.utils.config import Config, as_bool, as_float, as_int
+from envoxy.utils.config import Config
+from envoxy.utils.conversions import as_bool, as_float
+from envoxy.utils.settings import integer, optional_str
 
 __all__ = [
     "DEFAULT_CONN_TIMEOUT",
@@ -57,7 +60,34 @@ class PostgresSettings:
     :param max_conn: the pool size.
     :param conn_timeout: seconds to wait for a pooled connection, None to wait forever.
     :param health_check_on_release: check a connection's state when it is given back.
+
+    .. versionchanged:: 1.1
+       ``from_config(key, conf)`` takes ``where=`` like every client's settings.
     """
+
+    SECTION: ClassVar[str] = SECTION
+    KEYS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "url",
+            "dsn",
+            "host",
+            "port",
+            "db",
+            "user",
+            "passwd",
+            "schema",
+            "max_conn",
+            "timeout",
+            "conn_timeout",
+            "health_check_on_release",
+            "statement_timeout",
+            # read by envoxy.db.orm for the SQLAlchemy engine of the same key
+            "pool_size",
+            "max_overflow",
+            "pool_timeout",
+            "pool_recycle",
+        }
+    )
 
     where: str
     connect_kwargs: dict[str, Any] = field(repr=False)
@@ -68,12 +98,16 @@ class PostgresSettings:
     health_check_on_release: bool = True
 
     @classmethod
-    def from_config(cls, server_key: str, conf: Mapping[str, Any]) -> "PostgresSettings":
-        """Build the settings of ``server_key`` from its ``psql_servers`` object.
+    def from_config(
+        cls, key: str, conf: Mapping[str, Any], *, where: str | None = None
+    ) -> "PostgresSettings":
+        """Build the settings of server ``key`` from its ``psql_servers`` object.
 
-        :raises DatabaseException: ``url`` is not a PostgreSQL URL, or a value is invalid.
+        :param where: the location named in messages; default ``"psql_servers.<key>"``.
+        :raises DatabaseException: ``url`` is not a PostgreSQL URL, or a value is out of range.
+        :raises ConfigError: a value is not a number, naming the setting.
         """
-        where = f"{SECTION}.{server_key}"
+        where = where or f"{SECTION}.{key}"
         url = conf.get("url") or conf.get("dsn")
         given = _url_kwargs(url, where) if url else _field_kwargs(conf, where)
         timeout = _positive(conf.get("timeout"), DEFAULT_TIMEOUT, f"{where}.timeout")
@@ -84,7 +118,7 @@ class PostgresSettings:
         given["options"] = f"{given.get('options', '')} {_SESSION_OPTIONS}".strip()
         kwargs = resilience_kwargs(timeout, statement_timeout, given)
         kwargs.setdefault("application_name", "envoxy")
-        max_conn = as_int(conf.get("max_conn", DEFAULT_MAX_CONN), f"{where}.max_conn")
+        max_conn = integer(conf, "max_conn", DEFAULT_MAX_CONN, where)
         if max_conn < 1:
             raise DatabaseException(f"{where}.max_conn must be at least 1, not {max_conn}")
         conn_timeout: float | None = None
@@ -92,12 +126,11 @@ class PostgresSettings:
             conn_timeout = as_float(
                 conf.get("conn_timeout", DEFAULT_CONN_TIMEOUT), f"{where}.conn_timeout"
             )
-        schema = conf.get("schema") or None
         return cls(
             where=where,
             connect_kwargs=kwargs,
             timeout=timeout,
-            schema=str(schema) if schema else None,
+            schema=optional_str(conf, "schema", where),
             max_conn=max_conn,
             conn_timeout=conn_timeout,
             health_check_on_release=as_bool(
@@ -177,11 +210,11 @@ def _positive(value: Any, default: float, name: str) -> float:
 
 def _field_kwargs(conf: Mapping[str, Any], where: str) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
-        "host": str(conf.get("host") or DEFAULT_HOST),
-        "port": as_int(conf.get("port", DEFAULT_PORT), f"{where}.port"),
+        "host": optional_str(conf, "host", where) or DEFAULT_HOST,
+        "port": integer(conf, "port", DEFAULT_PORT, where),
     }
     for name, argument in (("db", "dbname"), ("user", "user"), ("passwd", "password")):
-        value = conf.get(name)
-        if value is not None and value != "":
-            kwargs[argument] = str(value)
+        value = optional_str(conf, name, where)
+        if value is not None:
+            kwargs[argument] = value
     return kwargs

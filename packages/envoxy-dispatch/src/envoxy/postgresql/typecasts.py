@@ -8,8 +8,10 @@ sends ``2024-05-01 12:30:45.123456+00``; the casters only reshape that text to
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from envoxy.utils.datetime import format_api, join_api
 
 if TYPE_CHECKING:
     import psycopg2.extensions as pg
@@ -23,11 +25,9 @@ _DATE_OID = 1082
 _TIMESTAMP_TEXT = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(?:\+00)?")
 
 
-def format_utc(value: datetime) -> str:
-    """Format ``value`` as ``YYYY-MM-DDTHH:MM:SS.mmm+0000`` in UTC (naive counts as UTC)."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}+0000"
+#: Format a datetime as ``YYYY-MM-DDTHH:MM:SS.mmm+0000`` in UTC (naive counts as UTC):
+#: :func:`envoxy.utils.datetime.format_api`, under the name pgsqlc used.
+format_utc = format_api
 
 
 def register_typecasts(conn: "pg.connection") -> None:
@@ -42,7 +42,7 @@ def register_typecasts(conn: "pg.connection") -> None:
         match = _TIMESTAMP_TEXT.fullmatch(text)
         if match is not None:
             day, clock, fraction = match.groups()
-            return f"{day}T{clock}.{(fraction or '')[:3].ljust(3, '0')}+0000"
+            return join_api(day, clock, (fraction or "")[:3].ljust(3, "0"))
         # Infinity, years past 9999 or BC: let psycopg2 parse, then format.
         parsed = extensions.PYDATETIMETZ(text, cursor)
         return format_utc(parsed) if isinstance(parsed, datetime) else str(parsed)

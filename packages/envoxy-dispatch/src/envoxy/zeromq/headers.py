@@ -19,6 +19,7 @@ import time
 import orjson
 
 from envoxy.constants import SERVER_NAME
+from envoxy.utils.datetime import join_api
 
 __all__ = ["api_now", "correlation_id", "generate_headers", "generated_headers_json"]
 
@@ -76,6 +77,9 @@ def _refresh_date() -> tuple[float, str, bytes]:
     global _date
     milliseconds = int(time.time() * 1000)
     seconds, fraction = divmod(milliseconds, 1000)
-    text = f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{fraction:03d}+0000"
+    utc = time.gmtime(seconds)
+    text = join_api(
+        time.strftime("%Y-%m-%d", utc), time.strftime("%H:%M:%S", utc), f"{fraction:03d}"
+    )
     _date = ((milliseconds + 1) / 1000, text, text.encode())
     return _date
