@@ -85,3 +85,23 @@ def test_a_moved_module_serves_the_new_modules_public_names_and_warns() -> None:
             module._lock  # noqa: B018  (private names of the new module are not served)
     finally:
         del sys.modules[module.__name__]
+
+
+def test_a_stand_in_alias_names_the_replacement_to_use() -> None:
+    module = types.ModuleType("envoxy_test_stand_in")
+    module.__getattr__ = deprecated_aliases(  # type: ignore[method-assign]
+        module.__name__, {"OldSep": ("os", "sep", "pathlib.Path")}
+    )
+    sys.modules[module.__name__] = module
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from envoxy_test_stand_in import OldSep  # type: ignore[import-not-found]
+        import os
+
+        assert OldSep == os.sep
+        assert [str(w.message) for w in caught] == [
+            "envoxy_test_stand_in.OldSep is deprecated since envoxy 1.0; use pathlib.Path"
+        ]
+    finally:
+        del sys.modules[module.__name__]

@@ -47,13 +47,18 @@ def warn_deprecated(old: str, new: str, *, since: str = "1.0", stacklevel: int =
 
 
 def deprecated_aliases(
-    module_name: str, aliases: Mapping[str, tuple[str, str]], *, since: str = "1.0"
+    module_name: str,
+    aliases: Mapping[str, tuple[str, str] | tuple[str, str, str]],
+    *,
+    since: str = "1.0",
 ) -> Callable[[str], Any]:
     """Return a module ``__getattr__`` (PEP 562) serving old names that moved elsewhere.
 
     :param module_name: the module the old names live in (its ``__name__``).
     :param aliases: old name -> (module, attribute) of what replaces it; it is imported
-        on first use, and every use of the old name warns once.
+        on first use, and every use of the old name warns once. A third item names the
+        replacement when the object served is a 0.7 stand-in kept for old code (e.g.
+        ``("envoxy.db.dispatcher", "_PgConnector", "envoxy.postgresql.pgsqlc")``).
     :param since: the version that deprecated them.
     """
     table = dict(aliases)
@@ -62,10 +67,9 @@ def deprecated_aliases(
         target = table.get(name)
         if target is None:
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
-        new_module, attribute = target
-        warn_deprecated(
-            f"{module_name}.{name}", f"{new_module}.{attribute}", since=since, stacklevel=2
-        )
+        new_module, attribute, *use = target
+        new = use[0] if use else f"{new_module}.{attribute}"
+        warn_deprecated(f"{module_name}.{name}", new, since=since, stacklevel=2)
         return getattr(importlib.import_module(new_module), attribute)
 
     return module_getattr

@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Protocol, Self
 from urllib.parse import unquote, urlsplit
 
 from envoxy.exceptions import ConfigError
+from envoxy.utils.config import Config
 from envoxy.utils.conversions import as_float, as_int
 from envoxy.utils.redaction import safe_repr
 
@@ -42,6 +43,7 @@ __all__ = [
     "integer",
     "optional_str",
     "seconds",
+    "server_conf",
     "timeout",
     "url",
 ]
@@ -70,6 +72,28 @@ class ServerSettings(Protocol):
         :raises ConfigError: a value has the wrong type or range, naming the setting.
         """
         ...
+
+
+def server_conf(
+    section: str, key: str, servers: Mapping[str, Any] | None = None
+) -> Mapping[str, Any]:
+    """Return the object of server ``key``: from ``servers`` when a client was given its
+    servers (tests, 0.7's ``Client(server_conf)``), else from ``section`` of ``envoxy.json``.
+
+    :raises ConfigError: no such server key; the message lists the known ones.
+    """
+    if servers is None:
+        return Config.server(section, key)
+    conf = servers.get(key)
+    if not isinstance(conf, Mapping):
+        known = ", ".join(
+            sorted(name for name, entry in servers.items() if isinstance(entry, Mapping))
+        )
+        raise ConfigError(
+            f"{section} has no server key {key!r} (known keys: {known or 'none'}); "
+            f"add it to the {section} section"
+        )
+    return conf
 
 
 @dataclass(frozen=True, slots=True)

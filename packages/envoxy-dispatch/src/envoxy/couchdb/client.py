@@ -13,15 +13,19 @@ from urllib.parse import quote
 from envoxy.couchdb.exceptions import CouchDBConnectionError, CouchDBError, CouchDBTimeoutError
 from envoxy.couchdb.mango import find_body
 from envoxy.couchdb.settings import SECTION, CouchDBSettings
-from envoxy.utils.config import Config
+from envoxy.utils.deprecation import deprecated_aliases
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import log
 from envoxy.utils.registry import ClientRegistry
+from envoxy.utils.settings import server_conf
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = ["CouchDBClient", "split_db"]
+
+#: 0.7's ``envoxy.couchdb.client.Client(server_conf)`` is :class:`CouchDBClient` (warns once).
+__getattr__ = deprecated_aliases(__name__, {"Client": ("envoxy.couchdb.client", "CouchDBClient")})
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -42,11 +46,17 @@ class CouchDBClient:
 
     Nothing is read or opened until the first call for a key. ``couchdbc`` is the
     process-wide instance; build another one only to isolate pools (tests).
+
+    :param servers: the ``couchdb_servers`` mapping to use instead of ``envoxy.json``
+        (also 0.7's ``Client(server_conf)`` call).
+
+    .. versionchanged:: 1.1
+       ``servers``, as ``MqttClient`` and ``ZmqClient`` take it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, servers: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self._clients: ClientRegistry[tuple[str, httpx.Client]] = ClientRegistry(
-            _open, lambda entry: entry[1].close()
+            lambda key: _open(key, servers), lambda entry: entry[1].close()
         )
 
     def find(
@@ -165,9 +175,9 @@ class CouchDBClient:
         return envoxy_json_loads(response.content) if response.content else {}
 
 
-def _open(server_key: str) -> "tuple[str, httpx.Client]":
-    """Build the HTTP pool of ``server_key`` from ``envoxy.json`` (connects on use)."""
-    settings = CouchDBSettings.from_config(server_key, Config.server(SECTION, server_key))
+def _open(server_key: str, servers: Mapping[str, Any] | None) -> "tuple[str, httpx.Client]":
+    """Build the HTTP pool of ``server_key`` (connects on use)."""
+    settings = CouchDBSettings.from_config(server_key, server_conf(SECTION, server_key, servers))
     client = settings.create_client()
     log.trace(f"couchdbc: client for {settings.where} ({settings.base_url}) ready")
     return settings.where, client

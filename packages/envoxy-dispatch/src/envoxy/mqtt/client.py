@@ -10,7 +10,6 @@ alone there: disconnecting would end the parent's session.
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from envoxy.exceptions import ConfigError
 from envoxy.mqtt.connection import MqttConnection
 from envoxy.mqtt.payloads import encode_message
 from envoxy.mqtt.settings import SECTION, MqttServerSettings
@@ -18,6 +17,7 @@ from envoxy.mqtt.subscriptions import MessageCallback
 from envoxy.utils.config import Config
 from envoxy.utils.imports import require
 from envoxy.utils.registry import ClientRegistry
+from envoxy.utils.settings import server_conf
 
 __all__ = ["MqttClient"]
 
@@ -121,17 +121,7 @@ class MqttClient:
 
     def _connect(self, server_key: str) -> MqttConnection:
         paho = require("paho.mqtt.client", _EXTRA)
-        settings = MqttServerSettings.from_config(server_key, self._server_conf(server_key))
-        return MqttConnection(paho, settings, self._credentials)
-
-    def _server_conf(self, server_key: str) -> Mapping[str, Any]:
-        if self._servers is None:
-            return Config.server(SECTION, server_key)
-        conf = self._servers.get(server_key)
-        if not isinstance(conf, Mapping):
-            known = ", ".join(sorted(self._servers)) or "none"
-            raise ConfigError(
-                f"mqtt_servers has no server key {server_key!r} (known keys: {known}); "
-                "add it to the mqtt_servers section"
-            )
-        return conf
+        conf = server_conf(SECTION, server_key, self._servers)
+        return MqttConnection(
+            paho, MqttServerSettings.from_config(server_key, conf), self._credentials
+        )

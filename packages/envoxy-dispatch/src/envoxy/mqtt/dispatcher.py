@@ -6,10 +6,20 @@ configured from ``mqtt_servers`` in ``envoxy.json`` (see
 """
 
 from envoxy.mqtt.client import MqttClient
+from envoxy.utils.deprecation import deprecated_aliases
 from envoxy.utils.facade import ClientFacade
 from envoxy.zeromq.headers import generate_headers
 
 __all__ = ["Dispatcher"]
+
+#: 0.7 names kept in :mod:`envoxy.mqtt.legacy`; each warns once.
+__getattr__ = deprecated_aliases(
+    __name__,
+    {
+        "MqttConnector": ("envoxy.mqtt.legacy", "MqttConnector", "envoxy.mqtt.mqttc"),
+        "RC_LIST": ("envoxy.mqtt.legacy", "RC_LIST", "paho.mqtt.client.connack_string"),
+    },
+)
 
 _default = MqttClient()
 

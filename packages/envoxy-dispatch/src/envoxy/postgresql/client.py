@@ -28,6 +28,7 @@ from envoxy.postgresql.exceptions import ConnectError, QueryError, QueryTimeoutE
 from envoxy.postgresql.pool import ConnectionPool
 from envoxy.postgresql.settings import POSTGRES_EXTRA, PostgresSettings, server_config
 from envoxy.postgresql.typecasts import register_typecasts
+from envoxy.utils.deprecation import deprecated_aliases
 from envoxy.utils.imports import require
 from envoxy.utils.logs import log
 from envoxy.utils.registry import ClientRegistry
@@ -41,6 +42,19 @@ if TYPE_CHECKING:
     from envoxy.db.postgres.deadline import DeadlineConnection
 
 __all__ = ["Params", "PostgresClient", "Row"]
+
+#: 0.7 names: ``Client(server_conf)`` is :class:`PostgresClient`; 0.7's pool class is
+#: kept in :mod:`envoxy.postgresql.legacy`. Each warns once.
+__getattr__ = deprecated_aliases(
+    __name__,
+    {
+        "Client": ("envoxy.postgresql.client", "PostgresClient"),
+        "SemaphoreThreadedConnectionPool": (
+            "envoxy.postgresql.legacy",
+            "SemaphoreThreadedConnectionPool",
+        ),
+    },
+)
 
 # SQLSTATE query_canceled: statement_timeout, or a cancel request.
 _QUERY_CANCELED = "57014"
@@ -62,11 +76,17 @@ class PostgresClient:
 
     Nothing is read or opened until the first call for a key. ``pgsqlc`` is the
     process-wide instance; build another one only to isolate pools (tests).
+
+    :param servers: the ``psql_servers`` mapping to use instead of ``envoxy.json``
+        (also 0.7's ``Client(server_conf)`` call).
+
+    .. versionchanged:: 1.1
+       ``servers``, as ``MqttClient`` and ``ZmqClient`` take it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, servers: Mapping[str, Any] | None = None) -> None:
         self._pools: ClientRegistry[ConnectionPool] = ClientRegistry(
-            _open_pool, ConnectionPool.close, abandon=self._abandon
+            lambda key: _open_pool(key, servers), ConnectionPool.close, abandon=self._abandon
         )
         self._local = _ThreadState()
 
@@ -235,9 +255,9 @@ class PostgresClient:
             raise error from exc
 
 
-def _open_pool(server_key: str) -> ConnectionPool:
-    """Build the pool of ``server_key`` from ``envoxy.json`` (connects on use)."""
-    settings = PostgresSettings.from_config(server_key, server_config(server_key))
+def _open_pool(server_key: str, servers: Mapping[str, Any] | None) -> ConnectionPool:
+    """Build the pool of ``server_key`` (connects on use)."""
+    settings = PostgresSettings.from_config(server_key, server_config(server_key, servers))
     psycopg2 = require("psycopg2", POSTGRES_EXTRA)
     from envoxy.db.postgres.deadline import deadline_connection_class
 

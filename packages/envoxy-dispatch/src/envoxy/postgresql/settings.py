@@ -150,14 +150,16 @@ class PostgresSettings:
         return f"{self.where} ({host}:{port}/{self.connect_kwargs.get('dbname', '')})"
 
 
-def server_config(server_key: str) -> Mapping[str, Any]:
+def server_config(server_key: str, servers: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
     """Return the ``psql_servers`` object of ``server_key``.
 
     The string ``psql_servers.default`` names the default key and is never a server.
 
+    :param servers: the ``psql_servers`` mapping to read instead of ``envoxy.json``.
     :raises UnknownServerError: the key is missing or not an object; names the known keys.
     """
-    servers = Config.get(SECTION)
+    if servers is None:
+        servers = Config.get(SECTION)
     conf = servers.get(server_key) if isinstance(servers, Mapping) else None
     if not isinstance(conf, Mapping):
         known = sorted(key for key, value in (servers or {}).items() if isinstance(value, Mapping))

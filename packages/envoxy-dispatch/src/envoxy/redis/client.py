@@ -8,19 +8,24 @@ threads; in a forked child (a uWSGI worker) it builds fresh pools and leaves the
 parent's sockets alone.
 """
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from envoxy.redis.exceptions import RedisSerializationError, translate_redis_error
 from envoxy.redis.settings import SECTION, RedisSettings
-from envoxy.utils.config import Config
+from envoxy.utils.deprecation import deprecated_aliases, warn_deprecated
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import log
 from envoxy.utils.registry import ClientRegistry
+from envoxy.utils.settings import server_conf
 
 if TYPE_CHECKING:
     import redis
 
 __all__ = ["SECTION", "RedisClient"]
+
+#: 0.7's ``envoxy.redis.client.Client(server_conf)`` is :class:`RedisClient` (warns once).
+__getattr__ = deprecated_aliases(__name__, {"Client": ("envoxy.redis.client", "RedisClient")})
 
 
 class RedisClient:
@@ -28,10 +33,18 @@ class RedisClient:
 
     Nothing is read or opened until the first call for a server key. ``redisc`` is
     the process-wide instance; build another one only to isolate pools (tests).
+
+    :param servers: the ``redis_servers`` mapping to use instead of ``envoxy.json``
+        (also 0.7's ``Client(server_conf)`` call).
+
+    .. versionchanged:: 1.1
+       ``servers``, as ``MqttClient`` and ``ZmqClient`` take it.
     """
 
-    def __init__(self) -> None:
-        self._servers: ClientRegistry[_Server] = ClientRegistry(_Server.open, _Server.close)
+    def __init__(self, servers: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self._servers: ClientRegistry[_Server] = ClientRegistry(
+            lambda key: _Server.open(key, servers), _Server.close
+        )
 
     def set(self, server_key: str, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store ``value`` as JSON under ``key``, with its expiry, atomically (``SET … EX``).
@@ -108,6 +121,15 @@ class RedisClient:
                 raise
             raise error from exc
 
+    def get_client(self, server_key: str) -> "redis.Redis":
+        """0.7's name of :meth:`client`; warns once.
+
+        .. deprecated:: 1.0
+           Use :meth:`client`.
+        """
+        warn_deprecated("RedisClient.get_client", "RedisClient.client (redisc.client)")
+        return self.client(server_key)
+
     def client(self, server_key: str) -> "redis.Redis":
         """Return the raw ``redis.Redis`` of ``server_key`` (shares the key's pool).
 
@@ -139,9 +161,9 @@ class _Server:
         self.redis = settings.create_client()
 
     @classmethod
-    def open(cls, server_key: str) -> "_Server":
-        """Build the server of ``server_key`` from ``envoxy.json`` (connects on use)."""
-        settings = RedisSettings.from_config(server_key, Config.server(SECTION, server_key))
+    def open(cls, server_key: str, servers: Mapping[str, Any] | None) -> "_Server":
+        """Build the server of ``server_key`` (connects on use)."""
+        settings = RedisSettings.from_config(server_key, server_conf(SECTION, server_key, servers))
         server = cls(settings)
         log.trace(f"redisc: pool for {settings.describe()} ready (connects on use)")
         return server

@@ -17,11 +17,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, Self, overload
 
 from envoxy.constants import DEFAULT_STATUS_CODE, URI_REGEX, Performative
-from envoxy.exceptions import ConfigError, ValidationException
+from envoxy.exceptions import ValidationException
 from envoxy.utils.config import Config
 from envoxy.utils.imports import require
 from envoxy.utils.registry import ClientRegistry
 from envoxy.utils.retry import RetryPolicy
+from envoxy.utils.settings import server_conf
 from envoxy.zeromq.endpoint import Endpoint
 from envoxy.zeromq.envelope import build_request, prepare_message
 from envoxy.zeromq.exceptions import ZmqAttemptError
@@ -223,7 +224,8 @@ class ZmqClient:
         return _Process(zmq, ZmqWorkerSettings.from_config(conf or {}), self._open_endpoint)
 
     def _open_endpoint(self, process: "_Process", server_key: str) -> Endpoint:
-        settings = ZmqServerSettings.from_config(server_key, self._server_conf(server_key))
+        conf = server_conf(SECTION, server_key, self._servers)
+        settings = ZmqServerSettings.from_config(server_key, conf)
         pool = SocketPool(
             process.zmq,
             process.context,
@@ -235,18 +237,6 @@ class ZmqClient:
             settings.retries + 1, settings.backoff(self._retry_delay), (ZmqAttemptError,)
         )
         return Endpoint(process.zmq, settings, pool, policy, self._route_cache(settings))
-
-    def _server_conf(self, server_key: str) -> Mapping[str, Any]:
-        if self._servers is None:
-            return Config.server(SECTION, server_key)
-        conf = self._servers.get(server_key)
-        if not isinstance(conf, Mapping):
-            known = ", ".join(sorted(self._servers)) or "none"
-            raise ConfigError(
-                f"zmq_servers has no server key {server_key!r} (known keys: {known}); "
-                "add it to the zmq_servers section"
-            )
-        return conf
 
     def _route_cache(self, settings: ZmqServerSettings) -> "RouteCache | None":
         if not settings.cached_routes:

@@ -6,12 +6,24 @@ configured from ``envoxy.json`` (``zmq_servers``, ``zmq_workers``, ``cache``; se
 first request.
 """
 
+from envoxy.utils.deprecation import deprecated_aliases
 from envoxy.utils.facade import ClientFacade
 from envoxy.zeromq.client import ZmqClient
 from envoxy.zeromq.envelope import validate_response
 from envoxy.zeromq.headers import generate_headers
 
 __all__ = ["Dispatcher"]
+
+#: 0.7 names: its errors are this client's, its ``ZMQ`` singleton is kept in
+#: :mod:`envoxy.zeromq.legacy`; each warns once.
+__getattr__ = deprecated_aliases(
+    __name__,
+    {
+        "NoSocketException": ("envoxy.zeromq", "ZmqAttemptError"),
+        "ZMQException": ("envoxy.zeromq", "ZmqUnavailableError"),
+        "ZMQ": ("envoxy.zeromq.legacy", "ZMQ", "envoxy.zeromq.zmqc"),
+    },
+)
 
 _default = ZmqClient()
 
