@@ -43,22 +43,22 @@ OLD_PATHS = [
     ),
     (
         "envoxy.db.dispatcher:Connector",
-        "envoxy.db.legacy:Connector",
+        "envoxy.db.dispatcher:_Connector",
         "envoxy.postgresql.pgsqlc, envoxy.couchdb.couchdbc and envoxy.redis.redisc",
     ),
     (
         "envoxy.db.dispatcher:PgConnector",
-        "envoxy.db.legacy:PgConnector",
+        "envoxy.db.dispatcher:_PgConnector",
         "envoxy.postgresql.pgsqlc",
     ),
     (
         "envoxy.db.dispatcher:CouchConnector",
-        "envoxy.db.legacy:CouchConnector",
+        "envoxy.db.dispatcher:_CouchConnector",
         "envoxy.couchdb.couchdbc",
     ),
     (
         "envoxy.db.dispatcher:RedisConnector",
-        "envoxy.db.legacy:RedisConnector",
+        "envoxy.db.dispatcher:_RedisConnector",
         "envoxy.redis.redisc",
     ),
     (
