@@ -18,7 +18,6 @@ module                     holds
 ``interpreter``            ``run_python``: code in a fresh interpreter, clean environment,
                            optionally without some Envoxy distributions
 ``repo``                   ``REPO_ROOT``, ``tool_module``: import a module of ``tools/``
-``interpreter``            ``run_python``: code in a fresh interpreter, clean environment
 ``forking``                ``in_child``: run a function in a child forked by ``os.fork``
                            or from C as uWSGI does (``c_fork``: no at-fork hooks)
 ``plugin``                 the pytest fixtures
