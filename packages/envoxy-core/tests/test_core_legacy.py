@@ -129,3 +129,25 @@ def test_unused_redis_defaults_warn_naming_the_redis_settings(name: str, value: 
             line,
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "use"),
+    [
+        (
+            "ZEROMQ_MAX_WORKERS_PER_THREAD",
+            20,
+            "zmq_workers.context_max_workers (envoxy.zeromq.settings.DEFAULT_MAX_SOCKETS)",
+        ),
+        ("ZEROMQ_CONTEXT", 1, "nothing: zmqc keeps one zmq.Context per process"),
+    ],
+)
+def test_0_7_zeromq_constants_are_back_and_warn(name: str, value: object, use: str) -> None:
+    result, seen = warnings_of(lambda: getattr(envoxy.constants, name))
+    line = sys._getframe().f_lineno - 1
+
+    assert result == value
+    assert name not in envoxy.constants.__all__
+    assert seen == [
+        (f"envoxy.constants.{name} is deprecated since envoxy 1.0; use {use}", __file__, line)
+    ]

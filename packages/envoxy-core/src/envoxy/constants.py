@@ -111,11 +111,18 @@ EMAIL_REGEX = r"[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+"
 PHONE_REGEX = r"(?:\([0-9]{1,3}\) *)?[0-9]{3,12}"
 
 #: 0.7 names that nothing used, kept for old code: each use warns once (replacement, value)
-_DEPRECATED: dict[str, tuple[str, object]] = {
-    "REDIS_DEFAULT_DB": ("envoxy.redis.settings.DEFAULT_DB", 1),
-    "REDIS_DEFAULT_TTL": ("envoxy.redis.settings.DEFAULT_TTL", CACHE_DEFAULT_TTL),
-    "REDIS_DEFAULT_HOST": ("envoxy.redis.settings.DEFAULT_HOST", "127.0.0.1"),
-    "REDIS_DEFAULT_PORT": ("envoxy.redis.settings.DEFAULT_PORT", "6379"),
+#: (1.0 had dropped the ``ZEROMQ_*`` ones: they come back deprecated since 1.0)
+_DEPRECATED: dict[str, tuple[str, object, str]] = {
+    "REDIS_DEFAULT_DB": ("envoxy.redis.settings.DEFAULT_DB", 1, "1.1"),
+    "REDIS_DEFAULT_TTL": ("envoxy.redis.settings.DEFAULT_TTL", CACHE_DEFAULT_TTL, "1.1"),
+    "REDIS_DEFAULT_HOST": ("envoxy.redis.settings.DEFAULT_HOST", "127.0.0.1", "1.1"),
+    "REDIS_DEFAULT_PORT": ("envoxy.redis.settings.DEFAULT_PORT", "6379", "1.1"),
+    "ZEROMQ_MAX_WORKERS_PER_THREAD": (
+        "zmq_workers.context_max_workers (envoxy.zeromq.settings.DEFAULT_MAX_SOCKETS)",
+        20,
+        "1.0",
+    ),
+    "ZEROMQ_CONTEXT": ("nothing: zmqc keeps one zmq.Context per process", 1, "1.0"),
 }
 
 
@@ -124,12 +131,14 @@ def __getattr__(name: str) -> object:
 
     .. deprecated:: 1.1
        ``REDIS_DEFAULT_*``: use the defaults of ``envoxy.redis.settings`` (envoxy-dispatch).
+    .. deprecated:: 1.0
+       ``ZEROMQ_MAX_WORKERS_PER_THREAD`` and ``ZEROMQ_CONTEXT`` (unused since 1.0).
     """
     entry = _DEPRECATED.get(name)
     if entry is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from envoxy.utils.deprecation import warn_deprecated
 
-    replacement, value = entry
-    warn_deprecated(f"envoxy.constants.{name}", replacement, since="1.1")
+    replacement, value, since = entry
+    warn_deprecated(f"envoxy.constants.{name}", replacement, since=since)
     return value
