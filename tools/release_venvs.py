@@ -73,6 +73,16 @@ CLEAN_VENV_SCENARIOS: dict[str, Scenario] = {
         # the ORM (and SQLAlchemy) come only with the [postgres] extra
         absent_distributions=("envoxy-orm", "sqlalchemy", "psycopg2-binary", "envoxy-daemon"),
         absent_modules=("sqlalchemy", "psycopg2", "werkzeug"),
+        commands=(
+            # pgsqlc needs the [postgres] extra: importing it says so, without a traceback
+            (
+                'python -c "import sys; sys.excepthook = lambda kind, error, tb: '
+                '(print(kind.__name__, error), sys.exit(3)); import envoxy.postgresql"',
+                3,
+                "MissingDependencyError envoxy.db.postgres.options is not installed; "
+                "install it with `pip install 'envoxy-dispatch[postgres]'`",
+            ),
+        ),
     ),
     "daemon-alone": Scenario(
         dist="envoxy-daemon",

@@ -11,8 +11,15 @@
 
 Server keys come from the ``psql_servers`` section of ``envoxy.json``. Importing this
 package imports neither psycopg2 nor the configuration; the first call for a key
-does. psycopg2 is the ``envoxy-dispatch[postgres]`` extra.
+does. psycopg2 and the driver layer it shares with the ORM (``envoxy.db.postgres``,
+from envoxy-orm) are the ``envoxy-dispatch[postgres]`` extra: without it, importing
+this package raises :class:`~envoxy.exceptions.MissingDependencyError` naming it.
 """
+
+# ruff: noqa: E402 - the extra is checked before the modules that need it are imported
+from envoxy.utils.imports import require
+
+require("envoxy.db.postgres.options", "envoxy-dispatch[postgres]")
 
 from envoxy.db.exceptions import DatabaseException
 from envoxy.postgresql.client import PostgresClient
