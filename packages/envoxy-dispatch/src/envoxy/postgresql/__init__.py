@@ -17,9 +17,9 @@ this package raises :class:`~envoxy.exceptions.MissingDependencyError` naming it
 """
 
 # ruff: noqa: E402 - the extra is checked before the modules that need it are imported
-from envoxy.utils.imports import require
+from envoxy.utils.imports import require as _require
 
-require("envoxy.db.postgres.options", "envoxy-dispatch[postgres]")
+_require("envoxy.db.postgres.options", "envoxy-dispatch[postgres]")
 
 from envoxy.db.exceptions import DatabaseException
 from envoxy.postgresql.client import PostgresClient
