@@ -10,8 +10,11 @@ module                     holds
 ``faultproxy``             :class:`FaultProxy`: pass, freeze, drop, reset, refuse TCP
 ``servers``                :class:`ServerProcess`, :class:`PrivateRedis`,
                            :class:`PrivateMosquitto`
+``redis_sentinel``         :class:`RedisSentinelSet`: master, replicas, 3 sentinels
+``redis_cluster``          :class:`PrivateRedisCluster`: 3 masters via redis-cli
 ``postgres``               :class:`PrivatePostgres` and its session template
-``tls``                    throw-away CA and server certificates
+``pgbouncer``              :class:`PrivatePgBouncer` in front of a private PostgreSQL
+``tls``                    throw-away CA, server and client certificates
 ``network``                ``free_port``, ``port_accepts``, ``wait_until``, ``retry_until``
 ``zmq_peer``               :class:`ReplyPeer`: a real ZeroMQ REP peer on loopback
 ``exports``                ``all_problems``: the one ``__all__`` check

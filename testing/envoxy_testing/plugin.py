@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, overload
 
@@ -26,7 +26,10 @@ import pytest
 from envoxy_testing.envoxyd import Envoxyd
 from envoxy_testing.faultproxy import FaultProxy
 from envoxy_testing.network import free_port as _free_port
+from envoxy_testing.pgbouncer import PrivatePgBouncer
 from envoxy_testing.postgres import PrivatePostgres, make_template
+from envoxy_testing.redis_cluster import PrivateRedisCluster
+from envoxy_testing.redis_sentinel import RedisSentinelSet
 from envoxy_testing.servers import PrivateMosquitto, PrivateRedis, ServerProcess
 from envoxy_testing.tls import TlsFiles, make_tls_files
 
@@ -36,8 +39,11 @@ __all__ = [
     "free_port",
     "postgres_template",
     "private_mosquitto",
+    "private_pgbouncer",
     "private_postgres",
     "private_redis",
+    "redis_cluster",
+    "redis_sentinel_set",
     "start_envoxyd",
     "tls_files",
 ]
@@ -47,6 +53,8 @@ __all__ = [
 PROTECT_VARIABLE = "ENVOXY_SERVICES_PROTECT"
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+#: What a server fixture closes at teardown: one server, or a set of them.
+_Closable = ServerProcess | RedisSentinelSet | PrivateRedisCluster
 
 
 class FaultProxyFactory:
@@ -121,7 +129,7 @@ def private_postgres(
     request: pytest.FixtureRequest, postgres_template: Path
 ) -> Iterator[Callable[..., PrivatePostgres]]:
     """Factory: ``private_postgres(settings={...})`` starts a :class:`PrivatePostgres`."""
-    servers: list[ServerProcess] = []
+    servers: list[_Closable] = []
 
     def start(**options: Any) -> PrivatePostgres:
         server = PrivatePostgres(template=postgres_template, **options)
@@ -133,11 +141,27 @@ def private_postgres(
 
 
 @pytest.fixture
+def private_pgbouncer(request: pytest.FixtureRequest) -> Iterator[Callable[..., PrivatePgBouncer]]:
+    """Factory: ``private_pgbouncer(server, pool_mode="transaction", pool_size=5, settings={})``
+    starts a :class:`PrivatePgBouncer` in front of a :class:`PrivatePostgres`."""
+    servers: list[_Closable] = []
+
+    def start(server: PrivatePostgres, **options: Any) -> PrivatePgBouncer:
+        bouncer = PrivatePgBouncer(server, **options)
+        servers.append(bouncer)
+        return bouncer.start()
+
+    yield start
+    _close_servers(request, servers)
+
+
+@pytest.fixture
 def private_redis(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., PrivateRedis]]:
-    """Factory: ``private_redis(password=None, extra_args=())`` starts a :class:`PrivateRedis`."""
-    servers: list[ServerProcess] = []
+    """Factory: ``private_redis(password=None, extra_args=(), tls=None, tls_auth_clients=False)``
+    starts a :class:`PrivateRedis` (``tls=tls_files``: ``rediss://`` only)."""
+    servers: list[_Closable] = []
 
     def start(**options: Any) -> PrivateRedis:
         server = PrivateRedis(tmp_path_factory.mktemp("redis"), **options)
@@ -149,6 +173,40 @@ def private_redis(
 
 
 @pytest.fixture
+def redis_sentinel_set(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., RedisSentinelSet]]:
+    """Factory: ``redis_sentinel_set(replicas=1, sentinels=3, password=None)`` starts a
+    :class:`RedisSentinelSet` (a master, its replicas, sentinels agreeing on it)."""
+    sets: list[_Closable] = []
+
+    def start(**options: Any) -> RedisSentinelSet:
+        redis_set = RedisSentinelSet(tmp_path_factory.mktemp("sentinel-set"), **options)
+        sets.append(redis_set)
+        return redis_set.start()
+
+    yield start
+    _close_servers(request, sets)
+
+
+@pytest.fixture
+def redis_cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., PrivateRedisCluster]]:
+    """Factory: ``redis_cluster(masters=3, replicas=0)`` starts a :class:`PrivateRedisCluster`
+    (created with ``redis-cli --cluster create``, every slot served)."""
+    clusters: list[_Closable] = []
+
+    def start(**options: Any) -> PrivateRedisCluster:
+        cluster = PrivateRedisCluster(tmp_path_factory.mktemp("redis-cluster"), **options)
+        clusters.append(cluster)
+        return cluster.start()
+
+    yield start
+    _close_servers(request, clusters)
+
+
+@pytest.fixture
 def private_mosquitto(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., PrivateMosquitto]]:
@@ -156,7 +214,7 @@ def private_mosquitto(
 
     Starts a :class:`PrivateMosquitto`; pass ``tls=tls_files`` for an ``mqtts://`` broker.
     """
-    servers: list[ServerProcess] = []
+    servers: list[_Closable] = []
 
     def start(**options: Any) -> PrivateMosquitto:
         server = PrivateMosquitto(tmp_path_factory.mktemp("mosquitto"), **options)
@@ -186,19 +244,22 @@ def start_envoxyd(tmp_path: Path) -> Iterator[Callable[..., Envoxyd]]:
 
 @pytest.fixture(scope="session")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    """A CA and a server certificate for ``localhost``/``127.0.0.1``, made once per session."""
+    """A CA, a server certificate for ``localhost``/``127.0.0.1`` and a client certificate,
+    made once per session."""
     return make_tls_files(tmp_path_factory.mktemp("tls"))
 
 
-def _close_servers(request: pytest.FixtureRequest, servers: list[ServerProcess]) -> None:
-    """Close every server; print their log tails when the test failed."""
+def _close_servers(request: pytest.FixtureRequest, servers: Sequence[_Closable]) -> None:
+    """Close every server (or set of servers); print their log tails when the test failed."""
     reports = request.node.stash.get(_REPORTS, {})
     failed = any(report.failed for report in reports.values())
     errors: list[BaseException] = []
     for server in servers:
         if failed:
-            print(f"---- {server!r}: last lines of {server.log_path}", file=sys.stderr)
-            print(server.log_tail(), file=sys.stderr)
+            processes = [server] if isinstance(server, ServerProcess) else server.processes()
+            for process in processes:
+                print(f"---- {process!r}: last lines of {process.log_path}", file=sys.stderr)
+                print(process.log_tail(), file=sys.stderr)
         try:
             server.close()
         except Exception as exc:  # close the others anyway

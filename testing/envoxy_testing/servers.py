@@ -28,6 +28,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -47,6 +48,7 @@ __all__ = [
     "ServerProcess",
     "ServerStartError",
     "find_binary",
+    "redis_answers",
 ]
 
 
@@ -377,9 +379,15 @@ def _live_processes() -> dict[int, tuple[str, int, int]]:
 class PrivateRedis(ServerProcess):
     """``redis-server`` without persistence (``--save ""``, ``--appendonly no``).
 
+    It reads an (initially empty) ``redis.conf`` in its directory, so ``CONFIG REWRITE``
+    works: Sentinel rewrites the configuration of the servers it reconfigures.
+
     Args:
-        password: Sets ``requirepass``; :attr:`url` then carries it.
+        password: Sets ``requirepass`` (and ``masterauth``); :attr:`url` then carries it.
         extra_args: More ``redis-server`` arguments, e.g. ``("--maxclients", "10")``.
+        tls: Certificate files (:func:`envoxy_testing.tls.make_tls_files`); the server
+            then speaks TLS only (``--port 0 --tls-port``) and :attr:`url` is ``rediss://``.
+        tls_auth_clients: With ``tls``, require a client certificate the CA signed.
     """
 
     name = "redis"
@@ -392,33 +400,69 @@ class PrivateRedis(ServerProcess):
         port: int | None = None,
         password: str | None = None,
         extra_args: Sequence[str] = (),
+        tls: TlsFiles | None = None,
+        tls_auth_clients: bool = False,
     ) -> None:
         super().__init__(directory, port=port)
         self.password = password
         self.extra_args = tuple(extra_args)
+        self.tls = tls
+        self.tls_auth_clients = tls_auth_clients
+        self.config_path = self.directory / "redis.conf"
 
     @property
     def url(self) -> str:
-        """``redis://[:password@]host:port/0``."""
+        """``redis://[:password@]host:port/0`` (``rediss://`` with TLS)."""
         auth = f":{self.password}@" if self.password else ""
-        return f"redis://{auth}{self.host}:{self.port}/0"
+        scheme = "rediss" if self.tls else "redis"
+        return f"{scheme}://{auth}{self.host}:{self.port}/0"
+
+    def prepare(self) -> None:
+        self.config_path.touch()
 
     def command(self) -> list[str]:
-        arguments = [find_binary("redis-server", "redis"), "--port", str(self.port)]
+        arguments = [find_binary("redis-server", "redis"), str(self.config_path)]
+        if self.tls is None:
+            arguments += ["--port", str(self.port)]
+        else:
+            arguments += ["--port", "0", "--tls-port", str(self.port)]
+            arguments += ["--tls-cert-file", str(self.tls.cert)]
+            arguments += [
+                "--tls-key-file",
+                str(self.tls.key),
+                "--tls-ca-cert-file",
+                str(self.tls.ca),
+            ]
+            arguments += ["--tls-auth-clients", "yes" if self.tls_auth_clients else "no"]
         arguments += ["--bind", self.host, "--dir", str(self.directory), "--daemonize", "no"]
         arguments += ["--save", "", "--appendonly", "no", "--logfile", ""]
         if self.password:
-            arguments += ["--requirepass", self.password]
+            arguments += ["--requirepass", self.password, "--masterauth", self.password]
         return [*arguments, *self.extra_args]
 
     def answers(self) -> bool:
         """A ``PING`` gets a reply (``+PONG``, or ``-NOAUTH`` with a password)."""
-        try:
-            with socket.create_connection(self.address, timeout=0.5) as connection:
+        return redis_answers(self.address, self.tls_context())
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        """A client TLS context trusting the test CA (with the client certificate), or None."""
+        if self.tls is None:
+            return None
+        context = ssl.create_default_context(cafile=str(self.tls.ca))
+        context.load_cert_chain(str(self.tls.client_cert), str(self.tls.client_key))
+        return context
+
+
+def redis_answers(address: tuple[str, int], tls: ssl.SSLContext | None = None) -> bool:
+    """Whether a Redis (or Sentinel) at ``address`` replies to ``PING`` within half a second."""
+    try:
+        with socket.create_connection(address, timeout=0.5) as raw:
+            connection = raw if tls is None else tls.wrap_socket(raw, server_hostname=address[0])
+            with connection:
                 connection.sendall(b"*1\r\n$4\r\nPING\r\n")
                 return connection.recv(64)[:1] in (b"+", b"-")
-        except OSError:
-            return False
+    except OSError:
+        return False
 
 
 class PrivateMosquitto(ServerProcess):
