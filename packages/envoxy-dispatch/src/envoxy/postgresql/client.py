@@ -10,6 +10,10 @@
   raises :class:`~envoxy.postgresql.exceptions.QueryTimeoutError`.
 - ``transaction(key)`` gives the calling thread one connection for that key until
   the block ends: commit, or rollback and re-raise.
+- Behind a transaction pooler (``"pooler": "transaction"``) nothing is set for the
+  session: each statement outside a ``transaction`` block, and each ``transaction``
+  block, starts with ``SET LOCAL`` of ``statement_timeout``, ``TimeZone``, ``DateStyle``
+  and ``search_path``, sent in the same round trip (:mod:`envoxy.db.postgres.pooler`).
 - Pools (:class:`~envoxy.postgresql.pool.ConnectionPool`) are built on the first call
   for a key and rebuilt in a forked child, however it was forked; the parent's
   connections are left alone (:class:`~envoxy.utils.registry.ClientRegistry`).
@@ -134,7 +138,7 @@ class PostgresClient:
         conn = pool.acquire(deadline)
         conn.deadline = deadline + DEADLINE_GRACE
         try:
-            return self._execute(conn, server_key, sql, params, chunked)
+            return self._execute(conn, server_key, sql, params, chunked, pool.transaction_sql)
         finally:
             conn.deadline = None
             pool.release(conn)
@@ -163,6 +167,9 @@ class PostgresClient:
         conn = pool.acquire(time.monotonic() + pool.timeout)
         try:
             conn.autocommit = False
+            if pool.transaction_sql:  # BEGIN, then this transaction's own settings
+                with conn.cursor() as cursor:
+                    cursor.execute(pool.transaction_sql)
         except Exception as exc:  # closed meanwhile: give its slot back
             pool.release(conn, discard=True)
             raise _wrap_error(exc, server_key, "BEGIN") from exc
@@ -228,16 +235,27 @@ class PostgresClient:
         self._local = _ThreadState()
 
     def _execute(
-        self, conn: "DeadlineConnection", server_key: str, sql: str, params: Params, chunked: bool
+        self,
+        conn: "DeadlineConnection",
+        server_key: str,
+        sql: str,
+        params: Params,
+        chunked: bool,
+        settings_sql: str = "",
     ) -> list[Row]:
+        """Run ``sql``; ``settings_sql`` (the ``SET LOCAL`` statements of a key behind a
+        transaction pooler) goes first, in the same round trip and implicit transaction."""
+        statement = sql
+        if settings_sql:
+            statement = (settings_sql if params is None else settings_sql.replace("%", "%%")) + sql
         try:
             with conn.cursor() as cursor:
                 if chunked:
-                    return _read_chunks(cursor, sql, params)  # type: ignore[arg-type]
+                    return _read_chunks(cursor, statement, params)  # type: ignore[arg-type]
                 if params is None:
-                    cursor.execute(sql)
+                    cursor.execute(statement)
                 else:
-                    cursor.execute(sql, params)
+                    cursor.execute(statement, params)
                 return _rows(cursor)
         except DatabaseException:
             raise
@@ -270,8 +288,13 @@ def _open_pool(server_key: str, servers: Mapping[str, Any] | None) -> Connection
         check_on_release=settings.health_check_on_release,
         describe=settings.describe(),
         timeout=settings.timeout,
+        transaction_sql=settings.transaction_sql,
     )
-    log.trace(f"pgsqlc: pool for {settings.describe()} ready (connects on use)")
+    pooled = " behind a transaction pooler" if settings.pooler else ""
+    log.trace(
+        f"pgsqlc: pool of {settings.max_conn} for {settings.describe()}{pooled} "
+        "ready (connects on use)"
+    )
     return pool
 
 
@@ -322,7 +345,8 @@ def _read_chunks(cursor: Any, sql: str, params: Mapping[str, Any]) -> list[Row]:
 def _connect(
     psycopg2: Any, settings: PostgresSettings, factory: type, seconds: float | None
 ) -> "DeadlineConnection":
-    """Open one connection within ``seconds``: autocommit, UTC/ISO casts, ``search_path``."""
+    """Open one connection within ``seconds``: autocommit, UTC/ISO casts, ``search_path``
+    (behind a transaction pooler, ``search_path`` is set per transaction instead)."""
     kwargs = settings.connect_kwargs
     if seconds is not None:
         kwargs = {**kwargs, "connect_timeout": connect_seconds(seconds)}
@@ -330,7 +354,7 @@ def _connect(
     try:
         conn.autocommit = True
         register_typecasts(conn)
-        if settings.schema:
+        if settings.schema and not settings.pooler:
             from psycopg2 import sql
 
             with conn.cursor() as cursor:

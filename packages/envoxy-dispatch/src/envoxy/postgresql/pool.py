@@ -56,6 +56,8 @@ class ConnectionPool:
     :param describe: the server, for messages, e.g. ``"psql_servers.main (db:5432/app)"``.
     :param timeout: seconds a caller's whole call may take (its deadline is the
         caller's business; kept here for it).
+    :param transaction_sql: statements each transaction on these connections starts
+        with (behind a transaction pooler; the caller sends them), ``""`` for none.
     """
 
     def __init__(
@@ -68,9 +70,11 @@ class ConnectionPool:
         check_on_release: bool = True,
         describe: str,
         timeout: float = 5.0,
+        transaction_sql: str = "",
     ) -> None:
         self.max_size = max_size
         self.timeout = timeout
+        self.transaction_sql = transaction_sql
         self._connect = connect
         self._retry = RetryPolicy(CONNECT_ATTEMPTS, _CONNECT_BACKOFF, retry_on)
         self._acquire_timeout = acquire_timeout

@@ -1,9 +1,12 @@
 """Connection settings of one ``psql_servers`` key, as ``psycopg2.connect`` arguments.
 
 Either ``url`` (alias ``dsn``, a SQLAlchemy-style ``postgresql[+driver]://`` URL) or
-``host``/``port``/``db``/``user``/``passwd``; plus ``schema`` (the ``search_path``),
-``max_conn``, ``timeout`` (the deadline of a call), ``conn_timeout`` (pool wait),
-``health_check_on_release`` and ``statement_timeout`` (server-side, default ``timeout``).
+``host``/``port`` (or ``hosts``, a list of ``host:port``)/``db``/``user``/``passwd``;
+plus ``target_session_attrs``, ``schema`` (the ``search_path``), ``max_conn`` (within
+the key's ``connection_budget``), ``timeout`` (the deadline of a call),
+``conn_timeout`` (pool wait), ``health_check_on_release``, ``statement_timeout``
+(server-side, default ``timeout``) and ``pooler`` (``"transaction"`` behind PgBouncer's
+transaction pooling: settings per transaction, :mod:`envoxy.db.postgres.pooler`).
 Numbers may be numeric strings. The ORM's ``pool_*`` keys share the section
 (:data:`PostgresSettings.KEYS` lists them too).
 """
@@ -14,7 +17,16 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from envoxy.db.exceptions import DatabaseException
-from envoxy.db.postgres.options import DEADLINE_GRACE, DEFAULT_TIMEOUT, resilience_kwargs
+from envoxy.db.postgres.budget import DEFAULTS as BUDGET_DEFAULTS
+from envoxy.db.postgres.budget import connection_budget
+from envoxy.db.postgres.hosts import host_list, libpq_hosts, parse_host, target_session_attrs
+from envoxy.db.postgres.options import (
+    DEADLINE_GRACE,
+    DEFAULT_TIMEOUT,
+    resilience_kwargs,
+    statement_limit,
+)
+from envoxy.db.postgres.pooler import pooler_mode, reject_startup_options, transaction_settings
 from envoxy.postgresql.exceptions import UnknownServerError
 from envoxy.utils.config import Config
 from envoxy.utils.conversions import as_bool, as_float
@@ -38,14 +50,15 @@ SECTION = "psql_servers"
 POSTGRES_EXTRA = "envoxy-dispatch[postgres]"
 DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 5432
-#: Most connections one server key holds at once.
-DEFAULT_MAX_CONN = 20
+#: Most connections one server key's pgsqlc pool holds at once (without ``connection_budget``).
+DEFAULT_MAX_CONN = BUDGET_DEFAULTS["max_conn"]
 #: Seconds to wait for a free pooled connection before ``PoolTimeoutError``.
 DEFAULT_CONN_TIMEOUT = 5.0
 
 _POSTGRES_SCHEMES = frozenset({"postgresql", "postgres"})
 # Session settings every pgsqlc connection gets: UTC timestamps, ISO dates.
-_SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO"
+_SESSION_SETTINGS = {"TimeZone": "UTC", "DateStyle": "ISO"}
+_SESSION_OPTIONS = " ".join(f"-c {name}={value}" for name, value in _SESSION_SETTINGS.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +73,10 @@ class PostgresSettings:
     :param max_conn: the pool size.
     :param conn_timeout: seconds to wait for a pooled connection, None to wait forever.
     :param health_check_on_release: check a connection's state when it is given back.
+    :param pooler: ``"transaction"`` behind a transaction pooler, else None.
+    :param transaction_sql: behind a transaction pooler, the ``SET LOCAL`` statements
+        each transaction starts with (``statement_timeout``, ``TimeZone``, ``DateStyle``,
+        ``search_path``); ``""`` otherwise.
 
     .. versionchanged:: 1.1
        ``from_config(key, conf)`` takes ``where=`` like every client's settings.
@@ -71,7 +88,11 @@ class PostgresSettings:
             "url",
             "dsn",
             "host",
+            "hosts",
             "port",
+            "target_session_attrs",
+            "pooler",
+            "connection_budget",
             "db",
             "user",
             "passwd",
@@ -96,6 +117,8 @@ class PostgresSettings:
     max_conn: int = DEFAULT_MAX_CONN
     conn_timeout: float | None = DEFAULT_CONN_TIMEOUT
     health_check_on_release: bool = True
+    pooler: str | None = None
+    transaction_sql: str = ""
 
     @classmethod
     def from_config(
@@ -110,17 +133,26 @@ class PostgresSettings:
         where = where or f"{SECTION}.{key}"
         url = conf.get("url") or conf.get("dsn")
         given = _url_kwargs(url, where) if url else _field_kwargs(conf, where)
+        attrs = target_session_attrs(conf, where)
+        if attrs:
+            given["target_session_attrs"] = attrs
         timeout = _positive(conf.get("timeout"), DEFAULT_TIMEOUT, f"{where}.timeout")
         statement_timeout: float | None = None
         if conf.get("statement_timeout") is not None:
             statement_timeout = as_float(conf["statement_timeout"], f"{where}.statement_timeout")
-        # The URL's own options first: ours follow, and the last -c of a setting wins.
-        given["options"] = f"{given.get('options', '')} {_SESSION_OPTIONS}".strip()
-        kwargs = resilience_kwargs(timeout, statement_timeout, given)
+        schema = optional_str(conf, "schema", where)
+        pooler = pooler_mode(conf, where)
+        transaction_sql = ""
+        if pooler:
+            reject_startup_options(given.get("options"), where)
+            transaction_sql = transaction_settings(
+                statement_limit(timeout, statement_timeout), schema, _SESSION_SETTINGS
+            )
+        else:
+            # The URL's own options first: ours follow, and the last -c of a setting wins.
+            given["options"] = f"{given.get('options', '')} {_SESSION_OPTIONS}".strip()
+        kwargs = resilience_kwargs(timeout, statement_timeout, given, pooler=bool(pooler))
         kwargs.setdefault("application_name", "envoxy")
-        max_conn = integer(conf, "max_conn", DEFAULT_MAX_CONN, where)
-        if max_conn < 1:
-            raise DatabaseException(f"{where}.max_conn must be at least 1, not {max_conn}")
         conn_timeout: float | None = None
         if conf.get("conn_timeout", DEFAULT_CONN_TIMEOUT) is not None:
             conn_timeout = as_float(
@@ -130,12 +162,14 @@ class PostgresSettings:
             where=where,
             connect_kwargs=kwargs,
             timeout=timeout,
-            schema=optional_str(conf, "schema", where),
-            max_conn=max_conn,
+            schema=schema,
+            max_conn=connection_budget(conf, where).max_conn,
             conn_timeout=conn_timeout,
             health_check_on_release=as_bool(
                 conf.get("health_check_on_release", True), f"{where}.health_check_on_release"
             ),
+            pooler=pooler,
+            transaction_sql=transaction_sql,
         )
 
     def worst_case(self) -> float:
@@ -144,10 +178,13 @@ class PostgresSettings:
         return self.timeout + DEADLINE_GRACE + 0.5
 
     def describe(self) -> str:
-        """Return ``where (host:port/db)`` for messages; never the password."""
-        host = self.connect_kwargs.get("host", DEFAULT_HOST)
-        port = self.connect_kwargs.get("port", DEFAULT_PORT)
-        return f"{self.where} ({host}:{port}/{self.connect_kwargs.get('dbname', '')})"
+        """Return ``where (host:port[,host:port...]/db)`` for messages; never the password."""
+        hosts = str(self.connect_kwargs.get("host", DEFAULT_HOST)).split(",")
+        ports = str(self.connect_kwargs.get("port", DEFAULT_PORT)).split(",")
+        if len(ports) < len(hosts):  # one port for every host, as libpq reads it
+            ports = ports[:1] * len(hosts)
+        where = ",".join(f"{host}:{port}" for host, port in zip(hosts, ports, strict=False))
+        return f"{self.where} ({where}/{self.connect_kwargs.get('dbname', '')})"
 
 
 def server_config(server_key: str, servers: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
@@ -180,15 +217,22 @@ def _url_kwargs(url: Any, where: str) -> dict[str, Any]:
             f"{where}.url is a {parts.scheme or 'schemeless'} URL; pgsqlc speaks PostgreSQL "
             "only: use postgresql://user:password@host:port/database"
         )
-    kwargs: dict[str, Any] = dict(parse_qsl(parts.query))
-    if parts.hostname:
-        kwargs["host"] = parts.hostname
+    pairs = parse_qsl(parts.query)
+    kwargs: dict[str, Any] = {name: value for name, value in pairs if name != "host"}
+    query_hosts = [value for name, value in pairs if name == "host"]
     try:
         port = parts.port
     except ValueError as exc:
         raise DatabaseException(f"{where}.url has an invalid port: {exc}") from exc
-    if port:
-        kwargs["port"] = port
+    if query_hosts:  # SQLAlchemy's multi-host form: ?host=db-a:5432&host=db-b:5433
+        default_port = port or DEFAULT_PORT
+        hosts = [parse_host(host, default_port, f"{where}.url host") for host in query_hosts]
+        kwargs.update(libpq_hosts(hosts))
+    else:
+        if parts.hostname:
+            kwargs["host"] = parts.hostname
+        if port:
+            kwargs["port"] = port
     if parts.username:
         kwargs["user"] = unquote(parts.username)
     if parts.password:
@@ -211,10 +255,15 @@ def _positive(value: Any, default: float, name: str) -> float:
 
 
 def _field_kwargs(conf: Mapping[str, Any], where: str) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
-        "host": optional_str(conf, "host", where) or DEFAULT_HOST,
-        "port": integer(conf, "port", DEFAULT_PORT, where),
-    }
+    hosts = host_list(conf, where)
+    kwargs: dict[str, Any]
+    if hosts is not None:
+        kwargs = libpq_hosts(hosts)
+    else:
+        kwargs = {
+            "host": optional_str(conf, "host", where) or DEFAULT_HOST,
+            "port": integer(conf, "port", DEFAULT_PORT, where),
+        }
     for name, argument in (("db", "dbname"), ("user", "user"), ("passwd", "password")):
         value = optional_str(conf, name, where)
         if value is not None:

@@ -12,9 +12,14 @@ Example::
 
 ``get_manager(key)`` builds one :class:`EnvoxySessionManager` per key, on first
 use and thread-safely, from ``psql_servers[key]``: its ``url`` (alias ``dsn``), or
-a ``postgresql+psycopg2://`` URL from ``host``/``port``/``db``/``user``/``passwd``
-(see :func:`build_url`); ``pool_size``, ``max_overflow``, ``pool_timeout`` and
-``pool_recycle``; ``schema`` as the PostgreSQL ``search_path``.
+a ``postgresql+psycopg2://`` URL from ``host``/``port`` (or ``hosts``, a list of
+``host:port``)/``db``/``user``/``passwd`` (see :func:`build_url`);
+``target_session_attrs``; ``pool_size`` and ``max_overflow`` (within the key's
+``connection_budget``, :mod:`envoxy.db.postgres.budget`), ``pool_timeout`` and
+``pool_recycle``; ``schema`` as the PostgreSQL ``search_path``. With
+``"pooler": "transaction"`` (PgBouncer's transaction pooling) no startup ``options``
+and no session ``SET`` are sent: every transaction starts with ``SET LOCAL`` of
+``statement_timeout`` and ``search_path`` (:mod:`envoxy.db.postgres.pooler`).
 
 On PostgreSQL through psycopg2, ``timeout`` (default 5 s) bounds every round trip of
 a session (connect, each statement, commit, rollback): the connections are
@@ -59,7 +64,9 @@ __all__ = [
 #: The envoxy.json section holding the PostgreSQL servers.
 SECTION = "psql_servers"
 
-_POOL_SETTINGS = {"pool_size": 20, "max_overflow": 10, "pool_timeout": 30, "pool_recycle": 1800}
+#: Pool settings besides ``pool_size`` and ``max_overflow`` (those come from the key's
+#: connection budget, :func:`~envoxy.db.postgres.budget.connection_budget`).
+_POOL_SETTINGS = {"pool_timeout": 30, "pool_recycle": 1800}
 
 _managers: dict[str, EnvoxySessionManager] = {}
 _managers_lock = threading.Lock()
@@ -70,11 +77,13 @@ def build_url(settings: Mapping[str, Any]) -> URL:
 
     ``url`` (or its alias ``dsn``) wins; otherwise a ``postgresql+psycopg2`` URL is
     built from ``host`` (``localhost``), ``port`` (5432), ``db``, ``user`` and
-    ``passwd``, with the credentials escaped.
+    ``passwd``, with the credentials escaped. A ``hosts`` list becomes SQLAlchemy's
+    multi-host form (``?host=db-a:5432&host=db-b:5433``).
 
     :param settings: the entry, e.g. ``Config.server("psql_servers", "default")``.
-    :raises ConfigError: ``url`` is not a valid SQLAlchemy URL, or ``port`` is not a number.
+    :raises ConfigError: ``url`` is not a valid SQLAlchemy URL, or a port is not a number.
     """
+    from envoxy.db.postgres.hosts import host_list
     from envoxy.utils.config import as_int
 
     given = settings.get("url") or settings.get("dsn")
@@ -87,6 +96,15 @@ def build_url(settings: Mapping[str, Any]) -> URL:
                 f"{SECTION} url {safe_repr(given)} is not a SQLAlchemy URL "
                 "(e.g. postgresql+psycopg2://user:pass@host:5432/db)"
             ) from None
+    hosts = host_list(settings, SECTION)
+    if hosts is not None:
+        return URL.create(
+            "postgresql+psycopg2",
+            username=settings.get("user") or None,
+            password=settings.get("passwd") or None,
+            database=settings.get("db") or None,
+            query={"host": tuple(_host_port(host, port) for host, port in hosts)},
+        )
     return URL.create(
         "postgresql+psycopg2",
         username=settings.get("user") or None,
@@ -102,25 +120,40 @@ def engine_kwargs_from_settings(
 ) -> dict[str, Any]:
     """Return ``create_engine`` options from a ``psql_servers`` entry.
 
-    Pool sizes for every URL; for PostgreSQL the libpq options of
-    :func:`~envoxy.db.postgres.options.resilience_kwargs` (the URL's query wins), and through
-    psycopg2 also the deadline connections and no pre-ping (see the module doc;
-    :func:`_create_manager` adds the checkout poll).
+    Pool sizes for every URL (``pool_size`` and ``max_overflow`` within the key's
+    connection budget); for PostgreSQL the libpq options of
+    :func:`~envoxy.db.postgres.options.resilience_kwargs` (the URL's query wins) and
+    ``target_session_attrs``, and through psycopg2 also the deadline connections and
+    no pre-ping (see the module doc; :func:`_create_manager` adds the checkout poll).
+    Behind a transaction pooler no ``options`` go to the server.
 
     :param settings: the entry.
     :param url: its URL (from :func:`build_url`).
     :param key: its server key, for messages.
-    :raises ConfigError: a numeric setting is not a number, or ``timeout`` is not positive.
+    :raises ConfigError: a numeric setting is not a number, ``timeout`` is not positive,
+        the pools do not fit in ``connection_budget``, or ``options`` are given to a key
+        behind a transaction pooler.
     """
+    from envoxy.db.postgres.budget import connection_budget
+    from envoxy.db.postgres.hosts import target_session_attrs
     from envoxy.db.postgres.options import DEFAULT_TIMEOUT, resilience_kwargs
+    from envoxy.db.postgres.pooler import pooler_mode, reject_startup_options
     from envoxy.utils.config import as_float, as_int
 
+    where = f"{SECTION}.{key}"
+    budget = connection_budget(settings, where)
     options: dict[str, Any] = {
         name: as_int(settings.get(name, default), f"{SECTION}.{name}")
         for name, default in _POOL_SETTINGS.items()
     }
+    options["pool_size"] = budget.pool_size
+    options["max_overflow"] = budget.max_overflow
     if url.get_backend_name() != "postgresql":
         return options
+    pooler = pooler_mode(settings, where) is not None
+    given = {name: value for name, value in url.query.items() if isinstance(value, str)}
+    if pooler:
+        reject_startup_options(given.get("options"), where)
     timeout = settings.get("timeout")
     seconds = DEFAULT_TIMEOUT if timeout is None else as_float(timeout, f"{SECTION}.timeout")
     if seconds <= 0:
@@ -133,8 +166,12 @@ def engine_kwargs_from_settings(
         None
         if statement_timeout is None
         else as_float(statement_timeout, f"{SECTION}.statement_timeout"),
-        {name: value for name, value in url.query.items() if isinstance(value, str)},
+        given,
+        pooler=pooler,
     )
+    attrs = target_session_attrs(settings, where)
+    if attrs:
+        connect_args["target_session_attrs"] = attrs
     # The URL's query reaches psycopg2 by itself: pass only what it lacks (and options,
     # merged above), since connect_args would override it.
     connect_args = {
@@ -258,7 +295,10 @@ def _create_manager(key: str) -> EnvoxySessionManager:
         raise DatabaseException(str(exc)) from exc
     manager = EnvoxySessionManager(url=url, engine_kwargs=engine_kwargs)
     schema = settings.get("schema")
-    if schema and url.get_backend_name() == "postgresql":
+    pooler = url.get_backend_name() == "postgresql" and _behind_pooler(settings, key)
+    if pooler:
+        event.listen(manager.engine, "begin", _transaction_setter(settings, key))
+    elif schema and url.get_backend_name() == "postgresql":
         event.listen(manager.engine, "connect", _search_path_setter(str(schema)), insert=True)
     if "connection_factory" in engine_kwargs.get("connect_args", {}):
         event.listen(manager.engine, "checkout", _drop_if_closed)
@@ -291,3 +331,48 @@ def _search_path_setter(schema: str) -> Callable[[Any, Any], None]:
             dbapi_connection.autocommit = autocommit
 
     return set_search_path
+
+
+def _behind_pooler(settings: Mapping[str, Any], key: str) -> bool:
+    from envoxy.db.postgres.pooler import pooler_mode
+
+    return pooler_mode(settings, f"{SECTION}.{key}") is not None
+
+
+def _transaction_setter(settings: Mapping[str, Any], key: str) -> Callable[[Any], None]:
+    """Return a ``begin`` listener that starts each transaction with ``SET LOCAL`` of
+    ``statement_timeout`` and ``search_path`` (a key behind a transaction pooler).
+
+    The statements go through the DBAPI cursor, so psycopg2's own ``BEGIN`` precedes
+    them and the transaction's first statement follows on the same server connection.
+    """
+    from envoxy.db.postgres.options import DEFAULT_TIMEOUT, statement_limit
+    from envoxy.db.postgres.pooler import transaction_settings
+    from envoxy.utils.config import as_float
+
+    timeout = settings.get("timeout")
+    seconds = DEFAULT_TIMEOUT if timeout is None else as_float(timeout, f"{SECTION}.timeout")
+    statement_timeout = settings.get("statement_timeout")
+    limit = statement_limit(
+        seconds,
+        None
+        if statement_timeout is None
+        else as_float(statement_timeout, f"{SECTION}.{key}.statement_timeout"),
+    )
+    schema = settings.get("schema")
+    sql = transaction_settings(limit, str(schema) if schema else None)
+
+    def set_locals(connection: Any) -> None:
+        if not sql:
+            return
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+
+    return set_locals
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
