@@ -93,3 +93,30 @@ def test_envoxyd_warns_at_startup_when_a_client_outlives_harakiri(
     fitting = write_config({"modules": [str(SAMPLE)], "zmq_servers": {"core": ZMQ_07}}, "b.json")
     quiet = start_envoxyd("--harakiri", "200", "--processes", "1", "--set", f"conf={fitting}")
     assert "a call can block" not in quiet.log()
+
+
+def test_envoxyd_logs_each_postgresql_keys_connection_budget_for_its_workers(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from envoxy.daemon.connection_budget import log_connection_budgets
+
+    config = {
+        "psql_servers": {
+            "default": "main",
+            "main": {"db": "app"},
+            "small": {"db": "app", "connection_budget": 10},
+            "lite": {"url": "sqlite://"},
+            "broken": {"db": "app", "pool_size": 0},
+        }
+    }
+    with caplog.at_level(logging.INFO, logger="envoxy"):
+        budgets = log_connection_budgets(config, 4)
+    assert [(budget.where, budget.total) for budget in budgets] == [
+        ("psql_servers.main", 50),
+        ("psql_servers.small", 10),
+    ]
+    text = caplog.text + capfd.readouterr().err
+    assert "psql_servers.main: at most 50 PostgreSQL connections per process" in text
+    assert "200 for 4 workers" in text
+    assert "psql_servers.small: at most 10 PostgreSQL connections per process" in text
+    assert "40 for 4 workers" in text

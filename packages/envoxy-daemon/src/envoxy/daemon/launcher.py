@@ -227,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             max_body_size=settings.max_body_size,
         )
         warn_past_harakiri(settings, full)
+        log_budgets(settings, full)
     except UsageError as exc:
         sys.stderr.write(f"envoxyd: {exc}\n{HELP.splitlines()[0]}\n")
         raise SystemExit(exc.exit_code) from None
@@ -256,6 +257,19 @@ def warn_past_harakiri(settings: "DaemonSettings", arguments: Sequence[str]) -> 
         if kind in settings.clients
     }
     check_harakiri(sections, seconds)
+
+
+def log_budgets(settings: "DaemonSettings", arguments: Sequence[str]) -> None:
+    """Log each PostgreSQL key's connection budget for the ``--processes`` of ``arguments``
+    (see :mod:`envoxy.daemon.connection_budget`)."""
+    postgresql = settings.clients.get("postgresql")
+    if not postgresql:
+        return
+    from envoxy.daemon.connection_budget import log_connection_budgets
+
+    processes = option_value(arguments, "processes") or "1"
+    workers = int(processes) if processes.isdigit() else 1
+    log_connection_budgets({"psql_servers": postgresql}, workers)
 
 
 def option_value(arguments: Sequence[str], name: str) -> str | None:
