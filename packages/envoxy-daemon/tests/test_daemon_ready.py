@@ -239,3 +239,16 @@ def test_postgresql_is_checked_through_the_given_settings(
     assert refused.status_code == 503
     assert refused.json["checks"]["postgresql:probe"]["reason"] in ("unreachable", "error")
     assert "envoxy:envoxy" not in json.dumps(refused.json)
+
+
+@pytest.mark.postgresql
+def test_postgresql_behind_a_transaction_pooler_is_checked_without_startup_options(
+    private_postgres: Callable[..., Any], private_pgbouncer: Callable[..., Any]
+) -> None:
+    bouncer = private_pgbouncer(private_postgres())
+    pooled = ready({"psql_servers": {"probe": bouncer.client_config(pooler="transaction")}})
+    assert pooled.status_code == 200, pooled.json
+    assert pooled.json["checks"]["postgresql:probe"]["status"] == "ok"
+    # Without "pooler" the probe's startup options are refused by PgBouncer.
+    direct = ready({"psql_servers": {"probe": bouncer.client_config()}})
+    assert direct.status_code == 503

@@ -287,7 +287,12 @@ def _postgresql_check(key: str, conf: Mapping[str, Any], timeout: float) -> Call
     kwargs = dict(settings.connect_kwargs)
     kwargs["connect_timeout"] = max(1, math.ceil(timeout))  # libpq takes whole seconds
     milliseconds = max(1, int(timeout * 1000))
-    kwargs["options"] = f"{kwargs.get('options', '')} -c statement_timeout={milliseconds}".strip()
+    probe = "SELECT 1"
+    if settings.pooler:  # a transaction pooler refuses startup options: per transaction
+        probe = f"SET LOCAL statement_timeout = {milliseconds}; SELECT 1"
+    else:
+        options = f"{kwargs.get('options', '')} -c statement_timeout={milliseconds}"
+        kwargs["options"] = options.strip()
     holder: dict[str, Any] = {}
 
     def check() -> None:
@@ -303,7 +308,7 @@ def _postgresql_check(key: str, conf: Mapping[str, Any], timeout: float) -> Call
             conn.autocommit = True
         try:
             with conn.cursor() as cursor:
-                cursor.execute("SELECT 1")
+                cursor.execute(probe)
                 cursor.fetchone()
         except Exception:
             holder.pop("conn", None)
