@@ -16,6 +16,7 @@ from envoxy.redis.exceptions import (
     translate_redis_error,
 )
 from envoxy.redis.settings import RedisSettings
+from envoxy.redis.topology import close_client
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.registry import ClientRegistry
 
@@ -181,7 +182,7 @@ class RedisCache:
 
 
 def _disconnect(client: "redis.Redis") -> None:
-    client.connection_pool.disconnect()
+    close_client(client)
 
 
 def _glob_escape(text: str) -> str:

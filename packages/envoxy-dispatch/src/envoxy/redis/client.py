@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from envoxy.redis.exceptions import RedisSerializationError, translate_redis_error
 from envoxy.redis.settings import SECTION, RedisSettings
+from envoxy.redis.topology import close_client
 from envoxy.utils.deprecation import deprecated_aliases, warn_deprecated
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import log
@@ -169,9 +170,8 @@ class _Server:
         return server
 
     def close(self) -> None:
-        """Disconnect the pool."""
-        self.redis.close()
-        self.redis.connection_pool.disconnect()
+        """Disconnect the pool (and stop a Sentinel key's watch thread)."""
+        close_client(self.redis)
 
 
 def _undecoded(data: bytes) -> str | bytes:

@@ -3,9 +3,11 @@
 The same keys serve ``redis_servers.<key>`` (``redisc``, and Celery's
 ``redis_servers.celery``) and the ``cache`` section (``envoxy.cache``): ``bind``
 (``host:port``) or ``host``/``port``, ``db``, ``ttl``, ``user``/``passwd``,
-``connect_timeout``, ``socket_timeout``, ``max_connections`` and ``pool_timeout``.
-Numbers may be numeric strings. A timeout set to ``null`` means "no timeout", stated
-explicitly; a missing one takes its default.
+``connect_timeout``, ``socket_timeout``, ``max_connections`` and ``pool_timeout``;
+and where the key lives when it is not one plain server: ``url``, ``sentinels`` +
+``service_name``, ``cluster``, TLS (:mod:`envoxy.redis.topology`). Numbers may be
+numeric strings. A timeout set to ``null`` means "no timeout", stated explicitly; a
+missing one takes its default.
 """
 
 import math
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from envoxy.exceptions import ConfigError
+from envoxy.redis.topology import KEYS as TOPOLOGY_KEYS
+from envoxy.redis.topology import PLAIN, RedisTopology
 from envoxy.utils.conversions import as_int
 from envoxy.utils.imports import require
 from envoxy.utils.retry import Backoff
@@ -84,6 +88,7 @@ class RedisSettings:
             "socket_timeout",
             "max_connections",
             "pool_timeout",
+            *TOPOLOGY_KEYS,
         }
     )
 
@@ -98,6 +103,7 @@ class RedisSettings:
     socket_timeout: float | None = DEFAULT_SOCKET_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     pool_timeout: float | None = DEFAULT_POOL_TIMEOUT
+    topology: RedisTopology = PLAIN
 
     @classmethod
     def from_config(
@@ -130,6 +136,7 @@ class RedisSettings:
                 conf, "max_connections", DEFAULT_MAX_CONNECTIONS, where, minimum=1
             ),
             pool_timeout=timeout(conf, "pool_timeout", DEFAULT_POOL_TIMEOUT, where),
+            topology=RedisTopology.from_config(conf, where),
         )
 
     def create_client(self) -> "redis.Redis":
@@ -144,6 +151,13 @@ class RedisSettings:
         """
         redis_module = require("redis", REDIS_EXTRA)
         retry = require("redis.retry", REDIS_EXTRA)
+        retry_policy = retry.Retry(
+            _RedisBackoff(BACKOFF),
+            RETRY_ATTEMPTS,
+            supported_errors=(redis_module.ConnectionError,),
+        )
+        if not self.topology.plain:  # a URL, TLS, Sentinel or a Cluster
+            return self.topology.create_client(self, retry_policy)
         pool = redis_module.BlockingConnectionPool(
             max_connections=self.max_connections,
             timeout=self.pool_timeout,
@@ -155,11 +169,7 @@ class RedisSettings:
             socket_connect_timeout=self.connect_timeout,
             socket_timeout=self.socket_timeout,
             socket_keepalive=True,
-            retry=retry.Retry(
-                _RedisBackoff(BACKOFF),
-                RETRY_ATTEMPTS,
-                supported_errors=(redis_module.ConnectionError,),
-            ),
+            retry=retry_policy,
         )
         client: redis.Redis = redis_module.Redis(connection_pool=pool)
         return client
@@ -172,11 +182,16 @@ class RedisSettings:
         parts = (self.pool_timeout, self.connect_timeout, self.socket_timeout)
         if any(part is None for part in parts):
             return math.inf
-        return sum(part for part in parts if part is not None) + RETRY_ATTEMPTS * BACKOFF.cap
+        worst = sum(part for part in parts if part is not None) + RETRY_ATTEMPTS * BACKOFF.cap
+        # Behind Sentinel a new connection first asks each sentinel in turn.
+        discovery = len(self.topology.sentinels) * (self.connect_timeout or 0.0)
+        return worst + discovery
 
     def describe(self) -> str:
         """Return ``where (host:port/db)`` for log lines and messages (no credentials)."""
-        return f"{self.where} ({self.host}:{self.port}/{self.db})"
+        if self.topology.plain:
+            return f"{self.where} ({self.host}:{self.port}/{self.db})"
+        return f"{self.where} ({self.topology.describe(self.host, self.port, self.db)})"
 
 
 class _RedisBackoff:
