@@ -170,3 +170,47 @@ def test_redis_celery_is_read_as_redisc_reads_it(configure: Configure) -> None:
     configure({"redis_servers": {"celery": {"bind": "h:port"}}})
     with pytest.raises(ConfigError, match=r"redis_servers\.celery\.bind port"):
         build_settings()
+
+
+def test_redis_shapes_reach_kombu_and_the_result_backend(configure: Configure) -> None:
+    sentinel = {
+        "sentinels": ["s1:26379", "[::1]:26380"],
+        "service_name": "main",
+        "sentinel_passwd": "sp",
+        "passwd": "p@ss",
+        "db": 2,
+    }
+    configure({"redis_servers": {"celery": sentinel}})
+    settings = build_settings()
+    assert (
+        settings["broker_url"] == "sentinel://:p%40ss@s1:26379/2;sentinel://:p%40ss@[::1]:26380/2"
+    )
+    assert settings["result_backend"] == settings["broker_url"]
+    options = settings["broker_transport_options"]
+    assert options["master_name"] == "main"
+    assert options["sentinel_kwargs"]["password"] == "sp"
+    assert settings["result_backend_transport_options"]["master_name"] == "main"
+
+    tls = {
+        "url": "rediss://r:6380/0",
+        "ca_cert": "/ca.pem",
+        "client_cert": "/c",
+        "client_key": "/k",
+    }
+    configure({"redis_servers": {"celery": tls}})
+    settings = build_settings()
+    assert settings["broker_url"] == settings["result_backend"] == "rediss://r:6380/0"
+    expected = {
+        "ssl_cert_reqs": ssl.CERT_REQUIRED,
+        "ssl_ca_certs": "/ca.pem",
+        "ssl_certfile": "/c",
+        "ssl_keyfile": "/k",
+    }
+    assert settings["broker_use_ssl"] == settings["redis_backend_use_ssl"] == expected
+
+    configure({"redis_servers": {"celery": {"bind": "r:6380", "tls": True, "db": 4}}})
+    assert build_settings()["broker_url"] == "rediss://r:6380/4"
+
+    configure({"redis_servers": {"celery": {"cluster": True, "bind": "r:7000"}}})
+    with pytest.raises(ConfigError, match="do not speak Redis Cluster"):
+        build_settings()

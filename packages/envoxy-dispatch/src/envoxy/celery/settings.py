@@ -6,6 +6,10 @@
   otherwise ``redis_servers.celery``. With neither, :class:`ConfigError`.
 - **Result backend**: ``redis_servers.celery`` (none without it), read by the
   :class:`~envoxy.redis.settings.RedisSettings` that ``redisc`` reads it with.
+- **Redis shapes**: ``redis_servers.celery`` may be a ``url`` (``rediss://`` too), a
+  Sentinel set (``sentinels`` + ``service_name``: kombu's and Celery's ``sentinel://``
+  with ``master_name``) and use TLS (``broker_use_ssl``/``redis_backend_use_ssl``); a
+  Redis Cluster is refused, as neither kombu nor Celery's backend speaks it.
 - **Tasks**: ``task_modules``, plus each of ``packages`` and its ``.tasks`` module
   when there is one; ``default_task_queue`` routes ``<module>.*`` to that queue.
 - **Beat**: ``mongodb_servers.celery`` gives the celerybeat-mongo settings.
@@ -25,6 +29,7 @@ from urllib.parse import quote
 
 from envoxy.exceptions import ConfigError
 from envoxy.redis.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_DB, RedisSettings
+from envoxy.redis.topology import TlsFiles
 from envoxy.utils.config import Config
 from envoxy.utils.settings import integer, optional_str
 
@@ -188,23 +193,86 @@ def _redis_url(redis: RedisSettings) -> str:
 
 def _redis_broker(conf: Mapping[str, Any]) -> dict[str, Any]:
     redis = RedisSettings.from_config(_REDIS_KEY, conf)
-    return {
-        "broker_url": _redis_url(redis),
+    url, options, ssl_options = _redis_connection(redis)
+    settings: dict[str, Any] = {
+        "broker_url": url,
         "broker_connection_timeout": redis.connect_timeout,
         "broker_transport_options": {
             "socket_timeout": redis.socket_timeout,
             "socket_connect_timeout": redis.connect_timeout,
+            **options,
         },
     }
+    if ssl_options:
+        settings["broker_use_ssl"] = ssl_options
+    return settings
 
 
 def _redis_backend(conf: Mapping[str, Any]) -> dict[str, Any]:
     redis = RedisSettings.from_config(_REDIS_KEY, conf)
-    return {
-        "result_backend": _redis_url(redis),
+    url, options, ssl_options = _redis_connection(redis)
+    settings: dict[str, Any] = {
+        "result_backend": url,
         "redis_socket_timeout": redis.socket_timeout,
         "redis_socket_connect_timeout": redis.connect_timeout,
     }
+    if options:
+        settings["result_backend_transport_options"] = options
+    if ssl_options:
+        settings["redis_backend_use_ssl"] = ssl_options
+    return settings
+
+
+def _redis_connection(redis: RedisSettings) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    """Return the URL, the transport options and the SSL options of ``redis_servers.celery``
+    for kombu and Celery's Redis backend (see the module doc).
+
+    :raises ConfigError: a Redis Cluster.
+    """
+    topology = redis.topology
+    if topology.kind == "cluster":
+        raise ConfigError(
+            f"{redis.where}: Celery's Redis broker and result backend do not speak Redis "
+            "Cluster; point it at a Sentinel set (sentinels + service_name) or a single server"
+        )
+    ssl_options = _ssl_options(topology.tls) if topology.tls is not None else None
+    if topology.kind == "url":
+        assert topology.url is not None
+        return topology.url, {}, ssl_options
+    if topology.kind == "sentinel":
+        userinfo = _userinfo(redis.user, redis.password)
+        url = ";".join(
+            f"sentinel://{userinfo}{_host(host)}:{port}/{redis.db}"
+            for host, port in topology.sentinels
+        )
+        sentinel_kwargs: dict[str, Any] = {
+            "socket_timeout": redis.socket_timeout,
+            "socket_connect_timeout": redis.connect_timeout,
+        }
+        if topology.sentinel_password:
+            sentinel_kwargs["password"] = topology.sentinel_password
+        options = {"master_name": topology.service_name, "sentinel_kwargs": sentinel_kwargs}
+        return url, options, ssl_options
+    url = _redis_url(redis)
+    if ssl_options:
+        url = "rediss" + url[len("redis") :]
+    return url, {}, ssl_options
+
+
+def _ssl_options(tls: TlsFiles) -> dict[str, Any]:
+    import ssl
+
+    options: dict[str, Any] = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    if tls.ca_cert:
+        options["ssl_ca_certs"] = tls.ca_cert
+    if tls.client_cert:
+        options["ssl_certfile"] = tls.client_cert
+        options["ssl_keyfile"] = tls.client_key
+    return options
+
+
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _beat_settings() -> dict[str, Any]:
