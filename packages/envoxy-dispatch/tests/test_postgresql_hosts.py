@@ -111,11 +111,11 @@ def test_after_a_switchover_new_calls_find_the_new_primary(
     assert marks(first) == [first.port]  # nothing written to the old primary after
     assert marks(second) == [second.port]
     record(
-        "pgsqlc and ORM (hosts, target_session_attrs read-write)",
-        "primary switchover",
-        "the next call after the old primary's sessions end connects to the new primary "
-        "(libpq skips the read-only host); no write lands on the old one",
-        "test_postgresql_hosts.py::test_after_a_switchover_new_calls_find_the_new_primary",
+        "pgsqlc",
+        "primary switchover (hosts, target_session_attrs)",
+        "pgsqlc and ORM: the next call after the old primary's sessions end connects to "
+        "the new primary (libpq skips the read-only host); no write lands on the old one",
+        "test_after_a_switchover_new_calls_find_the_new_primary",
         recover=max(recovered, orm_recovered),
     )
 

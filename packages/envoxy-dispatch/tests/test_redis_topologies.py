@@ -187,3 +187,23 @@ def test_cluster_key_routes_every_key_and_the_cache_invalidates_across_nodes(
         assert cache.get("/v1/productsheet", "GET", {}) == {"kept": True}
     finally:
         cache.close()
+
+
+def test_an_unreachable_cluster_is_an_outage_and_the_next_call_connects(
+    redis_cluster: Callable[..., PrivateRedisCluster],
+    load_config: LoadConfig,
+    tmp_path: Path,
+    client: RedisClient,
+) -> None:
+    cluster = redis_cluster(masters=3)
+    entry = {"cluster": True, "bind": cluster.startup_nodes[0], "connect_timeout": 1}
+    with load_config({"redis_servers": {KEY: entry}}, tmp_path):
+        for node in cluster.nodes:
+            node.kill()
+        with pytest.raises(RedisConnectionError, match="cluster"):
+            client.set(KEY, "k", 1)  # the client is built on this call: no node answers
+        for node in cluster.nodes:
+            node.start()  # nodes.conf keeps the slots
+        cluster.wait_until_ready()
+        assert client.set(KEY, "k", 1)
+        assert client.get(KEY, "k") == 1

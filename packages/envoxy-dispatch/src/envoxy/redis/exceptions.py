@@ -65,6 +65,15 @@ def translate_redis_error(exc: Exception, where: str) -> Exception:
             f"{where}: cannot reach the server ({exc}); check that Redis runs and the "
             "bind/host/port settings"
         )
+    # A Redis Cluster without a reachable node, or with a slot nobody serves (a master
+    # down and no replica promoted yet): an outage, like a refused connection.
+    cluster_down = (
+        redis_errors.RedisClusterException,
+        redis_errors.ClusterDownError,
+        redis_errors.TryAgainError,
+    )
+    if isinstance(exc, cluster_down):
+        return RedisConnectionError(f"{where}: the Redis Cluster cannot serve this key ({exc})")
     if isinstance(exc, redis_errors.RedisError):
         return RedisClientError(f"{where}: {exc}")
     return exc

@@ -253,11 +253,23 @@ class RedisTopology:
         }
         if tls:
             options.update(ssl=True, **tls)
-        if self.url is not None:
-            del options["username"], options["password"]
-            cluster = cluster_module.RedisCluster.from_url(self.url, **options)
-        else:
-            cluster = cluster_module.RedisCluster(host=settings.host, port=settings.port, **options)
+        # RedisCluster learns the slots from a node at once: an unreachable cluster fails
+        # here, as a connection error of the call that built the client.
+        try:
+            if self.url is not None:
+                del options["username"], options["password"]
+                cluster = cluster_module.RedisCluster.from_url(self.url, **options)
+            else:
+                cluster = cluster_module.RedisCluster(
+                    host=settings.host, port=settings.port, **options
+                )
+        except Exception as exc:
+            from envoxy.redis.exceptions import translate_redis_error
+
+            error = translate_redis_error(exc, f"{settings.where}: connecting to the cluster")
+            if error is exc:
+                raise
+            raise error from exc
         client: redis.Redis = cluster
         return client
 
