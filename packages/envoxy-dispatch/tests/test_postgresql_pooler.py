@@ -207,3 +207,51 @@ def test_startup_options_with_pooler_are_refused_with_the_fix(
         pytest.raises(ConfigError, match="statement pooling cannot run transactions"),
     ):
         client.query(KEY, "SELECT 1")
+
+
+def test_a_frozen_pgbouncer_fails_calls_within_the_timeout_and_they_recover(
+    private_postgres: Callable[..., PrivatePostgres],
+    private_pgbouncer: Callable[..., PrivatePgBouncer],
+    load_config: Callable[..., AbstractContextManager[Path]],
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from envoxy.db.orm.session import dispose_manager, session_scope
+    from envoxy.exceptions import ClientError, TimeoutError
+    from envoxy_testing.network import retry_until
+
+    bouncer = private_pgbouncer(private_postgres())
+    entry = bouncer.client_config(pooler="transaction", timeout=1)
+    with load_config({"psql_servers": {KEY: entry}}, tmp_path):
+        client = PostgresClient()
+        try:
+            assert client.query(KEY, "SELECT 1 AS ok") == [{"ok": 1}]
+            with session_scope(KEY) as session:
+                assert session.scalar(text("SELECT 1")) == 1
+            bouncer.freeze()
+            started = time.monotonic()
+            with pytest.raises(QueryTimeoutError) as caught:
+                client.query(KEY, "SELECT 1")
+            assert isinstance(caught.value, TimeoutError)
+            assert time.monotonic() - started < 1 + 1
+            started = time.monotonic()
+            with pytest.raises(OperationalError), session_scope(KEY) as session:
+                session.scalar(text("SELECT 1"))  # the begin listener's SET LOCAL times out
+            assert time.monotonic() - started < 1 + 1
+            bouncer.thaw()
+            thawed = time.monotonic()
+            assert retry_until(lambda: client.query(KEY, "SELECT 2 AS ok"), ClientError, 5) == [
+                {"ok": 2}
+            ]
+
+            def orm() -> object:
+                with session_scope(KEY) as session:
+                    return session.scalar(text("SELECT 3"))
+
+            assert retry_until(orm, OperationalError, 5) == 3
+            assert time.monotonic() - thawed < 5
+        finally:
+            client.close()
+            dispose_manager(KEY)

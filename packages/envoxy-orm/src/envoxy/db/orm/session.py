@@ -343,8 +343,9 @@ def _transaction_setter(settings: Mapping[str, Any], key: str) -> Callable[[Any]
     """Return a ``begin`` listener that starts each transaction with ``SET LOCAL`` of
     ``statement_timeout`` and ``search_path`` (a key behind a transaction pooler).
 
-    The statements go through the DBAPI cursor, so psycopg2's own ``BEGIN`` precedes
-    them and the transaction's first statement follows on the same server connection.
+    They run through SQLAlchemy (``exec_driver_sql``), so a failure is wrapped and the
+    connection invalidated like any statement's; psycopg2 sends its ``BEGIN`` first, and
+    the transaction's statements follow on the same server connection.
     """
     from envoxy.db.postgres.options import DEFAULT_TIMEOUT, statement_limit
     from envoxy.db.postgres.pooler import transaction_settings
@@ -360,16 +361,12 @@ def _transaction_setter(settings: Mapping[str, Any], key: str) -> Callable[[Any]
         else as_float(statement_timeout, f"{SECTION}.{key}.statement_timeout"),
     )
     schema = settings.get("schema")
-    sql = transaction_settings(limit, str(schema) if schema else None)
+    # SQLAlchemy hands psycopg2 a parameter set, so a % must be doubled.
+    sql = transaction_settings(limit, str(schema) if schema else None).replace("%", "%%")
 
     def set_locals(connection: Any) -> None:
-        if not sql:
-            return
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(sql)
-        finally:
-            cursor.close()
+        if sql:
+            connection.exec_driver_sql(sql)
 
     return set_locals
 
