@@ -28,7 +28,10 @@ def log_connection_budgets(config: Mapping[str, Any], workers: int) -> list[Any]
     servers = config.get("psql_servers")
     if not isinstance(servers, Mapping):
         return []
-    from envoxy.db.postgres.budget import connection_budget
+    try:  # envoxy-orm comes with envoxy-daemon[postgres]; without it nothing is pooled
+        from envoxy.db.postgres.budget import connection_budget
+    except ImportError:
+        return []
 
     budgets = []
     for key, conf in servers.items():
