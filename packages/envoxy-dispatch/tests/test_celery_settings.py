@@ -214,3 +214,22 @@ def test_redis_shapes_reach_kombu_and_the_result_backend(configure: Configure) -
     configure({"redis_servers": {"celery": {"cluster": True, "bind": "r:7000"}}})
     with pytest.raises(ConfigError, match="do not speak Redis Cluster"):
         build_settings()
+
+
+def test_initialize_again_drops_settings_and_the_backend_of_the_former_broker(
+    configure: Configure,
+) -> None:
+    sentinel = {"sentinels": ["127.0.0.1:1"], "service_name": "main"}
+    configure({"redis_servers": {"celery": sentinel}})
+    try:
+        app = celeryc.initialize()
+        assert app.conf.result_backend_transport_options["master_name"] == "main"
+        assert type(app.backend).__name__ == "SentinelBackend"
+        configure({"redis_servers": {"celery": {"bind": "127.0.0.1:1", "db": 5}}})
+        app = celeryc.initialize()
+        assert app.conf.result_backend_transport_options == {}  # Celery's default again
+        assert "master_name" not in app.conf.broker_transport_options
+        assert type(app.backend).__name__ == "RedisBackend"
+        assert app.conf.result_backend == "redis://127.0.0.1:1/5"
+    finally:
+        celeryc.close()

@@ -36,7 +36,8 @@ def initialize(server_key: str | None = None) -> Any:
     """Configure the app now from ``envoxy.json`` and return it.
 
     Called again (e.g. after ``Config.set_file_path``), it re-reads the file,
-    updates the settings and drops pooled broker connections.
+    replaces the settings (those the file no longer gives return to Celery's defaults),
+    drops pooled broker connections and the result backend.
 
     :param server_key: the ``amqp_servers`` key of the broker (default: the first;
         ``redis_servers.celery`` when there is no ``amqp_servers``).
@@ -48,9 +49,13 @@ def initialize(server_key: str | None = None) -> Any:
         source.select(server_key)
         app.conf.broker_url  # noqa: B018 - reading a setting loads the configuration
         return app
+    previous = set(source)
     settings = source.select(server_key)
+    for stale in previous - settings.keys():  # e.g. Sentinel options of a former broker
+        app.conf.pop(stale, None)
     app.conf.update(settings)
     _drop_connections(app)
+    _drop_backend(app)
     return app
 
 
@@ -74,6 +79,16 @@ def _drop_connections(app: Any) -> None:
         amqp._producer_pool = None
         producers.force_close_all()
     app.close()
+
+
+def _drop_backend(app: Any) -> None:
+    """Forget the app's result backend, so the next result uses the new settings.
+
+    Celery caches the backend object (per thread when it is not thread-safe) and never
+    rebuilds it after ``conf.update``.
+    """
+    app._backend_cache = None
+    app._local = threading.local()
 
 
 class _EnvoxySettings(Mapping[str, Any]):
