@@ -152,3 +152,46 @@ def test_db_dispatcher_keeps_the_07_names() -> None:
     from envoxy.redis import redisc
 
     assert (PgDispatcher, CouchDBDispatcher, RedisDBDispatcher) == (pgsqlc, couchdbc, redisc)
+
+
+def test_hosts_and_target_session_attrs_become_libpq_lists() -> None:
+    settings = PostgresSettings.from_config(
+        "main",
+        {"hosts": ["db-a:5432", "db-b", "[::1]:5434"], "port": 6000, "db": "app",
+         "target_session_attrs": "read-write"},
+    )  # fmt: skip
+    kwargs = settings.connect_kwargs
+    assert (kwargs["host"], kwargs["port"]) == ("db-a,db-b,::1", "5432,6000,5434")
+    assert kwargs["target_session_attrs"] == "read-write"
+    assert settings.describe() == "psql_servers.main (db-a:5432,db-b:6000,::1:5434/app)"
+    url = "postgresql+psycopg2://u:p@/app?host=db-a:5432&host=db-b:5433&target_session_attrs=any"
+    kwargs = PostgresSettings.from_config("main", {"url": url}).connect_kwargs
+    assert (kwargs["host"], kwargs["port"], kwargs["dbname"]) == ("db-a,db-b", "5432,5433", "app")
+    assert kwargs["target_session_attrs"] == "any"
+    with pytest.raises(ConfigError, match="target_session_attrs"):
+        PostgresSettings.from_config("main", {"hosts": ["a"], "target_session_attrs": "primary!"})
+    with pytest.raises(ConfigError, match="both host and hosts"):
+        PostgresSettings.from_config("main", {"host": "a", "hosts": ["b"]})
+    with pytest.raises(ConfigError, match="non-empty list"):
+        PostgresSettings.from_config("main", {"hosts": []})
+
+
+def test_pooler_settings_send_no_options_and_set_each_transaction() -> None:
+    settings = PostgresSettings.from_config(
+        "main",
+        {"db": "app", "pooler": "transaction", "schema": 'we"ird%', "timeout": 2,
+         "statement_timeout": 1.5},
+    )  # fmt: skip
+    assert "options" not in settings.connect_kwargs
+    assert settings.pooler == "transaction"
+    assert settings.transaction_sql == (
+        "SET LOCAL statement_timeout = 1500; SET LOCAL TimeZone = 'UTC'; "
+        'SET LOCAL DateStyle = \'ISO\'; SET LOCAL search_path = "we""ird%"; '
+    )
+    plain = PostgresSettings.from_config("main", {"db": "app", "pooler": "none"})
+    assert (plain.pooler, plain.transaction_sql) == (None, "")
+    assert "statement_timeout=5000" in plain.connect_kwargs["options"]
+    no_limit = PostgresSettings.from_config(
+        "main", {"db": "app", "pooler": "transaction", "statement_timeout": 0}
+    )
+    assert "statement_timeout" not in no_limit.transaction_sql

@@ -273,3 +273,26 @@ def test_transactional_looks_the_manager_up_when_called(
     configure({"late": {"url": "sqlite://"}})
     note_model.metadata.create_all(get_manager("late").engine)
     assert count() == 0
+
+
+def test_hosts_pooler_and_budget_reach_the_engine_options() -> None:
+    settings = {
+        "hosts": ["db-a:5432", "db-b:5433"],
+        "target_session_attrs": "read-write",
+        "db": "app",
+        "user": "u",
+        "passwd": "p",
+        "pooler": "transaction",
+        "connection_budget": 10,
+    }
+    url = build_url(settings)
+    assert url.host is None
+    assert url.query["host"] == ("db-a:5432", "db-b:5433")
+    options = engine_kwargs_from_settings(settings, url, "main")
+    assert (options["pool_size"], options["max_overflow"]) == (4, 2)
+    assert "options" not in options["connect_args"]  # nothing a transaction pooler refuses
+    assert options["connect_args"]["target_session_attrs"] == "read-write"
+    engine = create_engine(url, **{k: v for k, v in options.items() if k != "connect_args"})
+    _, kwargs = engine.dialect.create_connect_args(url)
+    assert (kwargs["host"], kwargs["port"]) == ("db-a,db-b", "5432,5433")
+    engine.dispose()

@@ -141,6 +141,10 @@ class RedisTopology:
                 )
             return cls(kind="cluster", url=url, tls=tls)
         if url is not None:
+            if tls is not None and not url.startswith("rediss://"):
+                raise ConfigError(
+                    f"{where}.url: TLS needs a rediss:// URL, not {url.split(':', 1)[0]}://"
+                )
             return cls(kind="url", url=url, tls=tls)
         return cls(tls=tls)
 
