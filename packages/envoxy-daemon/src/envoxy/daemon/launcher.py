@@ -21,6 +21,7 @@ __all__ = [
     "HELP",
     "ROUTER_OPTIONS",
     "LaunchOptions",
+    "log_budgets",
     "main",
     "option_value",
     "parse_args",
