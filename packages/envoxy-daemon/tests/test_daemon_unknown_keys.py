@@ -47,7 +47,7 @@ def test_each_unknown_key_is_warned_with_the_closest_known_one() -> None:
         ("log_level", "log"),
         ("redis_server", "redis_servers"),
         ("redis_servers.cache.tll", "ttl"),
-        ("psql_servers.main.hots", "host"),
+        ("psql_servers.main.hots", "hosts"),
         ("zmq_servers.core.retry", "retries"),
         ("cache.key_prefx", "key_prefix"),
         ("readiness.optionals", "optional"),
@@ -83,3 +83,35 @@ def test_envoxyd_warns_at_startup(
         "envoxy.json: unknown key 'log_level' is ignored; did you mean 'log'?",
         "envoxy.json: unknown key 'cache.tll' is ignored; did you mean 'ttl'?",
     ]  # once each: in the master, not again in each of the two workers
+
+
+def test_the_production_shapes_of_redis_and_postgresql_are_known_keys() -> None:
+    from envoxy.daemon.known_keys import warn_unknown_keys
+
+    redis_shapes = {
+        "url": "rediss://r:6380/0",
+        "tls": True,
+        "ca_cert": "/ca.pem",
+        "client_cert": "/c.pem",
+        "client_key": "/c.key",
+        "sentinels": ["s1:26379"],
+        "service_name": "main",
+        "sentinel_passwd": "x",
+        "cluster": False,
+    }
+    document = {
+        "redis_servers": {"main": redis_shapes},
+        "cache": dict(redis_shapes),
+        "psql_servers": {
+            "main": {
+                "hosts": ["a:5432", "b:5433"],
+                "target_session_attrs": "read-write",
+                "pooler": "transaction",
+                "connection_budget": 10,
+                "pooler_mode": "oops",
+            }
+        },
+    }
+    assert [(key.path, key.suggestion) for key in warn_unknown_keys(document)] == [
+        ("psql_servers.main.pooler_mode", "pooler")
+    ]
