@@ -1,10 +1,12 @@
-"""mqttc against Mosquitto brokers started by the test: TLS, and restarts with persistence.
+"""mqttc against Mosquitto brokers started by the test: TLS (mutual too), and restarts
+with persistence.
 
 The shared broker of tools/services runs without persistence; these tests start
 their own (``private_mosquitto`` of envoxy_testing) on free loopback ports.
 """
 
 import pathlib
+import subprocess
 import threading
 import uuid
 from collections.abc import Callable
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from envoxy.exceptions import ConfigError
 from envoxy.mqtt import MqttClient
 from envoxy_testing.servers import PrivateMosquitto
 from envoxy_testing.tls import TlsFiles
@@ -153,3 +156,93 @@ def test_offline_persistent_subscriber_gets_messages_queued_across_a_restart(
         assert sorted(payload["n"] for payload in received) == list(range(10))
     finally:
         again.close()
+
+
+@pytest.fixture
+def mutual_tls_broker(
+    private_mosquitto: Callable[..., PrivateMosquitto], tls_files: TlsFiles
+) -> PrivateMosquitto:
+    return private_mosquitto(tls=tls_files, extra="require_certificate true")
+
+
+def test_mutual_tls_with_the_client_certificate(
+    mutual_tls_broker: PrivateMosquitto, tls_files: TlsFiles
+) -> None:
+    client = MqttClient(
+        {
+            "mtls": {
+                "bind": mutual_tls_broker.url,
+                "cert_path": str(tls_files.ca),
+                "client_cert": str(tls_files.client_cert),
+                "client_key": str(tls_files.client_key),
+                "connect_timeout": 5,
+            }
+        }
+    )
+    inbox = Inbox()
+    try:
+        assert client.subscribe("mtls", "mutual/#", inbox, qos=1)
+        assert client.publish("mtls", "mutual/1", {"over": "mtls"}, qos=1)
+        assert inbox.wait_for(1) == [{"over": "mtls"}]
+    finally:
+        client.close()
+
+
+def test_mutual_tls_broker_refuses_a_client_without_certificate(
+    mutual_tls_broker: PrivateMosquitto, tls_files: TlsFiles
+) -> None:
+    conf = {"bind": mutual_tls_broker.url, "cert_path": str(tls_files.ca), "connect_timeout": 1}
+    client = MqttClient({"mtls": conf})
+    try:
+        assert client.publish("mtls", "mutual/1", {"a": 1}) is False
+        assert not client.is_connected("mtls")
+    finally:
+        client.close()
+
+
+def test_an_encrypted_client_key_with_its_password(
+    mutual_tls_broker: PrivateMosquitto, tls_files: TlsFiles, tmp_path: pathlib.Path
+) -> None:
+    encrypted = tmp_path / "client-encrypted.key"
+    command = ["openssl", "pkey", "-in", str(tls_files.client_key), "-aes256"]
+    subprocess.run(
+        [*command, "-passout", "pass:s3cr%t", "-out", str(encrypted)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    conf = {
+        "bind": mutual_tls_broker.url,
+        "cert_path": str(tls_files.ca),
+        "client_cert": str(tls_files.client_cert),
+        "client_key": str(encrypted),
+        "client_key_password": "s3cr%t",
+        "connect_timeout": 5,
+    }
+    client = MqttClient({"mtls": conf})
+    try:
+        assert client.publish("mtls", "mutual/2", {"a": 1}, qos=1)
+        assert client.flush("mtls")
+    finally:
+        client.close()
+    wrong = MqttClient({"mtls": {**conf, "client_key_password": "not-the-password"}})
+    with pytest.raises(ConfigError, match=r"mqtt_servers\.mtls\.client_cert/client_key") as error:
+        wrong.publish("mtls", "mutual/3", {"a": 1})
+    assert "not-the-password" not in str(error.value)
+    assert "client_key_password" in str(error.value)
+
+
+def test_unreadable_client_key_names_the_setting(
+    mutual_tls_broker: PrivateMosquitto, tls_files: TlsFiles, tmp_path: pathlib.Path
+) -> None:
+    client = MqttClient(
+        {
+            "mtls": {
+                "bind": mutual_tls_broker.url,
+                "client_cert": str(tls_files.client_cert),
+                "client_key": str(tmp_path / "missing.key"),
+            }
+        }
+    )
+    with pytest.raises(ConfigError, match=r"mqtt_servers\.mtls\.client_cert/client_key"):
+        client.publish("mtls", "mutual/4", {"a": 1})

@@ -11,7 +11,12 @@ import envoxy.mqtt
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.mqtt.payloads import decode_payload, encode_message
 from envoxy.mqtt.settings import MqttServerSettings
-from envoxy.mqtt.subscriptions import SubscriptionTable, filter_problem
+from envoxy.mqtt.subscriptions import (
+    SubscriptionTable,
+    filter_problem,
+    filters_overlap,
+    shared_filter,
+)
 from envoxy_testing.exports import all_problems
 from envoxy_testing.interpreter import run_python
 
@@ -53,11 +58,44 @@ def test_settings_defaults() -> None:
         ({"bind": "mqtt://h", "keepalive": 0}, "mqtt_servers.k.keepalive"),
         ({"bind": "mqtt://h", "connect_timeout": "x"}, "mqtt_servers.k.connect_timeout"),
         ({"bind": "mqtt://h", "persistent_session": True}, "mqtt_servers.k.client_id"),
+        ({"bind": "mqtts://h", "client_cert": "c.pem"}, "mqtt_servers.k.client_key is required"),
+        ({"bind": "mqtts://h", "client_key": "c.key"}, "mqtt_servers.k.client_cert is required"),
+        (
+            {"bind": "mqtt://h", "client_cert": "c.pem", "client_key": "c.key"},
+            "mqtt_servers.k.client_cert needs TLS: write bind as mqtts://",
+        ),
+        ({"bind": "mqtts://h", "client_cert": ["c.pem"]}, "mqtt_servers.k.client_cert"),
     ],
 )
 def test_settings_errors_name_the_setting(conf: dict[str, Any], fault: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(fault)):
         MqttServerSettings.from_config("k", conf)
+
+
+def test_mutual_tls_settings_and_secrets_kept_out_of_repr() -> None:
+    settings = MqttServerSettings.from_config(
+        "k",
+        {
+            "bind": "mqtts://user:bind-secret@h",
+            "cert_path": "/ca.pem",
+            "client_cert": "/c.pem",
+            "client_key": "/c.key",
+            "client_key_password": "key-secret",
+        },
+    )
+    assert (settings.cert_path, settings.client_cert, settings.client_key) == (
+        "/ca.pem",
+        "/c.pem",
+        "/c.key",
+    )
+    assert settings.client_key_password == "key-secret"
+    assert "secret" not in repr(settings)
+    assert {"client_cert", "client_key", "client_key_password"} <= MqttServerSettings.KEYS
+
+
+def test_cert_path_on_plain_mqtt_is_still_ignored() -> None:
+    settings = MqttServerSettings.from_config("k", {"bind": "mqtt://h", "cert_path": "/ca.pem"})
+    assert settings.tls is False
 
 
 def test_bind_credentials_win_over_the_provider() -> None:
@@ -94,9 +132,41 @@ def test_topic_matching(topic_filter: str, topic: str, matches: bool) -> None:
     assert bool(table.callbacks_for(topic)) is matches
 
 
-@pytest.mark.parametrize("bad", ["", "a/#/b", "a/b#", "a+/b", "$share/a", "$share//a"])
+@pytest.mark.parametrize(
+    "bad", ["", "a/#/b", "a/b#", "a+/b", "$share/a", "$share//a", "$share/g+/a", "$share/#/a"]
+)
 def test_invalid_filters_are_explained(bad: str) -> None:
     assert filter_problem(bad) is not None
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "overlap"),
+    [
+        ("a/b", "a/b", True),
+        ("a/+", "a/b", True),
+        ("a/#", "a", True),
+        ("a/#", "a/b/c", True),
+        ("a/+", "a/b/c", False),
+        ("a/b", "a/c", False),
+        ("+/b", "a/+", True),
+        ("#", "$SYS/x", False),
+        ("+/x", "$SYS/x", False),
+        ("$SYS/#", "$SYS/x", True),
+        ("$share/g/a/+", "a/b", True),
+        ("$share/g/a/+", "$share/h/b/+", False),
+        ("a", "a/b", False),
+    ],
+)
+def test_filters_overlap(first: str, second: str, overlap: bool) -> None:
+    assert filters_overlap(first, second) is overlap
+    assert filters_overlap(second, first) is overlap
+
+
+def test_shared_filter_checks_the_group() -> None:
+    assert shared_filter("workers", "a/+") == "$share/workers/a/+"
+    for bad in ("", "a/b", "g+", "#", None):
+        with pytest.raises(ValueError, match="share group"):
+            shared_filter(bad, "a")  # type: ignore[arg-type]
 
 
 def test_table_keeps_callbacks_per_filter_and_the_highest_qos() -> None:

@@ -67,22 +67,33 @@ class MqttClient:
         return connection.publish(topic, encode_message(topic, message, no_envelope), qos, retain)
 
     def subscribe(
-        self, server_key: str, topic: str, callback: MessageCallback, qos: int = 0
+        self,
+        server_key: str,
+        topic: str,
+        callback: MessageCallback,
+        qos: int = 0,
+        *,
+        manual_ack: bool = False,
     ) -> bool:
         """Call ``callback(payload, topic=, qos=, retain=[, headers=])`` for each message
-        on ``topic`` (``+`` and ``#`` wildcards allowed).
+        on ``topic`` (``+`` and ``#`` wildcards allowed; ``$share/<group>/<filter>`` for a
+        shared subscription).
 
         Callbacks run on the connection's network thread: keep them short. An exception
         is logged and delivery continues. The subscription is renewed after every
         reconnection.
 
+        :param manual_ack: the callback also receives ``ack=``, to call (from any thread)
+            once it is done with the message: a QoS 1/2 message is acknowledged only then,
+            so the broker sends it again if the process dies before. It must be the
+            key's first subscription, before anything else starts the connection.
         :returns: True when the broker granted it; False (logged) otherwise (it is
             retried on the next connection).
         :raises ConfigError: for an unknown key. :raises ValidationException: for an
-            invalid filter or QoS.
+            invalid filter or QoS, or ``manual_ack`` on a key already connected without.
         """
         connection = self._connections.get(server_key)
-        return connection.subscribe(topic, callback, qos)
+        return connection.subscribe(topic, callback, qos, manual_ack)
 
     def unsubscribe(
         self, server_key: str, topic: str, callback: MessageCallback | None = None

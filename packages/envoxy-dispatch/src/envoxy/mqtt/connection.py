@@ -5,6 +5,11 @@ calls our callbacks. Those callbacks never wait for a lock that is held while
 calling paho, and no paho call is made while holding one of our locks, so user
 threads and the network thread cannot deadlock. After each (re)connection every
 subscription is sent again.
+
+A connection whose listeners include one with ``manual_ack`` when it starts
+acknowledges QoS 1/2 messages itself (paho's ``manual_ack``), once every listener of
+the message is done (:mod:`envoxy.mqtt.acks`); otherwise paho acknowledges each message
+when the callbacks returned, as before.
 """
 
 import threading
@@ -13,10 +18,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from envoxy.exceptions import ConfigError, ValidationException
+from envoxy.exceptions import ValidationException
+from envoxy.mqtt.acks import Delivery
 from envoxy.mqtt.payloads import decode_payload
 from envoxy.mqtt.settings import RECONNECT_MAX_DELAY, RECONNECT_MIN_DELAY, MqttServerSettings
 from envoxy.mqtt.subscriptions import MessageCallback, SubscriptionTable, filter_problem
+from envoxy.mqtt.tls import tls_context
+from envoxy.utils.identity import qualified_id
 from envoxy.utils.logs import log
 
 __all__ = ["MqttConnection"]
@@ -29,7 +37,8 @@ class MqttConnection:
     :param settings: the server's settings.
     :param credentials: returns the credentials provider's dict (called before
         each connection attempt when ``bind`` holds no user).
-    :raises ConfigError: when ``cert_path`` cannot be loaded.
+    :raises ConfigError: when ``cert_path``, ``client_cert`` or ``client_key`` cannot be
+        loaded.
     """
 
     def __init__(
@@ -49,10 +58,18 @@ class MqttConnection:
         self._subacks = threading.Condition()
         self._suback_results: dict[int, list[Any]] = {}
         self._unawaited_mids: set[int] = set()
-        self.client_id = settings.client_id or f"envoxy-{settings.key}-{uuid.uuid4().hex[:12]}"
+        self.client_id = (
+            qualified_id(settings.client_id)
+            if settings.client_id
+            else f"envoxy-{settings.key}-{uuid.uuid4().hex[:12]}"
+        )
         self._client = self._build_client()
         self._start_lock = threading.Lock()
         self._started = False
+        #: whether this connection acknowledges QoS 1/2 messages itself (set at start)
+        self.manual_ack = False
+        #: bumped at each accepted connection; acknowledgements never cross it
+        self._generation = 0
 
     @property
     def connected(self) -> bool:
@@ -70,6 +87,9 @@ class MqttConnection:
             if self._started or self._closing:
                 return
             self._started = True
+            if self._subscriptions.has_manual_ack():
+                self.manual_ack = True
+                self._client.manual_ack_set(True)
             self._client.connect_async(
                 self.settings.host, self.settings.port, self.settings.keepalive
             )
@@ -152,14 +172,40 @@ class MqttConnection:
             time.sleep(0.01)
         return True
 
-    def subscribe(self, topic_filter: str, callback: MessageCallback, qos: int) -> bool:
+    def subscribe(
+        self, topic_filter: str, callback: MessageCallback, qos: int, manual_ack: bool = False
+    ) -> bool:
         """Register ``callback`` for ``topic_filter`` and subscribe at the broker.
 
         :returns: True when the broker granted the subscription; False (logged) when
             it refused it, or there was no connection or SUBACK within
             ``connect_timeout``. The filter stays registered and is sent again on
             every reconnection.
-        :raises ValidationException: for an invalid filter or QoS.
+        :raises ValidationException: as :meth:`register`.
+        """
+        self.register(topic_filter, callback, qos, manual_ack)
+        if not self.wait_connected():
+            log.warning(
+                f"mqttc {self.settings.key}: not connected to {self._where()} yet; "
+                f"{topic_filter!r} will be subscribed on connection"
+            )
+            return False
+        return self._await_suback(topic_filter, self._client.subscribe(topic_filter, qos))
+
+    def register(
+        self, topic_filter: str, callback: MessageCallback, qos: int, manual_ack: bool = False
+    ) -> None:
+        """Add ``callback`` to ``topic_filter`` without starting the connection or waiting.
+
+        The filter is subscribed when the connection (re)connects, and at once (without
+        waiting for the SUBACK; a refusal is logged) when it is connected. Register every
+        filter of a persistent session before :meth:`start`, so the messages the broker
+        kept find their listener.
+
+        :param manual_ack: the callback receives ``ack=``, a function to call once it is
+            done with the message; QoS 1/2 messages are acknowledged only then.
+        :raises ValidationException: for an invalid filter or QoS, or a ``manual_ack``
+            listener on a connection started without one.
         """
         problem = filter_problem(topic_filter)
         if problem is None and qos not in (0, 1, 2):
@@ -170,14 +216,33 @@ class MqttConnection:
                 code=0,
                 status=400,
             )
-        self._subscriptions.add(topic_filter, qos, callback)
-        if not self.wait_connected():
-            log.warning(
-                f"mqttc {self.settings.key}: not connected to {self._where()} yet; "
-                f"{topic_filter!r} will be subscribed on connection"
+        with self._start_lock:
+            if manual_ack and self._started and not self.manual_ack:
+                raise ValidationException(
+                    f"mqttc {self.settings.key}: cannot subscribe to {topic_filter!r} with "
+                    "manual_ack: the connection started without manual acknowledgements; "
+                    "make the first subscription of the key a manual_ack one",
+                    code=0,
+                    status=400,
+                )
+            self._subscriptions.add(topic_filter, qos, callback, manual_ack)
+            connected = self._connected.is_set()
+        if connected:
+            rc, mid = self._client.subscribe(topic_filter, qos)
+            if rc == 0 and mid is not None:
+                with self._subacks:
+                    self._unawaited_mids.add(mid)
+
+    def acknowledge(self, mid: int, qos: int, generation: int) -> None:
+        """Acknowledge message ``mid`` (``manual_ack``), unless the connection it came on
+        is gone (the broker then sends it again, or forgot it)."""
+        if generation != self._generation or not self._connected.is_set():
+            log.debug(
+                f"mqttc {self.settings.key}: message {mid} not acknowledged: its connection "
+                "is gone (a persistent session gets it again)"
             )
-            return False
-        return self._await_suback(topic_filter, self._client.subscribe(topic_filter, qos))
+            return
+        self._client.ack(mid, qos)
 
     def unsubscribe(self, topic_filter: str, callback: MessageCallback | None = None) -> None:
         """Remove ``callback`` (or all callbacks) of ``topic_filter``; unsubscribe at the
@@ -211,13 +276,7 @@ class MqttConnection:
         client.reconnect_delay_set(RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY)
         client.username_pw_set(*settings.credentials(self._credentials()))
         if settings.tls:
-            try:
-                client.tls_set(ca_certs=settings.cert_path)
-            except (OSError, ValueError) as exc:
-                raise ConfigError(
-                    f"{settings.where}.cert_path: cannot load the CA bundle "
-                    f"{settings.cert_path!r} ({exc})"
-                ) from exc
+            client.tls_set_context(tls_context(settings))
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
@@ -270,6 +329,7 @@ class MqttConnection:
             )
             return
         self._loop_thread_id = threading.get_ident()
+        self._generation += 1
         # Subscribe again before anything else goes out: paho re-sends unacknowledged
         # messages after this callback, and publish() waits for the event set below, so
         # messages to our own subscriptions reach the broker after the SUBSCRIBE.
@@ -321,22 +381,38 @@ class MqttConnection:
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         topic = message.topic
-        callbacks = self._subscriptions.callbacks_for(topic)
-        if not callbacks:
+        listeners = self._subscriptions.listeners_for(topic)
+        delivery = (
+            Delivery(self, message.mid, message.qos, self._generation)
+            if self.manual_ack and message.qos
+            else None
+        )
+        if not listeners:
             log.debug(f"mqttc {self.settings.key}: no callback for {topic!r}; message dropped")
-            return
         raw = message.payload
         meta: dict[str, Any] = {"topic": topic, "qos": message.qos, "retain": bool(message.retain)}
-        for position, callback in enumerate(callbacks):
+        for position, listener in enumerate(listeners):
             # Each callback gets its own decoded copy, so one cannot alter another's.
             payload, headers = decode_payload(raw)
             if headers is not None:
                 meta["headers"] = headers
+            arguments = meta
+            if listener.manual_ack:
+                ack = delivery.part() if delivery is not None else _no_ack
+                arguments = {**meta, "ack": ack}
             try:
-                callback(payload, **meta)
+                listener.callback(payload, **arguments)
             except Exception as exc:
+                if listener.manual_ack:
+                    ack()
                 log.error(
                     f"mqttc {self.settings.key}: callback {position + 1} of {topic!r} "
                     f"raised {type(exc).__name__}: {exc}",
                     exc_info=True,
                 )
+        if delivery is not None:
+            delivery.release()
+
+
+def _no_ack() -> None:
+    """The ``ack`` of a message that needs none (QoS 0)."""

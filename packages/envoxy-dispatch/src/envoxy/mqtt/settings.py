@@ -5,10 +5,15 @@ percent-decoded, so any character can be written (``p%40ss`` is ``p@ss``).
 Without them, the credentials provider (``Config.get_credentials()``) supplies
 ``client_id``/``access_token`` as user and password; without those the client
 connects anonymously.
+
+``mqtts`` verifies the broker with ``cert_path`` (else the system CAs); ``client_cert``
+and ``client_key`` (always together, ``client_key_password`` when the key is encrypted)
+answer a broker that requires client certificates (mutual TLS). A ``client_id`` is the
+replica's: each process qualifies it (:func:`envoxy.utils.identity.qualified_id`).
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from envoxy.exceptions import ConfigError
@@ -48,9 +53,13 @@ class MqttServerSettings:
     :param host: broker host. :param port: broker port.
     :param tls: true for ``mqtts``.
     :param cert_path: CA bundle that verifies the broker (``None``: the system CAs).
+    :param client_cert: client certificate (PEM) for mutual TLS.
+    :param client_key: its private key (PEM).
+    :param client_key_password: the password of an encrypted ``client_key``.
     :param username: from ``bind`` (``None`` when absent).
     :param password: from ``bind``.
-    :param client_id: the MQTT client id (``None``: one is generated per connection).
+    :param client_id: the MQTT client id of the replica (``None``: one is generated per
+        connection); each process qualifies it with its tag.
     :param keepalive: seconds between pings.
     :param connect_timeout: seconds to wait for a connection.
     :param persistent_session: keep the broker session (subscriptions and queued
@@ -60,7 +69,17 @@ class MqttServerSettings:
 
     SECTION: ClassVar[str] = SECTION
     KEYS: ClassVar[frozenset[str]] = frozenset(
-        {"bind", "cert_path", "client_id", "keepalive", "connect_timeout", "persistent_session"}
+        {
+            "bind",
+            "cert_path",
+            "client_cert",
+            "client_key",
+            "client_key_password",
+            "client_id",
+            "keepalive",
+            "connect_timeout",
+            "persistent_session",
+        }
     )
 
     key: str
@@ -68,8 +87,11 @@ class MqttServerSettings:
     port: int
     tls: bool = False
     cert_path: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    client_key_password: str | None = field(default=None, repr=False)
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     client_id: str | None = None
     keepalive: int = DEFAULT_KEEPALIVE
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
@@ -88,7 +110,9 @@ class MqttServerSettings:
 
         :param where: the location named in messages; default ``"mqtt_servers.<key>"``.
         :raises ConfigError: naming the setting when ``bind`` is missing or malformed,
-            a number is invalid, or ``persistent_session`` lacks a ``client_id``.
+            a number is invalid, ``persistent_session`` lacks a ``client_id``, a client
+            certificate comes without its key (or the reverse), or with a plain
+            ``mqtt://`` broker.
         """
         where = where or f"{SECTION}.{key}"
         bind = url(
@@ -105,12 +129,18 @@ class MqttServerSettings:
                 f"{where}.persistent_session needs a fixed {where}.client_id: the broker "
                 "finds the session by client id"
             )
+        tls = bind.scheme == "mqtts"
+        files = {name: optional_str(conf, name, where) for name in _TLS_FILES}
+        _check_tls_files(files, tls, where)
         return cls(
             key=key,
             host=bind.host,
             port=bind.port or DEFAULT_PORTS[bind.scheme],
-            tls=bind.scheme == "mqtts",
-            cert_path=optional_str(conf, "cert_path", where),
+            tls=tls,
+            cert_path=files["cert_path"],
+            client_cert=files["client_cert"],
+            client_key=files["client_key"],
+            client_key_password=optional_str(conf, "client_key_password", where),
             username=bind.user,
             password=bind.password,
             client_id=client_id,
@@ -132,3 +162,24 @@ class MqttServerSettings:
             token = provided.get("access_token")
             return str(client_id), None if token is None else str(token)
         return None, None
+
+
+#: The TLS file settings.
+_TLS_FILES = ("cert_path", "client_cert", "client_key")
+
+
+def _check_tls_files(files: Mapping[str, str | None], tls: bool, where: str) -> None:
+    """Refuse a client certificate without TLS, or without its key (or the reverse)."""
+    # cert_path alone on mqtt:// is ignored, as it always was
+    given = [name for name in ("client_cert", "client_key") if files[name]]
+    if given and not tls:
+        raise ConfigError(
+            f"{where}.{given[0]} needs TLS: write bind as mqtts://host[:port] "
+            "(or remove the client certificate)"
+        )
+    if len(given) == 1:
+        missing = "client_key" if given[0] == "client_cert" else "client_cert"
+        raise ConfigError(
+            f"{where}.{missing} is required with {given[0]}: mutual TLS needs the client "
+            "certificate and its private key"
+        )
