@@ -22,6 +22,7 @@ from envoxy.daemon.cors import CorsPolicy
 from envoxy.daemon.credentials import CredentialsKeeper
 from envoxy.daemon.health import HEALTH_BODY, ReadinessProbe
 from envoxy.daemon.httpinput import InputGuard
+from envoxy.daemon.mqtt_route import MqttRoute, check_mqtt_routes, mqtt_options
 from envoxy.daemon.proxy import ZmqBackendProxy
 from envoxy.daemon.reqlog import RequestLogger
 from envoxy.daemon.settings import DaemonSettings
@@ -41,22 +42,6 @@ TEST_MODE_BODY = "ENVOXY Working!"
 _RESERVED_KEYS = frozenset({"status", "headers", "cookies", "payload"})
 
 StartResponse = Callable[..., Any]
-
-
-class MqttRoute:
-    """An MQTT view bound to its topic.
-
-    :param view: the view instance (its ``on_event`` handles the messages).
-    :param endpoint: the topic (``+``/``#`` wildcards allowed).
-    :param server: the ``mqtt_servers`` key.
-    """
-
-    __slots__ = ("endpoint", "server", "view")
-
-    def __init__(self, view: View, endpoint: str, server: str) -> None:
-        self.view = view
-        self.endpoint = endpoint
-        self.server = server
 
 
 def create_app(
@@ -134,6 +119,7 @@ class EnvoxyApp:
         self.mqtt_routes: list[MqttRoute] = []
         for cls in view_classes:
             self._add_view(cls)
+        check_mqtt_routes(self.mqtt_routes)
         self.credentials = CredentialsKeeper(settings.credentials) if settings.credentials else None
         self.readiness = ReadinessProbe(
             settings.clients,
@@ -236,7 +222,8 @@ class EnvoxyApp:
         if "http" in protocols:
             self.routes.add(endpoint, view, cls.http_methods)
         if "mqtt" in protocols:
-            self.mqtt_routes.append(MqttRoute(view, endpoint, str(meta.server)))
+            options = mqtt_options(meta, cls.__qualname__)
+            self.mqtt_routes.append(MqttRoute(view, endpoint, str(meta.server), **options))
 
     def _health(self, request: Any) -> Any:
         return JsonAnswer(HEALTH_BODY) if self._fast else Response(HEALTH_BODY)

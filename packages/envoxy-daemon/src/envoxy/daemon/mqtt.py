@@ -1,8 +1,18 @@
 """MQTT views: subscribing their topics and calling ``on_event`` for each message.
 
 envoxyd runs one :class:`MqttSubscriber` in its service mule, so each message reaches
-each view once whatever the number of workers. A handler error is logged with an
-ELRC and delivery continues.
+each view once per replica whatever the number of workers, and once per group of
+replicas with ``shared`` (:mod:`envoxy.daemon.mqtt_route`). Each view's handlers run on
+its own threads (:class:`~envoxy.daemon.lanes.HandlerLanes`, ``max_workers``), never on
+the network thread. A QoS 1 message is acknowledged once ``on_event`` returned, so a
+message whose replica died before is delivered again: at least once. A handler error is
+logged with an ELRC and the message acknowledged (it would fail again).
+
+Stopping (:meth:`MqttSubscriber.stop`, on SIGTERM): shared subscriptions are left at once
+(the broker sends the group's next messages to the other replicas) and the messages
+already on their way are handled; plain subscriptions stop taking messages (a persistent
+session keeps them for the restart). What is queued or running is given
+``shutdown_grace`` seconds; what is left then is not acknowledged.
 """
 
 import threading
@@ -11,80 +21,136 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from envoxy.daemon.lanes import HandlerLanes
+from envoxy.daemon.mqtt_route import MqttRoute
 from envoxy.utils.logs import log
 from envoxy.views.error_responses import new_elrc
 
-__all__ = ["MqttSubscriber"]
+__all__ = ["QUIET", "MqttSubscriber"]
+
+#: Seconds without a message after which a leaving shared member is drained.
+QUIET = 0.3
 
 
 class MqttSubscriber:
-    """Subscribe MQTT routes with ``mqttc`` and track the handlers in progress.
+    """Subscribe MQTT routes with ``mqttc`` and run their handlers.
 
-    :param routes: the app's :class:`~envoxy.daemon.app.MqttRoute` list.
+    :param routes: the app's :class:`~envoxy.daemon.mqtt_route.MqttRoute` list.
+    :param client: the :class:`~envoxy.mqtt.MqttClient` to subscribe with; default the
+        process's (``mqttc.instance()``).
     """
 
-    def __init__(self, routes: Iterable[Any]) -> None:
+    def __init__(self, routes: Iterable[MqttRoute], client: Any = None) -> None:
         self.routes = list(routes)
+        self.client = client
         self._in_flight = 0
         self._idle = threading.Condition()
+        self._draining = False
         self._closing = False
-        self._callbacks: list[tuple[Any, Callable[..., None]]] = []
+        self._last_message = 0.0
+        self._lanes: list[tuple[MqttRoute, HandlerLanes, Any]] = []
 
     def start(self) -> None:
-        """Subscribe every route (``mqttc.subscribe``); a failure is logged, not raised."""
+        """Register every route on its server key's connection, then connect: a
+        persistent session's kept messages find every view. A failure is logged, not
+        raised."""
         if not self.routes:
             return
-        from envoxy.mqtt import mqttc
+        client = self.client
+        if client is None:
+            from envoxy.mqtt import mqttc
 
+            client = self.client = mqttc.instance()
+        connections: dict[str, Any] = {}
         for route in self.routes:
-            callback = self._callback_for(route)
-            self._callbacks.append((route, callback))
+            lanes = HandlerLanes(route.name, route.max_workers, route.ordered)
             try:
-                mqttc.subscribe(route.server, route.endpoint, callback)
+                connection = connections.get(route.server) or client.connection(route.server)
+                connection.register(
+                    route.topic_filter, self._receiver(route, lanes), route.qos, manual_ack=True
+                )
             except Exception as exc:
                 log.error(
-                    f"[MQTT] cannot subscribe {route.endpoint!r} on {route.server!r}: "
+                    f"[MQTT] cannot subscribe {route.topic_filter!r} on {route.server!r}: "
                     f"{type(exc).__name__}: {exc}"
                 )
-            else:
-                log.info(
-                    f"[MQTT] {type(route.view).__qualname__} subscribed to {route.endpoint!r} "
-                    f"on {route.server!r}"
+                continue
+            connections[route.server] = connection
+            lanes.start()
+            self._lanes.append((route, lanes, connection))
+            log.info(
+                f"[MQTT] {route.name} subscribes to {route.topic_filter!r} on {route.server!r} "
+                f"(qos {route.qos}, {route.max_workers} handler thread(s)"
+                f"{', ordered per topic' if route.ordered else ''})"
+            )
+            if route.qos and not connection.settings.persistent_session:
+                log.warning(
+                    f"[MQTT] {route.name} subscribes at QoS 1 but mqtt_servers.{route.server} "
+                    "has no persistent_session: what is published while this replica is "
+                    "down, and what it had not acknowledged, is not kept for it"
                 )
+        for connection in connections.values():
+            connection.start()
 
     def stop(self, grace: float) -> bool:
-        """Stop taking messages and wait up to ``grace`` seconds for the handlers in progress.
+        """Leave shared subscriptions, stop taking other messages, and wait up to
+        ``grace`` seconds for what was taken.
 
         :returns: True when every handler finished in time.
         """
-        self._closing = True
-        if self._callbacks:
-            from envoxy.mqtt import mqttc
-
-            for route, callback in self._callbacks:
-                try:
-                    mqttc.unsubscribe(route.server, route.endpoint, callback)
-                except Exception as exc:
-                    log.warning(f"[MQTT] unsubscribe {route.endpoint!r} failed: {exc}")
         deadline = time.monotonic() + grace
-        with self._idle:
-            while self._in_flight:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    log.warning(f"[MQTT] {self._in_flight} handler(s) still running at shutdown")
-                    return False
-                self._idle.wait(remaining)
-        return True
+        self._draining = True
+        shared = False
+        for route, _, connection in self._lanes:
+            if route.is_shared:
+                shared = True
+                try:
+                    connection.leave(route.topic_filter)
+                except Exception as exc:
+                    log.warning(f"[MQTT] leaving {route.topic_filter!r} failed: {exc}")
+        finished = True
+        while True:
+            busy = sum(lanes.pending for _, lanes, _ in self._lanes)
+            quiet = not shared or time.monotonic() - self._last_message >= QUIET
+            if not busy and quiet:
+                break
+            if time.monotonic() >= deadline:
+                log.warning(f"[MQTT] {busy} message(s) still queued or running at shutdown")
+                finished = False
+                break
+            time.sleep(0.02)
+        self._closing = True
+        for _, lanes, _ in self._lanes:
+            lanes.stop()
+        return finished
 
     @property
     def in_flight(self) -> int:
         """The number of ``on_event`` calls in progress."""
         return self._in_flight
 
-    def _callback_for(self, route: Any) -> Callable[..., None]:
+    def _receiver(self, route: MqttRoute, lanes: HandlerLanes) -> Callable[..., None]:
+        """The connection's listener: hand the message to the view's threads, and
+        acknowledge it once handled."""
+        deliver = self._callback_for(route)
+
+        def receive(payload: Any, *, ack: Callable[[], None], **meta: Any) -> None:
+            self._last_message = time.monotonic()
+            if self._closing or (self._draining and not route.is_shared):
+                return  # not acknowledged: a persistent session keeps it for the restart
+
+            def job() -> None:
+                if self._closing:
+                    return  # the grace is over: not acknowledged
+                deliver(payload, **meta)
+                ack()
+
+            lanes.submit(str(meta.get("topic", "")), job)
+
+        return receive
+
+    def _callback_for(self, route: MqttRoute) -> Callable[..., None]:
         def deliver(payload: Any, **meta: Any) -> None:
-            if self._closing:
-                return
             with self._idle:
                 self._in_flight += 1
             try:

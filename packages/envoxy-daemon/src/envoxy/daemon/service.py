@@ -2,7 +2,8 @@
 
 envoxyd starts it with ``--mule=envoxy.daemon.service:run``. It
 
-- subscribes the MQTT views (each message handled once whatever the worker count);
+- subscribes the MQTT views (each message handled once whatever the worker count),
+  with the replica's own MQTT client ids (no process tag);
 - fetches the credentials it needs for MQTT;
 - feeds systemd's watchdog (``WATCHDOG=1`` while ``/_health`` answers 200 within 5 s)
   and sends ``READY=1``;
@@ -18,6 +19,7 @@ from typing import Any
 
 from envoxy.daemon.mqtt import MqttSubscriber
 from envoxy.daemon.runtime import Runtime, current
+from envoxy.utils.identity import set_process_tag
 from envoxy.utils.logs import log
 from envoxy.utils.watchdog import Watchdog, notify
 
@@ -105,6 +107,7 @@ def run() -> None:
     if runtime is None:
         log.error("[envoxyd] the service mule found no prepared service; is this envoxyd?")
         return
+    set_process_tag("")
     mule = ServiceMule(runtime)
     # uWSGI sends SIGHUP for a graceful stop; SIGINT/SIGQUIT (immediate stop) keep
     # uWSGI's own handling

@@ -18,6 +18,7 @@ from envoxy.daemon import legacy_uwsgi
 from envoxy.daemon.app import EnvoxyApp
 from envoxy.daemon.boot import health_url, prepare
 from envoxy.daemon.runtime import Runtime, current
+from envoxy.utils.identity import set_process_tag
 
 __all__ = ["application", "attach", "load"]
 
@@ -37,6 +38,9 @@ def attach(runtime: Runtime) -> None:
     legacy_uwsgi.bind(runtime.legacy_options)
 
     def post_fork() -> None:
+        # each worker qualifies the replica's client ids (w<N>: stable across respawns)
+        worker = uwsgi.worker_id()
+        set_process_tag(f"w{worker}" if worker > 0 else "")
         runtime.app.start_background()
 
     uwsgi.post_fork_hook = post_fork

@@ -250,6 +250,14 @@ class MqttConnection:
         if self._subscriptions.remove(topic_filter, callback) and self._connected.is_set():
             self._client.unsubscribe(topic_filter)
 
+    def leave(self, topic_filter: str) -> None:
+        """Unsubscribe ``topic_filter`` at the broker but keep its listeners, which still
+        get the messages already on their way to this client (a member leaving its shared
+        subscription's group while it drains; with a persistent session the broker may
+        have queued many). It is not subscribed again on reconnection."""
+        if self._subscriptions.leave(topic_filter) and self._connected.is_set():
+            self._client.unsubscribe(topic_filter)
+
     def close(self) -> None:
         """Disconnect and stop the network thread. Idempotent."""
         with self._start_lock:

@@ -89,12 +89,16 @@ class Listener:
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """One topic filter: its QoS and listeners, and the levels it matches with."""
+    """One topic filter: its QoS and listeners, and the levels it matches with.
+
+    ``left``: unsubscribed at the broker, but its listeners still get what was on its way.
+    """
 
     topic_filter: str
     qos: int
     listeners: tuple[Listener, ...]
     levels: tuple[str, ...]
+    left: bool = False
 
     def matches(self, topic: str) -> bool:
         """Return whether ``topic`` (no wildcards) matches this filter."""
@@ -160,9 +164,25 @@ class SubscriptionTable:
             self._snapshot = tuple(kept)
             return emptied
 
+    def leave(self, topic_filter: str) -> bool:
+        """Mark ``topic_filter`` as left: no longer subscribed (:meth:`filters`), its
+        listeners kept. :returns: whether the filter is in the table."""
+        with self._lock:
+            found = False
+            entries: list[Subscription] = []
+            for entry in self._snapshot:
+                if entry.topic_filter == topic_filter:
+                    found = True
+                    entry = Subscription(
+                        entry.topic_filter, entry.qos, entry.listeners, entry.levels, left=True
+                    )
+                entries.append(entry)
+            self._snapshot = tuple(entries)
+            return found
+
     def filters(self) -> list[tuple[str, int]]:
-        """Return ``(topic_filter, qos)`` of every subscription."""
-        return [(entry.topic_filter, entry.qos) for entry in self._snapshot]
+        """Return ``(topic_filter, qos)`` of every subscription not left."""
+        return [(entry.topic_filter, entry.qos) for entry in self._snapshot if not entry.left]
 
     def has_manual_ack(self) -> bool:
         """Return whether a listener acknowledges its messages itself."""
