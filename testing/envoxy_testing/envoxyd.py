@@ -3,7 +3,8 @@
 :class:`Envoxyd` starts the process (its whole output in one log file), waits for
 ``/_health`` within a bound, and offers the two ways tests talk to it: plain HTTP
 (:meth:`Envoxyd.get`) and raw bytes on a new connection (:meth:`Envoxyd.send`, for
-hostile clients). :meth:`Envoxyd.stop` sends SIGTERM and returns the exit status.
+hostile clients). :meth:`Envoxyd.stop` sends SIGTERM and returns the exit status;
+:meth:`Envoxyd.kill` kills the master and every process it forked, as a crash would.
 The ``start_envoxyd`` fixture of :mod:`envoxy_testing.plugin` makes them and stops
 every one at teardown.
 """
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from envoxy_testing.network import free_port
+from envoxy_testing.servers import _live_processes
 
 __all__ = ["ENVOXYD", "Envoxyd", "RawAnswer", "write_config"]
 
@@ -173,6 +175,41 @@ class Envoxyd:
             except ConnectionResetError:
                 reset = True
         return RawAnswer(b"".join(chunks), reset, time.monotonic() - started)
+
+    def kill(self) -> set[int]:
+        """SIGKILL the master, its workers and its mules at once (a crashed host or an OOM
+        kill: nothing runs a handler, sends a packet or cleans up after); return their pids.
+
+        The tree is stopped first (SIGSTOP), so no process notices the others dying.
+        """
+        doomed: set[int] = set()
+        while fresh := set(self._process_tree()) - doomed:
+            for pid in fresh:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+            doomed |= fresh
+        for pid in doomed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait(10)
+        deadline = time.monotonic() + 10
+        while doomed & set(_live_processes()):
+            assert time.monotonic() < deadline, f"envoxyd processes {doomed} survived SIGKILL"
+            time.sleep(0.01)
+        return doomed
+
+    def _process_tree(self) -> list[int]:
+        """The master and its descendants, while the master runs."""
+        if self.process.poll() is not None:
+            return []
+        processes = _live_processes()
+        tree: list[int] = []
+        pending = [self.process.pid]
+        while pending:
+            parent = pending.pop()
+            tree.append(parent)
+            pending += [pid for pid, (_, ppid, _) in processes.items() if ppid == parent]
+        return tree
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM, then SIGKILL after ``timeout`` seconds; return the exit status."""
