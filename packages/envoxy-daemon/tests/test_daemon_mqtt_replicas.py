@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from envoxy_testing.envoxyd import Envoxyd
+from envoxy_testing.reliability import record
 from envoxy_testing.servers import PrivateMosquitto
 
 pytestmark = [pytest.mark.integration, pytest.mark.mqtt]
@@ -176,11 +177,13 @@ def test_shared_qos1_view_loses_nothing_when_a_replica_is_killed_mid_stream(
         settled = _wait_settled(replicas)
         missing_while_down = total - len({n for _, n in settled if n >= 0})
         replicas.start("r2")  # the same replica id: its persistent session resumes
+        resumed = time.monotonic()
         deadline = time.monotonic() + 30
         while {n for _, n in replicas.handled() if n >= 0} != set(range(total)):
             assert time.monotonic() < deadline, _summary(replicas.handled(), total)
             time.sleep(0.05)
         elapsed = time.monotonic() - started
+        recovered = time.monotonic() - resumed
     finally:
         published.wait(30)
         sender.join(30)
@@ -198,6 +201,16 @@ def test_shared_qos1_view_loses_nothing_when_a_replica_is_killed_mid_stream(
         f"per replica {dict(sorted(per_replica.items()))}"
     )
     assert set(counts) == set(range(total))
+    record(
+        "mqttc",
+        "envoxyd replica killed (kill -9), shared QoS 1 view",
+        f"3 replicas, {total} messages, max_workers 4: every message handled; "
+        f"{duplicates} duplicate(s); the {missing_while_down} messages Mosquitto routed to "
+        "the dead replica waited in its persistent session and were handled once it "
+        "restarted under its replica id",
+        "test_shared_qos1_view_loses_nothing_when_a_replica_is_killed_mid_stream",
+        recover=recovered,
+    )
     assert missing_while_down > 0  # Mosquitto kept the dead member's share for it
     assert duplicates <= 20 * 2  # at most r2's in-flight window, handled but not acked
     assert set(per_replica) == {"r1", "r2", "r3"}
