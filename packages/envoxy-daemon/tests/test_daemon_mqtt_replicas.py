@@ -176,6 +176,7 @@ def test_shared_qos1_view_loses_nothing_when_a_replica_is_killed_mid_stream(
         # what r1 and r3 handle while r2 is down; Mosquitto keeps r2's share for it
         settled = _wait_settled(replicas)
         missing_while_down = total - len({n for _, n in settled if n >= 0})
+        down_for = time.monotonic() - started - killed_after
         replicas.start("r2")  # the same replica id: its persistent session resumes
         resumed = time.monotonic()
         deadline = time.monotonic() + 30
@@ -196,8 +197,9 @@ def test_shared_qos1_view_loses_nothing_when_a_replica_is_killed_mid_stream(
     per_replica = collections.Counter(replica for replica, _ in handled)
     print(
         f"\n[mqtt replicas] {total} QoS 1 messages, 3 replicas, r2 killed after "
-        f"{killed_at} handled ({killed_after:.2f} s); {missing_while_down} waited for r2 "
-        f"while it was down; all handled in {elapsed:.2f} s; {duplicates} duplicate(s); "
+        f"{killed_at} handled ({killed_after:.2f} s), restarted {down_for:.2f} s later; "
+        f"{missing_while_down} waited for r2 while it was down; handled {recovered:.2f} s "
+        f"after it reconnected; all in {elapsed:.2f} s; {duplicates} duplicate(s); "
         f"per replica {dict(sorted(per_replica.items()))}"
     )
     assert set(counts) == set(range(total))
