@@ -280,3 +280,19 @@ def test_an_acknowledgement_never_crosses_a_reconnection(
             again.close()
     finally:
         publisher.close()
+
+
+def test_a_subscription_made_while_connected_gets_a_retained_message_once(
+    broker: PrivateMosquitto, publisher: MqttClient
+) -> None:
+    assert publisher.publish("broker", "acks/retained", {"n": 1}, qos=1, retain=True)
+    assert publisher.flush("broker")
+    received: list[Any] = []
+    client = MqttClient({"broker": {"bind": broker.url, "connect_timeout": 5}})
+    try:
+        assert client.publish("broker", "acks/other", {"n": 0})  # connected first
+        assert client.subscribe("broker", "acks/retained", lambda p, **m: received.append(p), 1)
+        time.sleep(0.5)
+        assert received == [{"n": 1}]  # one SUBSCRIBE: the retained message came once
+    finally:
+        client.close()

@@ -183,7 +183,7 @@ class MqttConnection:
             every reconnection.
         :raises ValidationException: as :meth:`register`.
         """
-        self.register(topic_filter, callback, qos, manual_ack)
+        self._add(topic_filter, callback, qos, manual_ack)
         if not self.wait_connected():
             log.warning(
                 f"mqttc {self.settings.key}: not connected to {self._where()} yet; "
@@ -207,27 +207,7 @@ class MqttConnection:
         :raises ValidationException: for an invalid filter or QoS, or a ``manual_ack``
             listener on a connection started without one.
         """
-        problem = filter_problem(topic_filter)
-        if problem is None and qos not in (0, 1, 2):
-            problem = "QoS must be 0, 1 or 2"
-        if problem is not None:
-            raise ValidationException(
-                f"mqttc {self.settings.key}: cannot subscribe to {topic_filter!r}: {problem}",
-                code=0,
-                status=400,
-            )
-        with self._start_lock:
-            if manual_ack and self._started and not self.manual_ack:
-                raise ValidationException(
-                    f"mqttc {self.settings.key}: cannot subscribe to {topic_filter!r} with "
-                    "manual_ack: the connection started without manual acknowledgements; "
-                    "make the first subscription of the key a manual_ack one",
-                    code=0,
-                    status=400,
-                )
-            self._subscriptions.add(topic_filter, qos, callback, manual_ack)
-            connected = self._connected.is_set()
-        if connected:
+        if self._add(topic_filter, callback, qos, manual_ack):
             rc, mid = self._client.subscribe(topic_filter, qos)
             if rc == 0 and mid is not None:
                 with self._subacks:
@@ -291,6 +271,31 @@ class MqttConnection:
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         return client
+
+    def _add(
+        self, topic_filter: str, callback: MessageCallback, qos: int, manual_ack: bool
+    ) -> bool:
+        """Check and add a listener; return whether the connection is up (subscribe now)."""
+        problem = filter_problem(topic_filter)
+        if problem is None and qos not in (0, 1, 2):
+            problem = "QoS must be 0, 1 or 2"
+        if problem is not None:
+            raise ValidationException(
+                f"mqttc {self.settings.key}: cannot subscribe to {topic_filter!r}: {problem}",
+                code=0,
+                status=400,
+            )
+        with self._start_lock:
+            if manual_ack and self._started and not self.manual_ack:
+                raise ValidationException(
+                    f"mqttc {self.settings.key}: cannot subscribe to {topic_filter!r} with "
+                    "manual_ack: the connection started without manual acknowledgements; "
+                    "make the first subscription of the key a manual_ack one",
+                    code=0,
+                    status=400,
+                )
+            self._subscriptions.add(topic_filter, qos, callback, manual_ack)
+            return self._connected.is_set()
 
     def _await_suback(self, topic_filter: str, sent: tuple[int, int | None]) -> bool:
         rc, mid = sent
