@@ -9,6 +9,7 @@ from envoxy.daemon.app import create_app
 from envoxy.decorators import on
 from envoxy.views import View
 from envoxy.views.exceptions import InvalidViewError
+from envoxy_testing.interpreter import run_python
 
 
 def mqtt_view(endpoint: str = "devices/+/state", **options: Any) -> type[View]:
@@ -92,3 +93,13 @@ def test_views_that_cannot_share_a_message_are_accepted() -> None:
     assert len(routes(mqtt_view("jobs/+", shared="g"), mqtt_view("jobs/+", shared="g"))) == 2
     # plain views may overlap: every replica gets the message once, each view runs
     assert len(routes(mqtt_view("jobs/+"), mqtt_view("jobs/#"))) == 2
+
+
+def test_an_app_without_mqtt_views_never_imports_the_mqtt_client() -> None:
+    code = """
+        import sys
+        from envoxy.daemon.app import create_app
+        create_app({}, views=[])
+        print("envoxy.mqtt" in sys.modules)
+    """
+    assert run_python(code).stdout.strip() == "False"

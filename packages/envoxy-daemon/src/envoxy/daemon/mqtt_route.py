@@ -18,13 +18,15 @@ another one (plain, or another group): the broker sends a message once per conne
 so the copy meant for one subscription would reach the other's view too.
 """
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from envoxy.daemon.lanes import MAX_WORKERS
-from envoxy.mqtt.subscriptions import filter_problem, filters_overlap, shared_filter
 from envoxy.views.exceptions import InvalidViewError
+
+# envoxy.mqtt is imported by the functions that need it: a service without MQTT views
+# never loads it.
 
 __all__ = ["MqttRoute", "check_mqtt_routes", "mqtt_options"]
 
@@ -55,7 +57,7 @@ class MqttRoute:
     @property
     def topic_filter(self) -> str:
         """What is subscribed: ``$share/<shared>/<endpoint>``, or the endpoint."""
-        return shared_filter(self.shared, self.endpoint) if self.shared else self.endpoint
+        return f"$share/{self.shared}/{self.endpoint}" if self.shared else self.endpoint
 
     @property
     def is_shared(self) -> bool:
@@ -76,6 +78,8 @@ def mqtt_options(meta: Any, name: str) -> dict[str, Any]:
     :raises InvalidViewError: for an option of the wrong type or out of range, or an
         endpoint that is not a valid topic filter.
     """
+    from envoxy.mqtt.subscriptions import filter_problem, shared_filter
+
     options = {key: getattr(meta, key, default) for key, default in OPTIONS.items()}
     qos, shared = options["qos"], options["shared"]
     if type(qos) is not int or qos not in (0, 1):
@@ -105,13 +109,17 @@ def mqtt_options(meta: Any, name: str) -> dict[str, Any]:
     return options
 
 
-def check_mqtt_routes(routes: Iterable[MqttRoute]) -> None:
+def check_mqtt_routes(routes: Sequence[MqttRoute]) -> None:
     """Refuse views of one server key whose overlapping topics mix a shared subscription
     with another subscription.
 
     :raises InvalidViewError: naming both views and the fix.
     """
     seen: list[MqttRoute] = []
+    if not routes:
+        return
+    from envoxy.mqtt.subscriptions import filters_overlap
+
     for route in routes:
         for other in seen:
             if (
