@@ -14,10 +14,14 @@ the broker re-sends the message anyway (a persistent one).
 """
 
 import threading
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
-__all__ = ["Acknowledger", "Delivery"]
+from envoxy.mqtt.payloads import decode_payload
+from envoxy.mqtt.subscriptions import Listener
+from envoxy.utils.logs import log
+
+__all__ = ["Acknowledger", "Delivery", "call_listeners"]
 
 
 class Acknowledger(Protocol):
@@ -25,6 +29,42 @@ class Acknowledger(Protocol):
 
     def acknowledge(self, mid: int, qos: int, generation: int) -> None:
         """Acknowledge ``mid`` if the connection is still ``generation``."""
+
+
+def call_listeners(
+    listeners: Sequence[Listener], message: Any, delivery: "Delivery | None", name: str
+) -> None:
+    """Call every listener of a received paho ``message``, then end the delivering
+    thread's part of ``delivery`` (``None``: paho acknowledges, or QoS 0).
+
+    Each callback gets its own decoded copy of the payload, so one cannot alter
+    another's; a ``manual_ack`` one also gets ``ack=`` (its part of ``delivery``), which
+    is ended for it when it raises. An exception is logged with its traceback.
+
+    :param name: names the client in log lines (``"mqttc <key>"``).
+    """
+    topic = message.topic
+    meta: dict[str, Any] = {"topic": topic, "qos": message.qos, "retain": bool(message.retain)}
+    for position, listener in enumerate(listeners):
+        payload, headers = decode_payload(message.payload)
+        if headers is not None:
+            meta["headers"] = headers
+        arguments = meta
+        ack = _no_ack
+        if listener.manual_ack:
+            if delivery is not None:
+                ack = delivery.part()
+            arguments = {**meta, "ack": ack}
+        try:
+            listener.callback(payload, **arguments)
+        except Exception as exc:
+            ack()
+            log.error(
+                f"{name}: callback {position + 1} of {topic!r} raised {type(exc).__name__}: {exc}",
+                exc_info=True,
+            )
+    if delivery is not None:
+        delivery.release()
 
 
 class Delivery:
@@ -70,3 +110,7 @@ class Delivery:
         if done:
             # outside the lock: no paho call is made while holding one of our locks
             self._connection.acknowledge(self._mid, self._qos, self._generation)
+
+
+def _no_ack() -> None:
+    """The ``ack`` of a message that needs none (QoS 0, or acknowledged by paho)."""

@@ -19,8 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from envoxy.exceptions import ValidationException
-from envoxy.mqtt.acks import Delivery
-from envoxy.mqtt.payloads import decode_payload
+from envoxy.mqtt.acks import Delivery, call_listeners
 from envoxy.mqtt.settings import RECONNECT_MAX_DELAY, RECONNECT_MIN_DELAY, MqttServerSettings
 from envoxy.mqtt.subscriptions import MessageCallback, SubscriptionTable, filter_problem
 from envoxy.mqtt.tls import tls_context
@@ -393,39 +392,14 @@ class MqttConnection:
             self._subacks.notify_all()
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
-        topic = message.topic
-        listeners = self._subscriptions.listeners_for(topic)
         delivery = (
             Delivery(self, message.mid, message.qos, self._generation)
             if self.manual_ack and message.qos
             else None
         )
+        listeners = self._subscriptions.listeners_for(message.topic)
         if not listeners:
-            log.debug(f"mqttc {self.settings.key}: no callback for {topic!r}; message dropped")
-        raw = message.payload
-        meta: dict[str, Any] = {"topic": topic, "qos": message.qos, "retain": bool(message.retain)}
-        for position, listener in enumerate(listeners):
-            # Each callback gets its own decoded copy, so one cannot alter another's.
-            payload, headers = decode_payload(raw)
-            if headers is not None:
-                meta["headers"] = headers
-            arguments = meta
-            if listener.manual_ack:
-                ack = delivery.part() if delivery is not None else _no_ack
-                arguments = {**meta, "ack": ack}
-            try:
-                listener.callback(payload, **arguments)
-            except Exception as exc:
-                if listener.manual_ack:
-                    ack()
-                log.error(
-                    f"mqttc {self.settings.key}: callback {position + 1} of {topic!r} "
-                    f"raised {type(exc).__name__}: {exc}",
-                    exc_info=True,
-                )
-        if delivery is not None:
-            delivery.release()
-
-
-def _no_ack() -> None:
-    """The ``ack`` of a message that needs none (QoS 0)."""
+            log.debug(
+                f"mqttc {self.settings.key}: no callback for {message.topic!r}; message dropped"
+            )
+        call_listeners(listeners, message, delivery, f"mqttc {self.settings.key}")
