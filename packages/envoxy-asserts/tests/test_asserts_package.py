@@ -1,5 +1,6 @@
 """The envoxy.asserts package: its exports, its imports and its typing marker."""
 
+import inspect
 import json
 import pathlib
 
@@ -78,6 +79,33 @@ def test_all_has_every_validator_of_the_original_and_its_reply_variant() -> None
     expected = {"assertz", "assertz_reply", "assertz_call"}
     expected |= set(validators) | {f"{name}_reply" for name in validators}
     assert expected <= set(asserts.__all__)
+
+
+def test_value_validators_have_one_signature_and_their_own_names() -> None:
+    expected = [
+        ("_element", inspect.Parameter.empty),
+        ("key", None),
+        ("_error_code", asserts.INVALID_TYPE_ERROR_CODE),
+        ("_status_code", asserts.DEFAULT_STATUS_CODE),
+        ("reply", False),
+    ]
+    validators = [
+        getattr(asserts, name)
+        for name in asserts.__all__
+        if name.startswith("assertz_") and not name.endswith("_reply")
+    ]
+    value_validators = [
+        validator
+        for validator in validators
+        if next(iter(inspect.signature(validator).parameters)) == "_element"
+    ]
+    assert len(value_validators) == 20
+    for validator in value_validators:
+        parameters = inspect.signature(validator).parameters.values()
+        assert [(p.name, p.default) for p in parameters] == expected, validator.__name__
+        # tracebacks and profilers name the validator, not the code that builds it
+        assert validator.__code__.co_name == validator.__qualname__ == validator.__name__
+        assert validator.__module__.startswith("envoxy.asserts._")
 
 
 def test_import_pulls_in_nothing_from_the_web_stack() -> None:

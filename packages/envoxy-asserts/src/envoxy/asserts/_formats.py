@@ -7,6 +7,7 @@ The patterns are those of :mod:`envoxy.constants`, compiled once and matched
 against the whole value (:meth:`re.Pattern.fullmatch`).
 """
 
+import functools
 import re
 from typing import Any, Final
 
@@ -19,8 +20,8 @@ from envoxy.constants import (
     URL_REGEX,
 )
 
-from ._failure import DEFAULT_STATUS_CODE, INVALID_TYPE_ERROR_CODE, Reply, fail
-from ._values import MISSING
+from ._element import ElementValidator, element_validator
+from ._failure import DEFAULT_STATUS_CODE, INVALID_TYPE_ERROR_CODE, Reply
 
 __all__ = [
     "assertz_ascii",
@@ -35,63 +36,41 @@ __all__ = [
 ]
 
 
-def assertz_utf8(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(message="Invalid utf-8 encoding")
+def assertz_utf8(value: Any) -> bool:
     """Check that the value is a ``str`` that can be encoded as UTF-8 (``""`` included).
 
     Strings holding lone surrogates (``"\\ud800"``) fail; bytes are not strings and fail.
+    Parameters as :func:`~envoxy.asserts.assertz_string`.
 
-    :param _element: the value, or the container when ``key`` is given.
-    :param key: the key or index of the value in ``_element``.
-    :param _error_code: the application code of a failure (default 1202).
-    :param _status_code: the HTTP status of a failure (default 412).
-    :param reply: return the reply dict on failure instead of raising.
     :raises ValidationException: ``Invalid utf-8 encoding``.
 
     .. versionchanged:: 1.0
        ``""`` passes.
     """
-    if _element is None:
-        return None
+    if not isinstance(value, str):
+        return False
+    if value.isascii():
+        return True
     try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, str) and (value.isascii() or _encodes_as_utf8(value)):
-        return None
-    return fail("Invalid utf-8 encoding", _error_code, _status_code, reply)
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
-def assertz_ascii(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(message="Invalid ascii encoding")
+def assertz_ascii(value: Any) -> bool:
     """Check that the value is a ``str`` of ASCII characters only (``""`` included).
 
-    Parameters as :func:`assertz_utf8`.
+    Parameters as :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid ascii encoding``.
 
     .. versionchanged:: 1.0
        ``""`` passes.
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, str) and value.isascii():
-        return None
-    return fail("Invalid ascii encoding", _error_code, _status_code, reply)
+    return isinstance(value, str) and value.isascii()
 
 
 def assertz_regex(
@@ -107,131 +86,96 @@ def assertz_regex(
 
     Example: ``assertz_regex(r"[a-z]{2}", "Invalid language", body, "language")``.
 
+    The other parameters are those of :func:`~envoxy.asserts.assertz_string`.
+
     :param regex_expr: the pattern, as a string or compiled.
     :param _error_msg: the message of every failure.
-    :param _element: the value, or the container when ``key`` is given.
-    :param key: the key or index of the value in ``_element``.
-    :param _error_code: the application code of a failure (default 1202).
-    :param _status_code: the HTTP status of a failure (default 412).
-    :param reply: return the reply dict on failure instead of raising.
     :raises ValidationException: ``_error_msg``.
     :raises re.error: ``regex_expr`` is not a valid pattern (a mistake in the calling code).
     """
-    if _element is None:
+    if _element is None:  # before compiling, as in envoxy 0.7
         return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, str) and re.fullmatch(regex_expr, value):
-        return None
-    return fail(_error_msg, _error_code, _status_code, reply)
+    return _pattern_validator(regex_expr, _error_msg)(
+        _element, key, _error_code, _status_code, reply
+    )
 
 
-def assertz_hash(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(message="Invalid hash")
+def assertz_hash(value: Any) -> bool:
     """Check that the value is 45 characters of ``[A-Za-z0-9]``.
 
-    The pattern is :data:`envoxy.constants.HASH_REGEX`. Parameters as :func:`assertz_utf8`.
+    The pattern is :data:`envoxy.constants.HASH_REGEX`. Parameters as
+    :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid hash``.
     """
-    return _match(_HASH, "Invalid hash", _element, key, _error_code, _status_code, reply)
+    return isinstance(value, str) and _HASH.fullmatch(value) is not None
 
 
-def assertz_token(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(message="Invalid token")
+def assertz_token(value: Any) -> bool:
     """Check that the value is 128 characters of ``[a-z0-9]``.
 
-    The pattern is :data:`envoxy.constants.TOKEN_REGEX`. Parameters as :func:`assertz_utf8`.
+    The pattern is :data:`envoxy.constants.TOKEN_REGEX`. Parameters as
+    :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid token``.
     """
-    return _match(_TOKEN, "Invalid token", _element, key, _error_code, _status_code, reply)
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
-def assertz_uri(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(message="Invalid uri")
+def assertz_uri(value: Any) -> bool:
     """Check that the value is a URI reference: a non-empty path, then an optional
     ``?query`` and ``#fragment``, without whitespace (``/a/b?x=1#top``).
 
-    Parameters as :func:`assertz_utf8`.
+    Parameters as :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid uri``.
 
     .. versionchanged:: 1.0
        The pattern no longer matches every string (``""`` and ``"a b"`` fail).
     """
-    return _match(_URI, "Invalid uri", _element, key, _error_code, _status_code, reply)
+    return isinstance(value, str) and _URI.fullmatch(value) is not None
 
 
-def assertz_url(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(message="Invalid url")
+def assertz_url(value: Any) -> bool:
     """Check that the value is a URL: an optional ``@`` or ``>``, a scheme of two or
     more characters, ``:``, then a non-empty remainder without whitespace
     (``https://example.com/x``, ``mailto:someone@example.com``).
 
-    Parameters as :func:`assertz_utf8`.
+    Parameters as :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid url``.
     """
-    return _match(_URL, "Invalid url", _element, key, _error_code, _status_code, reply)
+    return isinstance(value, str) and _URL.fullmatch(value) is not None
 
 
-def assertz_email(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(message="Invalid email")
+def assertz_email(value: Any) -> bool:
     """Check that the value is an e-mail address ``local@domain.tld`` (``a@b`` fails).
 
-    Parameters as :func:`assertz_utf8`.
+    Parameters as :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid email``.
     """
-    return _match(_EMAIL, "Invalid email", _element, key, _error_code, _status_code, reply)
+    return isinstance(value, str) and _EMAIL.fullmatch(value) is not None
 
 
-def assertz_phone(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(message="Invalid phone")
+def assertz_phone(value: Any) -> bool:
     """Check that the value is a phone number: an optional country code of 1 to 3
     digits in parentheses plus spaces, then 3 to 12 digits (``(351) 912345678``).
 
-    Parameters as :func:`assertz_utf8`.
+    Parameters as :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid phone``.
 
     .. versionchanged:: 1.0
        The country code in parentheses is accepted.
     """
-    return _match(_PHONE, "Invalid phone", _element, key, _error_code, _status_code, reply)
+    return isinstance(value, str) and _PHONE.fullmatch(value) is not None
 
 
 _HASH: Final = re.compile(HASH_REGEX)
@@ -242,29 +186,12 @@ _EMAIL: Final = re.compile(EMAIL_REGEX)
 _PHONE: Final = re.compile(PHONE_REGEX)
 
 
-def _match(
-    pattern: re.Pattern[str],
-    message: str,
-    element: Any,
-    key: Any,
-    error_code: int,
-    status_code: int,
-    reply: bool,
-) -> Reply | None:
-    if element is None:
-        return None
-    try:
-        value = element if key is None else element[key]
-    except Exception:  # a missing key, or element cannot be indexed
-        value = MISSING
-    if isinstance(value, str) and pattern.fullmatch(value):
-        return None
-    return fail(message, error_code, status_code, reply)
+@functools.lru_cache(maxsize=512)  # as many patterns as the re module caches
+def _pattern_validator(regex_expr: str | re.Pattern[str], message: str) -> ElementValidator:
+    pattern = re.compile(regex_expr)
 
+    @element_validator(message=message)
+    def assertz_regex(value: Any) -> bool:
+        return isinstance(value, str) and pattern.fullmatch(value) is not None
 
-def _encodes_as_utf8(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return assertz_regex

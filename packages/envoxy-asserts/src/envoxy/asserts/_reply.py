@@ -13,44 +13,12 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ._expressions import (
-    assertz_intersects,
-    assertz_mandatory,
-    assertz_unauthorized,
-    assertz_valid_values,
-)
+from . import _expressions, _formats, _scalars, _structures
 from ._failure import (
     DEFAULT_STATUS_CODE,
     INVALID_TYPE_ERROR_CODE,
     MANDATORY_ERROR_CODE,
     Reply,
-)
-from ._formats import (
-    assertz_ascii,
-    assertz_email,
-    assertz_hash,
-    assertz_phone,
-    assertz_regex,
-    assertz_token,
-    assertz_uri,
-    assertz_url,
-    assertz_utf8,
-)
-from ._scalars import (
-    assertz_boolean,
-    assertz_float,
-    assertz_integer,
-    assertz_string,
-    assertz_timestamp,
-    assertz_uuid,
-)
-from ._structures import (
-    assertz_array,
-    assertz_array_even_empty,
-    assertz_complex,
-    assertz_dict,
-    assertz_json,
-    assertz_location,
 )
 
 __all__ = [
@@ -225,28 +193,28 @@ def _named_after[F: Callable[..., Any]](validator: Validator, variant: F) -> F:
     return variant
 
 
-assertz_mandatory_reply = _mandatory_reply(assertz_mandatory)
-assertz_string_reply = _element_reply(assertz_string)
-assertz_integer_reply = _element_reply(assertz_integer)
-assertz_float_reply = _element_reply(assertz_float)
-assertz_boolean_reply = _element_reply(assertz_boolean)
-assertz_timestamp_reply = _element_reply(assertz_timestamp)
-assertz_uuid_reply = _element_reply(assertz_uuid)
-assertz_array_reply = _element_reply(assertz_array)
-assertz_array_even_empty_reply = _element_reply(assertz_array_even_empty)
-assertz_dict_reply = _element_reply(assertz_dict)
-assertz_json_reply = _element_reply(assertz_json)
-assertz_complex_reply = _element_reply(assertz_complex)
-assertz_location_reply = _element_reply(assertz_location)
-assertz_utf8_reply = _element_reply(assertz_utf8)
-assertz_ascii_reply = _element_reply(assertz_ascii)
-assertz_regex_reply = _regex_reply(assertz_regex)
-assertz_hash_reply = _element_reply(assertz_hash)
-assertz_token_reply = _element_reply(assertz_token)
-assertz_uri_reply = _element_reply(assertz_uri)
-assertz_url_reply = _element_reply(assertz_url)
-assertz_email_reply = _element_reply(assertz_email)
-assertz_phone_reply = _element_reply(assertz_phone)
-assertz_intersects_reply = _intersects_reply(assertz_intersects)
-assertz_unauthorized_reply = _unauthorized_reply(assertz_unauthorized)
-assertz_valid_values_reply = _expression_reply(assertz_valid_values)
+assertz_mandatory_reply = _mandatory_reply(_expressions.assertz_mandatory)
+assertz_string_reply = _element_reply(_scalars.assertz_string)
+assertz_integer_reply = _element_reply(_scalars.assertz_integer)
+assertz_float_reply = _element_reply(_scalars.assertz_float)
+assertz_boolean_reply = _element_reply(_scalars.assertz_boolean)
+assertz_timestamp_reply = _element_reply(_scalars.assertz_timestamp)
+assertz_uuid_reply = _element_reply(_scalars.assertz_uuid)
+assertz_array_reply = _element_reply(_structures.assertz_array)
+assertz_array_even_empty_reply = _element_reply(_structures.assertz_array_even_empty)
+assertz_dict_reply = _element_reply(_structures.assertz_dict)
+assertz_json_reply = _element_reply(_structures.assertz_json)
+assertz_complex_reply = _element_reply(_structures.assertz_complex)
+assertz_location_reply = _element_reply(_structures.assertz_location)
+assertz_utf8_reply = _element_reply(_formats.assertz_utf8)
+assertz_ascii_reply = _element_reply(_formats.assertz_ascii)
+assertz_regex_reply = _regex_reply(_formats.assertz_regex)
+assertz_hash_reply = _element_reply(_formats.assertz_hash)
+assertz_token_reply = _element_reply(_formats.assertz_token)
+assertz_uri_reply = _element_reply(_formats.assertz_uri)
+assertz_url_reply = _element_reply(_formats.assertz_url)
+assertz_email_reply = _element_reply(_formats.assertz_email)
+assertz_phone_reply = _element_reply(_formats.assertz_phone)
+assertz_intersects_reply = _intersects_reply(_expressions.assertz_intersects)
+assertz_unauthorized_reply = _unauthorized_reply(_expressions.assertz_unauthorized)
+assertz_valid_values_reply = _expression_reply(_expressions.assertz_valid_values)

@@ -1,9 +1,10 @@
 """Validators of single values: strings, numbers, booleans, timestamps and UUIDs.
 
 Each has the signature ``(_element, key=None, _error_code=1202, _status_code=412,
-reply=False)``. ``_element`` None passes; with ``key`` the value checked is
-``_element[key]``. A missing key (or an element that cannot be indexed) fails with
-``Invalid value type: {key}``, a wrong value with ``Invalid value type: {value}``.
+reply=False)`` (:func:`~envoxy.asserts._element.element_validator`). ``_element``
+None passes; with ``key`` the value checked is ``_element[key]``. A missing key (or an
+element that cannot be indexed) fails with ``Invalid value type: {key}``, a wrong value
+with ``Invalid value type: {value}``.
 """
 
 import datetime
@@ -13,8 +14,7 @@ from typing import Any, Final
 
 from envoxy.utils.datetime import API_FORMAT
 
-from ._failure import DEFAULT_STATUS_CODE, INVALID_TYPE_ERROR_CODE, Reply, fail_type
-from ._values import MISSING
+from ._element import element_validator
 
 __all__ = [
     "TIMESTAMP_FORMAT",
@@ -31,13 +31,8 @@ __all__ = [
 TIMESTAMP_FORMAT: Final = API_FORMAT
 
 
-def assertz_string(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(exact=str)
+def assertz_string(value: Any) -> bool:
     """Check that the value is a ``str`` (``""`` included).
 
     Example: ``assertz_string(body, "name")``.
@@ -49,24 +44,11 @@ def assertz_string(
     :param reply: return the reply dict on failure instead of raising.
     :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, str):
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
+    return isinstance(value, str)
 
 
-def assertz_integer(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(exact=int)
+def assertz_integer(value: Any) -> bool:
     """Check that the value is an ``int`` (0 and negatives included), never a ``bool``.
 
     Parameters as :func:`assertz_string`.
@@ -76,24 +58,11 @@ def assertz_integer(
     .. versionchanged:: 1.0
        ``0`` passes and ``True``/``False`` fail (the reverse of envoxy 0.7).
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, int) and not isinstance(value, bool):
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def assertz_float(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(exact=float)
+def assertz_float(value: Any) -> bool:
     """Check that the value is a ``float`` or an ``int``, never a ``bool``.
 
     Parameters as :func:`assertz_string`.
@@ -103,107 +72,33 @@ def assertz_float(
     .. versionchanged:: 1.0
        Integers pass (JSON does not distinguish ``1`` from ``1.0``).
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, (float, int)) and not isinstance(value, bool):
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
+    return isinstance(value, (float, int)) and not isinstance(value, bool)
 
 
-def assertz_boolean(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(exact=bool)
+def assertz_boolean(value: Any) -> bool:
     """Check that the value is a ``bool``.
 
     Parameters as :func:`assertz_string`.
 
     :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, bool):
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
+    return isinstance(value, bool)
 
 
-def assertz_timestamp(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(exact=datetime.datetime, passing_element=datetime.date)
+def assertz_timestamp(value: Any) -> bool:
     """Check that the value is a ``date``, a ``datetime`` or a timestamp string.
 
     A timestamp string has the form ``YYYY-MM-DDTHH:MM:SS.f+0000`` (see
     :data:`TIMESTAMP_FORMAT`), e.g. ``"2018-01-18T16:07:01.970+0000"``, and names a
-    real date and time. Parameters as :func:`assertz_string`.
+    real date and time. A ``date`` given as ``_element`` passes whatever ``key`` is (as
+    in envoxy 0.7). Parameters as :func:`assertz_string`.
 
     :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
     """
-    if _element is None or isinstance(_element, datetime.date):
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, datetime.date) or _is_timestamp_text(value):
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
-
-
-def assertz_uuid(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
-    """Check that the value is a :class:`uuid.UUID` or a string ``uuid.UUID()`` accepts.
-
-    Parameters as :func:`assertz_string`.
-
-    :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
-
-    .. versionchanged:: 1.0
-       ``uuid.UUID`` objects pass.
-    """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, uuid.UUID) or _is_uuid_text(value):
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
-
-
-# The canonical forms, checked without building objects; anything else goes
-# through the slower reference parser (strptime / uuid.UUID) before failing.
-_CANONICAL_TIMESTAMP: Final = re.compile(
-    r"\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{1,6}\+0000", re.ASCII
-)
-_CANONICAL_UUID: Final = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
-
-
-def _is_timestamp_text(value: Any) -> bool:
     if not isinstance(value, str):
-        return False
+        return isinstance(value, datetime.date)
     try:
         if _CANONICAL_TIMESTAMP.fullmatch(value):
             datetime.datetime.fromisoformat(value)  # rejects e.g. February 30th
@@ -214,9 +109,19 @@ def _is_timestamp_text(value: Any) -> bool:
     return True
 
 
-def _is_uuid_text(value: Any) -> bool:
+@element_validator(exact=uuid.UUID)
+def assertz_uuid(value: Any) -> bool:
+    """Check that the value is a :class:`uuid.UUID` or a string ``uuid.UUID()`` accepts.
+
+    Parameters as :func:`assertz_string`.
+
+    :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
+
+    .. versionchanged:: 1.0
+       ``uuid.UUID`` objects pass.
+    """
     if not isinstance(value, str):
-        return False
+        return isinstance(value, uuid.UUID)
     if _CANONICAL_UUID.fullmatch(value):
         return True
     try:
@@ -224,3 +129,13 @@ def _is_uuid_text(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+# The canonical forms, checked without building objects; anything else goes
+# through the slower reference parser (strptime / uuid.UUID) before failing.
+_CANONICAL_TIMESTAMP: Final = re.compile(
+    r"\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{1,6}\+0000", re.ASCII
+)
+_CANONICAL_UUID: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)

@@ -1,15 +1,15 @@
 """Validators of structured values: arrays, dicts, JSON documents and locations.
 
 Same signature and lookup rules as the scalar validators: ``(_element, key=None,
-_error_code=1202, _status_code=412, reply=False)``, ``_element`` None passes.
+_error_code=1202, _status_code=412, reply=False)``, ``_element`` None passes
+(:func:`~envoxy.asserts._element.element_validator`).
 """
 
 from typing import Any, Final
 
 from envoxy.utils.encoders import envoxy_json_loads
 
-from ._failure import DEFAULT_STATUS_CODE, INVALID_TYPE_ERROR_CODE, Reply, fail, fail_type
-from ._values import MISSING
+from ._element import element_validator
 
 __all__ = [
     "assertz_array",
@@ -24,162 +24,75 @@ __all__ = [
 LOCATION_MESSAGE: Final = "Invalid location"
 
 
-def assertz_array(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator()
+def assertz_array(value: Any) -> bool:
     """Check that the value is a non-empty ``list``.
 
-    Example: ``assertz_array(body, "application_ids")``.
+    Example: ``assertz_array(body, "application_ids")``. Parameters as
+    :func:`~envoxy.asserts.assertz_string`.
 
-    :param _element: the value, or the container when ``key`` is given.
-    :param key: the key or index of the value in ``_element``.
-    :param _error_code: the application code of a failure (default 1202).
-    :param _status_code: the HTTP status of a failure (default 412).
-    :param reply: return the reply dict on failure instead of raising.
     :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, list) and value:
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
+    return isinstance(value, list) and bool(value)
 
 
-def assertz_array_even_empty(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(exact=list)
+def assertz_array_even_empty(value: Any) -> bool:
     """Check that the value is a ``list``, ``[]`` included.
 
-    Parameters as :func:`assertz_array`.
+    Parameters as :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, list):
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
+    return isinstance(value, list)
 
 
-def assertz_dict(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator()
+def assertz_dict(value: Any) -> bool:
     """Check that the value is a non-empty ``dict``.
 
-    Parameters as :func:`assertz_array`.
+    Parameters as :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if isinstance(value, dict) and value:
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
+    return isinstance(value, dict) and bool(value)
 
 
-def assertz_json(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator()
+def assertz_json(value: Any) -> bool:
     """Check that the value is a JSON document (``str`` or bytes) with a truthy value.
 
     ``'{"a": 1}'`` and ``b'[1]'`` pass; ``'{}'``, ``'[]'``, ``'0'`` and invalid JSON
-    fail. Parameters as :func:`assertz_array`.
+    fail. Parameters as :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if _is_truthy_json(value):
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
+    return _is_truthy_json(value)
 
 
-def assertz_complex(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator()
+def assertz_complex(value: Any) -> bool:
     """Check that the value passes :func:`assertz_json`, :func:`assertz_dict` or
     :func:`assertz_array`: a JSON document, a non-empty dict or a non-empty list.
 
-    Parameters as :func:`assertz_array`.
+    Parameters as :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid value type: {value}`` (or ``{key}`` when missing).
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
     if isinstance(value, (dict, list)):
-        if value:
-            return None
-    elif _is_truthy_json(value):
-        return None
-    return fail_type(value, key, _error_code, _status_code, reply)
+        return bool(value)
+    return _is_truthy_json(value)
 
 
-def assertz_location(
-    _element: Any,
-    key: Any = None,
-    _error_code: int = INVALID_TYPE_ERROR_CODE,
-    _status_code: int = DEFAULT_STATUS_CODE,
-    reply: bool = False,
-) -> Reply | None:
+@element_validator(message=LOCATION_MESSAGE)
+def assertz_location(value: Any) -> bool:
     """Check that the value is a location: ``{"latitude": n, "longitude": n}`` or ``[n, n]``.
 
     Each ``n`` is an ``int`` or a ``float`` (never a ``bool``); a dict may hold other
-    keys too. Parameters as :func:`assertz_array`.
+    keys too. Parameters as :func:`~envoxy.asserts.assertz_string`.
 
     :raises ValidationException: ``Invalid location``.
     """
-    if _element is None:
-        return None
-    try:
-        value = _element if key is None else _element[key]
-    except Exception:  # a missing key, or _element cannot be indexed
-        value = MISSING
-    if _is_location(value):
-        return None
-    return fail(LOCATION_MESSAGE, _error_code, _status_code, reply)
-
-
-def _is_location(value: Any) -> bool:
     if isinstance(value, dict):
         latitude, longitude = value.get("latitude"), value.get("longitude")
     elif isinstance(value, list) and len(value) == 2:
@@ -196,7 +109,7 @@ def _is_location(value: Any) -> bool:
 
 
 def _is_truthy_json(value: Any) -> bool:
-    if value is MISSING or not isinstance(value, (str, bytes, bytearray, memoryview)):
+    if not isinstance(value, (str, bytes, bytearray, memoryview)):
         return False
     try:
         document = envoxy_json_loads(value)
