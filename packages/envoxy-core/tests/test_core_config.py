@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import threading
 import types
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import CONFIG_ENV_VAR, Config, Configuration
+from envoxy_testing.threads import all_at_once
 
 _OPENED: list[tuple[str, str]] = []
 
@@ -107,18 +107,7 @@ def test_set_file_path_drops_the_cache(tmp_path: Path) -> None:
 def test_concurrent_first_use_parses_once(tmp_path: Path) -> None:
     path = write_config(tmp_path, {"section": {"key": "value"}})
     config = Configuration(path)
-    barrier = threading.Barrier(50)
-    results: list[object] = []
-
-    def use() -> None:
-        barrier.wait()
-        results.append(config.get("section"))
-
-    threads = [threading.Thread(target=use) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = all_at_once(lambda _: config.get("section"), 50)
     assert results == [{"key": "value"}] * 50
     assert opens_of(path) == 1
 

@@ -1,13 +1,13 @@
 """ClientRegistry: one client per key and process, built once, rebuilt after any fork."""
 
 import os
-import threading
 from collections.abc import Callable
 
 import pytest
 
 from envoxy.utils.registry import ClientRegistry
 from envoxy_testing.forking import FORKS, in_child
+from envoxy_testing.threads import all_at_once
 
 
 class Pool:
@@ -34,18 +34,7 @@ def make_registry() -> tuple[ClientRegistry[Pool], list[str], list[Pool]]:
 
 def test_builds_once_per_key_even_under_concurrent_first_calls() -> None:
     registry, built, _ = make_registry()
-    barrier = threading.Barrier(8)
-    seen: list[Pool] = []
-
-    def first_call() -> None:
-        barrier.wait()
-        seen.append(registry.get("main"))
-
-    threads = [threading.Thread(target=first_call) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    seen = all_at_once(lambda _: registry.get("main"), 8)
     assert built == ["main"]
     assert len({id(pool) for pool in seen}) == 1
     assert registry.get("other").key == "other"

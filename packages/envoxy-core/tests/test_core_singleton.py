@@ -6,6 +6,7 @@ import threading
 import pytest
 
 from envoxy.utils.singleton import Singleton, SingletonPerThread
+from envoxy_testing.threads import all_at_once
 
 
 def test_hundred_threads_racing_get_one_instance() -> None:
@@ -15,18 +16,7 @@ def test_hundred_threads_racing_get_one_instance() -> None:
         def __init__(self) -> None:
             created.append(self)
 
-    barrier = threading.Barrier(100)
-    seen: list[Client] = []
-
-    def race() -> None:
-        barrier.wait()
-        seen.append(Client.instance())
-
-    threads = [threading.Thread(target=race) for _ in range(100)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    seen = all_at_once(lambda _: Client.instance(), 100)
     assert len(created) == 1
     assert len(seen) == 100
     assert all(instance is created[0] for instance in seen)

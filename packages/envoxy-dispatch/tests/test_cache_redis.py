@@ -2,9 +2,9 @@
 
 import base64
 import json
-import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,6 +12,7 @@ import redis
 
 from envoxy.cache import Cache, RedisCache
 from envoxy.redis import RedisSerializationError
+from envoxy_testing.forking import in_child
 
 pytestmark = pytest.mark.redis
 
@@ -115,18 +116,9 @@ def test_cache_front_end_delegates_to_the_shared_backend(settings: dict[str, obj
 def test_forked_child_uses_its_own_pool(cache: RedisCache) -> None:
     cache.set("/v3/fork", "get", {}, {"from": "parent"})
     parent = cache.redis
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(read_end)
-            report = {"value": cache.get("/v3/fork", "get", {}), "new": cache.redis is not parent}
-            os.write(write_end, json.dumps(report).encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as reader:
-        report = json.loads(reader.read() or b"{}")
-    os.waitpid(pid, 0)
-    assert report == {"value": {"from": "parent"}, "new": True}
+
+    def in_the_child() -> dict[str, Any]:
+        return {"value": cache.get("/v3/fork", "get", {}), "new": cache.redis is not parent}
+
+    assert in_child(in_the_child) == {"value": {"from": "parent"}, "new": True}
     assert cache.get("/v3/fork", "get", {}) == {"from": "parent"}

@@ -7,8 +7,6 @@ request headers or a server that never answers.
 
 import copy
 import http.server
-import json
-import os
 import pathlib
 import socket
 import threading
@@ -25,7 +23,9 @@ import pytest
 
 from envoxy.couchdb import CouchDBClient, CouchDBConnectionError, CouchDBError, couchdbc
 from envoxy.exceptions import ConfigError
+from envoxy_testing.forking import in_child
 from envoxy_testing.network import free_port
+from envoxy_testing.threads import all_at_once
 
 pytestmark = pytest.mark.couchdb
 
@@ -246,50 +246,24 @@ def test_close_is_idempotent_and_reconnects(client: CouchDBClient) -> None:
 
 
 def test_fifty_threads_share_one_client(client: CouchDBClient) -> None:
-    errors: list[BaseException] = []
-    start = threading.Barrier(50)
-
     def work(number: int) -> None:
-        try:
-            start.wait()
-            client.post(DB, {"_id": f"thread-{number}", "n": number})
-            document = client.get(f"thread-{number}", DB)
-            assert document is not None
-            assert document["n"] == number
-        except BaseException as exc:
-            errors.append(exc)
+        client.post(DB, {"_id": f"thread-{number}", "n": number})
+        document = client.get(f"thread-{number}", DB)
+        assert document is not None
+        assert document["n"] == number
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    all_at_once(work, 50)
 
 
-# The loopback recording server runs in a thread of this process; the child never uses it.
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_forked_child_gets_its_own_connections(client: CouchDBClient) -> None:
     parent_http = client.client("disp_couch")
     assert client.get("ada", DB) is not None
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: use the client, report through the pipe, exit at once
-        try:
-            os.close(read_end)
-            document = client.get("ada", DB) or {}
-            report = {
-                "name": document.get("name"),
-                "new": client.client("disp_couch") is not parent_http,
-            }
-            os.write(write_end, json.dumps(report).encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as reader:
-        report = json.loads(reader.read() or b"{}")
-    os.waitpid(pid, 0)
-    assert report == {"name": "Ada", "new": True}
+
+    def in_the_child() -> dict[str, Any]:
+        document = client.get("ada", DB) or {}
+        return {"name": document.get("name"), "new": client.client("disp_couch") is not parent_http}
+
+    assert in_child(in_the_child) == {"name": "Ada", "new": True}
     assert client.get("ada", DB) is not None
 
 

@@ -34,8 +34,10 @@ from envoxy.postgresql import (
     UnknownServerError,
     pgsqlc,
 )
+from envoxy_testing.forking import in_child
 from envoxy_testing.network import free_port, retry_until
 from envoxy_testing.postgres import PrivatePostgres
+from envoxy_testing.threads import all_at_once
 
 pytestmark = pytest.mark.postgresql
 
@@ -400,74 +402,37 @@ def test_dead_pooled_connection_is_replaced(client: PostgresClient, admin: Any) 
 
 
 def test_fifty_threads_share_one_client(client: PostgresClient) -> None:
-    errors: list[BaseException] = []
-    start = threading.Barrier(50)
-
     def work(number: int) -> None:
-        try:
-            start.wait()
-            for round_number in range(10):
-                rows = client.query(
-                    "disp_pg", "SELECT %s::int AS n, %s::int AS r", [number, round_number]
-                )
-                assert rows == [{"n": number, "r": round_number}]
-        except BaseException as exc:
-            errors.append(exc)
+        for round_number in range(10):
+            rows = client.query(
+                "disp_pg", "SELECT %s::int AS n, %s::int AS r", [number, round_number]
+            )
+            assert rows == [{"n": number, "r": round_number}]
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    all_at_once(work, 50)
 
 
 def test_many_threads_queue_for_a_small_pool(client: PostgresClient) -> None:
-    errors: list[BaseException] = []
-    backends: set[int] = set()
-    start = threading.Barrier(20)
+    def work(number: int) -> set[int]:
+        backends = set()
+        for _ in range(10):
+            row = client.query("disp_pg_small", "SELECT pg_backend_pid() AS pid, %s AS n", [number])
+            assert row[0]["n"] == number
+            backends.add(row[0]["pid"])
+        return backends
 
-    def work(number: int) -> None:
-        try:
-            start.wait()
-            for _ in range(10):
-                row = client.query(
-                    "disp_pg_small", "SELECT pg_backend_pid() AS pid, %s AS n", [number]
-                )
-                assert row[0]["n"] == number
-                backends.add(row[0]["pid"])
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert 1 <= len(backends) <= 2
+    assert 1 <= len(set().union(*all_at_once(work, 20))) <= 2
 
 
-# The deadline watcher (envoxy.utils.deadlines) is a thread: the child never touches the
-# parent's, it starts its own (test_core_deadlines.py).
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
 def test_forked_child_gets_its_own_connections(client: PostgresClient) -> None:
     parent_backend = client.query("disp_pg", "SELECT pg_backend_pid() AS pid")[0]["pid"]
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: use the client, report through the pipe, exit at once
-        try:
-            os.close(read_end)
-            child_backend = client.query("disp_pg", "SELECT pg_backend_pid() AS pid")[0]["pid"]
-            client.close()
-            os.write(write_end, json.dumps({"backend": child_backend}).encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as reader:
-        report = json.loads(reader.read() or b"{}")
-    os.waitpid(pid, 0)
-    assert report.get("backend") not in (None, parent_backend)
+
+    def in_the_child() -> int:
+        backend = client.query("disp_pg", "SELECT pg_backend_pid() AS pid")[0]["pid"]
+        client.close()
+        return int(backend)
+
+    assert in_child(in_the_child) != parent_backend
     assert client.query("disp_pg", "SELECT pg_backend_pid() AS pid") == [{"pid": parent_backend}]
 
 

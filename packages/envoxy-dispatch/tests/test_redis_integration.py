@@ -1,16 +1,14 @@
 """envoxy.redis against the real Redis server of tools/services."""
 
 import datetime
-import json
-import os
 import pathlib
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,8 +22,10 @@ from envoxy.redis import (
     RedisTimeoutError,
     redisc,
 )
+from envoxy_testing.forking import in_child
 from envoxy_testing.network import free_port, retry_until
 from envoxy_testing.servers import PrivateRedis
+from envoxy_testing.threads import all_at_once
 
 pytestmark = pytest.mark.redis
 
@@ -230,49 +230,28 @@ def test_close_is_idempotent_and_reconnects(client: RedisClient) -> None:
 
 
 def test_fifty_threads_share_one_client(client: RedisClient) -> None:
-    errors: list[BaseException] = []
-    start = threading.Barrier(50)
-
     def work(number: int) -> None:
-        try:
-            start.wait()
-            for round_number in range(20):
-                name = key(f"thread-{number}-{round_number}")
-                client.set("disp_main", name, {"n": number, "r": round_number})
-                assert client.get("disp_main", name) == {"n": number, "r": round_number}
-        except BaseException as exc:
-            errors.append(exc)
+        for round_number in range(20):
+            name = key(f"thread-{number}-{round_number}")
+            client.set("disp_main", name, {"n": number, "r": round_number})
+            assert client.get("disp_main", name) == {"n": number, "r": round_number}
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    all_at_once(work, 50)
 
 
 def test_forked_child_gets_its_own_connections(client: RedisClient) -> None:
     client.set("disp_main", key("fork"), "parent")
     parent_pool = client.client("disp_main").connection_pool
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: use the client, report through the pipe, exit at once
-        try:
-            os.close(read_end)
-            child_pool = client.client("disp_main").connection_pool
-            client.set("disp_main", key("fork-child"), "child")
-            report = {
-                "read": client.get("disp_main", key("fork")),
-                "new_pool": child_pool is not parent_pool,
-            }
-            os.write(write_end, json.dumps(report).encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as reader:
-        report = json.loads(reader.read() or b"{}")
-    os.waitpid(pid, 0)
-    assert report == {"read": "parent", "new_pool": True}
+
+    def in_the_child() -> dict[str, Any]:
+        child_pool = client.client("disp_main").connection_pool
+        client.set("disp_main", key("fork-child"), "child")
+        return {
+            "read": client.get("disp_main", key("fork")),
+            "new_pool": child_pool is not parent_pool,
+        }
+
+    assert in_child(in_the_child) == {"read": "parent", "new_pool": True}
     assert client.get("disp_main", key("fork-child")) == "child"
     assert client.get("disp_main", key("fork")) == "parent"
 

@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
@@ -26,6 +25,7 @@ from envoxy.utils.config import Config
 from envoxy.zeromq import PayloadEncodingError, ZmqClient, ZmqDeadlineError, zmqc
 from envoxy_testing.forking import c_fork, in_child
 from envoxy_testing.plugin import FaultProxyFactory
+from envoxy_testing.threads import all_at_once
 from envoxy_testing.zmq_peer import ReplyPeer
 
 pytestmark = pytest.mark.zmq
@@ -130,29 +130,15 @@ def test_reply_loses_cid_protocol_and_performative() -> None:
 
 def test_twenty_threads_each_get_their_own_reply(peer: ReplyPeer) -> None:
     client = client_for(peer.port)
-    results: dict[int, Any] = {}
-    errors: list[BaseException] = []
-    start = threading.Barrier(20)
 
     def call(number: int) -> None:
-        start.wait()
-        try:
-            for round_number in range(5):
-                params = {"thread": number, "round": round_number}
-                reply = client.request("core", Performative.GET, f"/echo/{number}", params)
-                assert reply["payload"]["params"] == params
-            results[number] = reply
-        except BaseException as exc:
-            errors.append(exc)
+        for round_number in range(5):
+            params = {"thread": number, "round": round_number}
+            reply = client.request("core", Performative.GET, f"/echo/{number}", params)
+            assert reply["payload"]["params"] == params
 
-    threads = [threading.Thread(target=call, args=(number,)) for number in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
     try:
-        assert errors == []
-        assert sorted(results) == list(range(20))
+        all_at_once(call, 20, timeout=30)
         assert len(peer.frames) == 100
         assert client.open_sockets("core") <= 20
     finally:
@@ -415,25 +401,12 @@ def test_close_is_idempotent_and_the_client_reopens(peer: ReplyPeer) -> None:
 def test_forked_child_talks_over_its_own_sockets(peer: ReplyPeer) -> None:
     client = client_for(peer.port)
     client.request("core", Performative.GET, "/parent/before")
-    read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads running
-        child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        status = 1
-        try:
-            reply = client.request("core", Performative.GET, "/child")
-            os.write(write_end, reply["payload"]["resource"].encode())
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        child_saw = pipe.read()
-    _, status = os.waitpid(child, 0)
+
+    def in_the_child() -> str:
+        return str(client.request("core", Performative.GET, "/child")["payload"]["resource"])
+
     try:
-        assert os.waitstatus_to_exitcode(status) == 0
-        assert child_saw == b"/child"
+        assert in_child(in_the_child) == "/child"
         assert client.request("core", Performative.GET, "/parent/after")["status"] == 200
     finally:
         client.close()
