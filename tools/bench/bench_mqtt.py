@@ -18,15 +18,11 @@ The broker is ``ENVOXY_TEST_MQTT_URL`` (default ``mqtt://127.0.0.1:1883``, the
 Mosquitto of ``tools/services``). Goal: mqttc at least 0.9x raw paho.
 """
 
-import json
 import os
-import statistics
-import tempfile
-import textwrap
 import uuid
 from urllib.parse import urlsplit
 
-from harness import print_table, run_script, workspace_python
+from harness import Throughput, config_env, print_table, run_rounds, workspace_python
 
 __all__ = ["GOAL_RATIO", "MESSAGES", "ROUNDS", "main"]
 
@@ -66,7 +62,7 @@ elapsed = time.perf_counter() - start
 cpu = time.thread_time() - cpu_start
 client.disconnect()
 client.loop_stop()
-print(json.dumps({{"elapsed": elapsed, "cpu": cpu}}))
+print(json.dumps([elapsed, cpu]))
 """
 
 _OURS = """
@@ -84,7 +80,7 @@ assert mqttc.flush("bench", 60)
 elapsed = time.perf_counter() - start
 cpu = time.thread_time() - cpu_start
 mqttc.close()
-print(json.dumps({{"elapsed": elapsed, "cpu": cpu}}))
+print(json.dumps([elapsed, cpu]))
 """
 
 
@@ -93,56 +89,32 @@ def main() -> None:
     url = os.environ.get("ENVOXY_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
     parts = urlsplit(url)
     topic = f"envoxy-bench/mqtt/{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory() as directory:
-        config = os.path.join(directory, "envoxy.json")
-        with open(config, "w") as handle:
-            json.dump({"mqtt_servers": {"bench": {"bind": url}}, "log": {"level": 3}}, handle)
-        scripts = {
-            "raw paho": _raw_script(parts.hostname, parts.port, topic, sized=False),
-            "raw paho, envelope-sized": _raw_script(parts.hostname, parts.port, topic, sized=True),
-            "mqttc": _OURS.format(topic=topic, count=MESSAGES, message=_MESSAGE, no_envelope=False),
-            "mqttc no_envelope": _OURS.format(
-                topic=topic, count=MESSAGES, message=_MESSAGE, no_envelope=True
-            ),
-        }
-        samples: dict[str, list[dict[str, float]]] = {side: [] for side in scripts}
-        for _ in range(ROUNDS):
-            for side, code in scripts.items():
-                output = run_script(
-                    workspace_python(), textwrap.dedent(code), env={"ENVOXY_CONFIG": config}
-                )
-                samples[side].append(json.loads(output.splitlines()[-1]))
-    rate = {
-        side: statistics.median(MESSAGES / run["elapsed"] for run in runs)
-        for side, runs in samples.items()
+    scripts = {
+        "raw paho": _raw_script(parts.hostname, parts.port, topic, sized=False),
+        "raw paho, envelope-sized": _raw_script(parts.hostname, parts.port, topic, sized=True),
+        "mqttc": _OURS.format(topic=topic, count=MESSAGES, message=_MESSAGE, no_envelope=False),
+        "mqttc no_envelope": _OURS.format(
+            topic=topic, count=MESSAGES, message=_MESSAGE, no_envelope=True
+        ),
     }
-    cpu = {
-        side: statistics.median(run["cpu"] / MESSAGES * 1e6 for run in runs)
-        for side, runs in samples.items()
-    }
-    rows = [
-        [
-            side,
-            f"{rate[side]:,.0f}",
-            f"{max(MESSAGES / run['elapsed'] for run in samples[side]):,.0f}",
-            f"{rate[side] / rate['raw paho']:.2f}x",
-            f"{cpu[side]:.1f}",
-            f"{cpu['raw paho'] / cpu[side]:.2f}x",
-        ]
-        for side in samples
-    ]
+    with config_env({"mqtt_servers": {"bench": {"bind": url}}}) as env:
+        outputs = run_rounds(
+            {side: (workspace_python(), code) for side, code in scripts.items()},
+            ROUNDS,
+            env=env,
+            timeout=120,
+        )
+    sides = Throughput.of(outputs, MESSAGES)
+    raw = sides["raw paho"]
     print_table(
         f"{MESSAGES:,} QoS 0 publishes, {ROUNDS} fresh interpreters per side ({url})",
+        ["side", "median msgs/s", "best msgs/s", "caller CPU/msg", "vs raw (wall)", "vs raw (CPU)"],
         [
-            "side",
-            "median msgs/s",
-            "best msgs/s",
-            "vs raw (wall)",
-            "caller CPU us/msg",
-            "vs raw (CPU)",
+            [*measured.row(side, raw.median), f"{raw.cpu_us / measured.cpu_us:.2f}x"]
+            for side, measured in sides.items()
         ],
-        rows,
     )
+    rate = {side: measured.median for side, measured in sides.items()}
     same_bytes = rate["mqttc"] / rate["raw paho, envelope-sized"]
     plain = rate["mqttc no_envelope"] / rate["raw paho"]
     verdict = "meets" if min(same_bytes, plain) >= GOAL_RATIO else "MISSES"

@@ -20,16 +20,12 @@ The server is ``ENVOXY_TEST_POSTGRESQL_URL`` (default the ``envoxy_test`` databa
 at least 0.9x raw psycopg2 on a pooled connection.
 """
 
-import json
 import os
-import pathlib
-import statistics
-import tempfile
-import textwrap
 import uuid
+from itertools import chain
 from urllib.parse import unquote, urlsplit
 
-from harness import BenchError, original_python, print_table, run_script, workspace_python
+import harness
 
 __all__ = ["BATCH", "GOAL_RATIO", "QUERIES", "ROUNDS", "main"]
 
@@ -115,9 +111,9 @@ print(json.dumps(totals))
 """
 
 _ORIGINAL = """
-import json, time
+import json, os, time
 from envoxy.utils.config import Config
-Config.set_file_path({config!r})
+Config.set_file_path(os.environ["ENVOXY_CONFIG"])
 from envoxy import pgsqlc
 
 sql = "SELECT id, name, level FROM {table} WHERE id = %(id)s"
@@ -153,64 +149,33 @@ def main() -> None:
     }
     table = f"envoxy_bench_{uuid.uuid4().hex[:8]}"
     fields = {"dsn": dsn, "table": table, "count": QUERIES, "batch": BATCH}
-    samples: dict[str, list[tuple[float, float]]] = {}
-    with tempfile.TemporaryDirectory() as directory:
-        config = os.path.join(directory, "envoxy.json")
-        with open(config, "w") as handle:
-            json.dump({"psql_servers": {"bench": server}, "log": {"level": 3}}, handle)
-        env = {"ENVOXY_CONFIG": config}
-        runs = [(workspace_python(), _SIDE_BY_SIDE.format(**fields))]
-        original = _original_python()
-        if original is not None:
-            runs.append((original, _ORIGINAL.format(config=config, **fields)))
-        run_script(workspace_python(), _SETUP.format(**fields))
-        try:
-            for _ in range(ROUNDS):
-                for python, code in runs:
-                    output = run_script(python, textwrap.dedent(code), env=env, timeout=600)
-                    for side, (wall, cpu) in json.loads(output.splitlines()[-1]).items():
-                        samples.setdefault(side, []).append((wall, cpu))
-        finally:
-            run_script(workspace_python(), _CLEANUP.format(**fields))
-    rates = {side: [QUERIES / wall for wall, _ in values] for side, values in samples.items()}
-    pooled = statistics.median(rates["raw psycopg2, pool"])
-    held = statistics.median(rates["raw psycopg2, held"])
-    rows = []
-    for side, values in samples.items():
-        median = statistics.median(rates[side])
-        cpu = statistics.median(cpu for _, cpu in values) / QUERIES * 1e6
-        rows.append(
-            [
-                side,
-                f"{median:,.0f}",
-                f"{max(rates[side]):,.0f}",
-                f"{cpu:.0f} us",
-                f"{median / pooled:.2f}x",
-                f"{median / held:.2f}x",
-            ]
-        )
-    if original is None:
-        rows.append(["original 0.7.1", "n/a", "n/a", "n/a", "n/a", "reference venv unavailable"])
-    print_table(
+    scripts = harness.ours_and_original(_SIDE_BY_SIDE.format(**fields), _ORIGINAL.format(**fields))
+    harness.run_script(harness.workspace_python(), _SETUP.format(**fields))
+    try:
+        with harness.config_env({"psql_servers": {"bench": server}}) as env:
+            outputs = harness.run_rounds(scripts, ROUNDS, env=env)
+    finally:
+        harness.run_script(harness.workspace_python(), _CLEANUP.format(**fields))
+    sides = harness.Throughput.of_runs(chain(*outputs.values()), QUERIES)
+    pooled = sides["raw psycopg2, pool"].median
+    held = sides["raw psycopg2, held"].median
+    columns = ["side", "median queries/s", "best queries/s", "CPU per query"]
+    columns += ["vs raw pool", "vs held"]
+    rows = [measured.row(side, pooled, held) for side, measured in sides.items()]
+    if "original" not in scripts:
+        rows.append(harness.unavailable_row("original 0.7.1", len(columns)))
+    harness.print_table(
         f"{QUERIES:,} single-row queries per side, batches of {BATCH} alternating, "
         f"{ROUNDS} fresh interpreters",
-        ["side", "median queries/s", "best queries/s", "CPU per query", "vs raw pool", "vs held"],
+        columns,
         rows,
     )
-    ours = statistics.median(rates["pgsqlc"]) / pooled
+    ours = sides["pgsqlc"].median / pooled
     verdict = "meets" if ours >= GOAL_RATIO else "MISSES"
     print(
         f"\npgsqlc.query reaches {ours:.2f}x raw psycopg2 on a pooled connection: "
         f"{verdict} the {GOAL_RATIO}x goal"
     )
-
-
-def _original_python() -> pathlib.Path | None:
-    try:
-        return original_python()
-    except BenchError as exc:
-        print(f"(original envoxy 0.7.1 skipped: {exc})")
-        return None
 
 
 if __name__ == "__main__":

@@ -19,16 +19,12 @@ Redis of ``tools/services``). Keys live under ``envoxy-bench:redis:<random>:`` a
 deleted afterwards. Goal: redisc at least 0.9x raw redis-py.
 """
 
-import json
 import os
-import pathlib
-import statistics
-import tempfile
-import textwrap
 import uuid
+from itertools import chain
 from urllib.parse import urlsplit
 
-from harness import BenchError, original_python, print_table, run_script, workspace_python
+import harness
 
 __all__ = ["BATCH", "GOAL_RATIO", "PAIRS", "ROUNDS", "main"]
 
@@ -80,9 +76,9 @@ print(json.dumps(totals))
 """
 
 _ORIGINAL = """
-import json, time
+import json, os, time
 from envoxy.utils.config import Config
-Config.set_file_path({config!r})
+Config.set_file_path(os.environ["ENVOXY_CONFIG"])
 from envoxy import redisc
 
 value = {value!r}
@@ -111,60 +107,29 @@ def main() -> None:
     prefix = f"envoxy-bench:redis:{uuid.uuid4().hex[:8]}:"
     server = {"bind": f"{host}:{port}", "db": db, "ttl": 3600}
     fields = {"value": _VALUE, "prefix": prefix, "count": PAIRS, "batch": BATCH}
-    samples: dict[str, list[tuple[float, float]]] = {}
-    with tempfile.TemporaryDirectory() as directory:
-        config = os.path.join(directory, "envoxy.json")
-        with open(config, "w") as handle:
-            json.dump({"redis_servers": {"bench": server}, "log": {"level": 3}}, handle)
-        env = {"ENVOXY_CONFIG": config}
-        runs = [(workspace_python(), _SIDE_BY_SIDE.format(host=host, port=port, db=db, **fields))]
-        original = _original_python()
-        if original is not None:
-            runs.append((original, _ORIGINAL.format(config=config, **fields)))
-        try:
-            for _ in range(ROUNDS):
-                for python, code in runs:
-                    output = run_script(python, textwrap.dedent(code), env=env, timeout=600)
-                    for side, (wall, cpu) in json.loads(output.splitlines()[-1]).items():
-                        samples.setdefault(side, []).append((wall, cpu))
-        finally:
-            run_script(
-                workspace_python(), _CLEANUP.format(host=host, port=port, db=db, prefix=prefix)
-            )
-    rates = {side: [PAIRS / wall for wall, _ in values] for side, values in samples.items()}
-    raw = statistics.median(rates["raw redis-py"])
-    rows = []
-    for side, values in samples.items():
-        median = statistics.median(rates[side])
-        cpu = statistics.median(cpu for _, cpu in values) / PAIRS * 1e6
-        rows.append(
-            [
-                side,
-                f"{median:,.0f}",
-                f"{max(rates[side]):,.0f}",
-                f"{cpu:.0f} us",
-                f"{median / raw:.2f}x",
-            ]
-        )
-    if original is None:
-        rows.append(["original 0.7.1", "n/a", "n/a", "n/a", "reference venv unavailable"])
-    print_table(
+    ours = _SIDE_BY_SIDE.format(host=host, port=port, db=db, **fields)
+    scripts = harness.ours_and_original(ours, _ORIGINAL.format(**fields))
+    try:
+        with harness.config_env({"redis_servers": {"bench": server}}) as env:
+            outputs = harness.run_rounds(scripts, ROUNDS, env=env)
+    finally:
+        cleanup = _CLEANUP.format(host=host, port=port, db=db, prefix=prefix)
+        harness.run_script(harness.workspace_python(), cleanup)
+    sides = harness.Throughput.of_runs(chain(*outputs.values()), PAIRS)
+    raw = sides["raw redis-py"].median
+    columns = ["side", "median pairs/s", "best pairs/s", "CPU per pair", "vs raw redis-py"]
+    rows = [measured.row(side, raw) for side, measured in sides.items()]
+    if "original" not in scripts:
+        rows.append(harness.unavailable_row("original 0.7.1", len(columns)))
+    harness.print_table(
         f"{PAIRS:,} set+get pairs per side, batches of {BATCH} alternating, {ROUNDS} fresh "
         f"interpreters ({url})",
-        ["side", "median pairs/s", "best pairs/s", "CPU per pair", "vs raw redis-py"],
+        columns,
         rows,
     )
-    ours = statistics.median(rates["redisc"]) / raw
-    verdict = "meets" if ours >= GOAL_RATIO else "MISSES"
-    print(f"\nredisc set+get reaches {ours:.2f}x raw redis-py: {verdict} the {GOAL_RATIO}x goal")
-
-
-def _original_python() -> pathlib.Path | None:
-    try:
-        return original_python()
-    except BenchError as exc:
-        print(f"(original envoxy 0.7.1 skipped: {exc})")
-        return None
+    ratio = sides["redisc"].median / raw
+    verdict = "meets" if ratio >= GOAL_RATIO else "MISSES"
+    print(f"\nredisc set+get reaches {ratio:.2f}x raw redis-py: {verdict} the {GOAL_RATIO}x goal")
 
 
 if __name__ == "__main__":

@@ -13,14 +13,11 @@ first request (connection set-up) is not timed.
 Goal: zmqc at least 0.9x raw pyzmq.
 """
 
-import json
 import os
-import statistics
 import subprocess
-import tempfile
 import textwrap
 
-from harness import REPO_ROOT, print_table, run_script, workspace_python
+from harness import REPO_ROOT, Throughput, config_env, print_table, run_rounds, workspace_python
 
 __all__ = ["GOAL_RATIO", "ROUNDS", "ROUND_TRIPS", "main"]
 
@@ -77,7 +74,7 @@ elapsed = time.perf_counter() - start
 cpu = time.thread_time() - cpu_start
 socket.close()
 context.term()
-print(json.dumps({{"elapsed": elapsed, "cpu": cpu}}))
+print(json.dumps([elapsed, cpu]))
 """
 
 _OURS = """
@@ -92,7 +89,7 @@ for _ in range({count}):
 elapsed = time.perf_counter() - start
 cpu = time.thread_time() - cpu_start
 zmqc.close()
-print(json.dumps({{"elapsed": elapsed, "cpu": cpu}}))
+print(json.dumps([elapsed, cpu]))
 """
 
 
@@ -107,63 +104,40 @@ def main() -> None:
     try:
         assert peer.stdout is not None
         port = int(peer.stdout.readline())
-        with tempfile.TemporaryDirectory() as directory:
-            config = os.path.join(directory, "envoxy.json")
-            with open(config, "w") as handle:
-                json.dump(
-                    {
-                        "zmq_servers": {"bench": {"host": "127.0.0.1", "port": port}},
-                        "log": {"level": 3},
-                    },
-                    handle,
-                )
-            scripts = {
-                "raw pyzmq": _RAW.format(port=port, count=ROUND_TRIPS),
-                "zmqc.get": _OURS.format(count=ROUND_TRIPS),
-            }
-            samples: dict[str, list[dict[str, float]]] = {side: [] for side in scripts}
-            for _ in range(ROUNDS):
-                for side, code in scripts.items():
-                    output = run_script(
-                        workspace_python(), textwrap.dedent(code), env={"ENVOXY_CONFIG": config}
-                    )
-                    samples[side].append(json.loads(output.splitlines()[-1]))
+        scripts = {
+            "raw pyzmq": _RAW.format(port=port, count=ROUND_TRIPS),
+            "zmqc.get": _OURS.format(count=ROUND_TRIPS),
+        }
+        config = {"zmq_servers": {"bench": {"host": "127.0.0.1", "port": port}}}
+        with config_env(config) as env:
+            outputs = run_rounds(
+                {side: (workspace_python(), code) for side, code in scripts.items()},
+                ROUNDS,
+                env=env,
+                timeout=120,
+            )
     finally:
         peer.kill()
         peer.wait()
-    rate = {
-        side: statistics.median(ROUND_TRIPS / run["elapsed"] for run in runs)
-        for side, runs in samples.items()
-    }
-    cpu = {
-        side: statistics.median(run["cpu"] / ROUND_TRIPS * 1e6 for run in runs)
-        for side, runs in samples.items()
-    }
-    rows = [
-        [
-            side,
-            f"{rate[side]:,.0f}",
-            f"{max(ROUND_TRIPS / run['elapsed'] for run in samples[side]):,.0f}",
-            f"{rate[side] / rate['raw pyzmq']:.2f}x",
-            f"{cpu[side]:.1f}",
-            f"{cpu['raw pyzmq'] / cpu[side]:.2f}x",
-        ]
-        for side in samples
-    ]
+    sides = Throughput.of(outputs, ROUND_TRIPS)
+    raw, ours = sides["raw pyzmq"], sides["zmqc.get"]
     print_table(
         f"{ROUND_TRIPS:,} request/reply round trips, {ROUNDS} fresh interpreters per side",
         [
             "side",
             "median calls/s",
             "best calls/s",
+            "caller CPU/call",
             "vs raw (wall)",
-            "caller CPU us/call",
             "vs raw (CPU)",
         ],
-        rows,
+        [
+            [*measured.row(side, raw.median), f"{raw.cpu_us / measured.cpu_us:.2f}x"]
+            for side, measured in sides.items()
+        ],
     )
-    wall = rate["zmqc.get"] / rate["raw pyzmq"]
-    thread = cpu["raw pyzmq"] / cpu["zmqc.get"]
+    wall = ours.median / raw.median
+    thread = raw.cpu_us / ours.cpu_us
     verdict = "meets" if wall >= GOAL_RATIO else "MISSES"
     print(
         f"\nzmqc.get reaches {wall:.2f}x raw pyzmq in throughput ({verdict} the "

@@ -26,21 +26,29 @@ import shutil
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+import tempfile
+import textwrap
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "BENCH_DIR",
     "ORIGINAL_VERSION",
     "REPO_ROOT",
     "BenchError",
+    "Throughput",
     "Timing",
+    "config_env",
     "format_ratio",
     "ms",
     "original_python",
+    "ours_and_original",
     "print_table",
+    "run_rounds",
     "run_script",
     "time_statement",
+    "unavailable_row",
     "workspace_python",
 ]
 
@@ -78,6 +86,66 @@ class Timing:
     def median(self) -> float:
         """Median run, in seconds."""
         return statistics.median(self.samples)
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Operations per second of one side, over the runs of a benchmark.
+
+    Attributes:
+        count: operations timed in each run.
+        runs: ``(wall seconds, CPU seconds)`` of each run.
+    """
+
+    count: int
+    runs: tuple[tuple[float, float], ...]
+
+    @classmethod
+    def of(
+        cls, samples: Mapping[str, Iterable[Sequence[float]]], count: int
+    ) -> dict[str, "Throughput"]:
+        """Return side -> :class:`Throughput` for side -> ``[(wall, cpu), ...]``."""
+        return {
+            side: cls(count, tuple((float(wall), float(cpu)) for wall, cpu in runs))
+            for side, runs in samples.items()
+        }
+
+    @classmethod
+    def of_runs(
+        cls, outputs: Iterable[Mapping[str, Sequence[float]]], count: int
+    ) -> dict[str, "Throughput"]:
+        """Like :meth:`of`, for runs that each printed ``{side: [wall, cpu], ...}``."""
+        samples: dict[str, list[Sequence[float]]] = {}
+        for output in outputs:
+            for side, wall_cpu in output.items():
+                samples.setdefault(side, []).append(wall_cpu)
+        return cls.of(samples, count)
+
+    @property
+    def median(self) -> float:
+        """Median operations per second (wall clock)."""
+        return statistics.median(self.count / wall for wall, _ in self.runs)
+
+    @property
+    def best(self) -> float:
+        """Operations per second of the fastest run."""
+        return max(self.count / wall for wall, _ in self.runs)
+
+    @property
+    def cpu_us(self) -> float:
+        """Median CPU time per operation, in microseconds (the client-side cost)."""
+        return statistics.median(cpu for _, cpu in self.runs) / self.count * 1e6
+
+    def row(self, side: str, *references: float) -> list[object]:
+        """A table row: ``side``, median and best rates, CPU per operation, and the
+        median rate over each reference rate (``"0.97x"``)."""
+        ratios = [f"{self.median / reference:.2f}x" for reference in references]
+        return [side, f"{self.median:,.0f}", f"{self.best:,.0f}", f"{self.cpu_us:.1f} us", *ratios]
+
+
+def unavailable_row(side: str, columns: int) -> list[object]:
+    """A table row of ``columns`` cells for a side that could not run (no reference venv)."""
+    return [side, *["n/a"] * (columns - 2), "reference venv unavailable"]
 
 
 def workspace_python() -> pathlib.Path:
@@ -121,6 +189,60 @@ def original_python() -> pathlib.Path:
         )
         marker.write_text(ORIGINAL_VERSION + "\n")
     return python
+
+
+def ours_and_original(ours: str, original: str) -> dict[str, tuple[pathlib.Path, str]]:
+    """The scripts of a side-by-side benchmark for :func:`run_rounds`: ``ours`` under the
+    workspace interpreter, and ``original`` under :func:`original_python` when that can
+    be built (else it is left out, saying why)."""
+    scripts = {"ours": (workspace_python(), ours)}
+    try:
+        scripts["original"] = (original_python(), original)
+    except BenchError as exc:
+        print(f"(original envoxy {ORIGINAL_VERSION} skipped: {exc})")
+    return scripts
+
+
+@contextlib.contextmanager
+def config_env(config: Mapping[str, Any]) -> Iterator[dict[str, str]]:
+    """Write ``config`` (plus ``"log": {"level": 3}`` unless given) to a temporary
+    ``envoxy.json`` and yield ``{"ENVOXY_CONFIG": its path}`` for the child scripts.
+    The file is deleted afterwards."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "envoxy.json")
+        with open(path, "w") as handle:
+            json.dump({"log": {"level": 3}, **config}, handle)
+        yield {"ENVOXY_CONFIG": path}
+
+
+def run_rounds(
+    scripts: Mapping[str, tuple[os.PathLike[str] | str, str]],
+    rounds: int,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600.0,
+) -> dict[str, list[Any]]:
+    """Run every script ``rounds`` times, alternating, each in a fresh interpreter.
+
+    Args:
+        scripts: name -> (interpreter, source); the source is dedented, and its last
+            printed line must be JSON.
+        rounds: how many times each script runs.
+        env: extra environment variables for every child.
+        timeout: seconds allowed per child.
+
+    Returns:
+        name -> the JSON value of the last line of each of its runs, in order.
+
+    Raises:
+        BenchError: a run failed (see :func:`run_script`).
+    """
+    results: dict[str, list[Any]] = {name: [] for name in scripts}
+    for _ in range(rounds):
+        for name, (python, code) in scripts.items():
+            output = run_script(python, textwrap.dedent(code), env=env, timeout=timeout)
+            results[name].append(json.loads(output.splitlines()[-1]))
+    return results
 
 
 def run_script(
