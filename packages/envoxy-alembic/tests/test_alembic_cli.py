@@ -76,6 +76,10 @@ class Service:
         assert result.returncode == 0, result.stderr
         return result.stdout + result.stderr
 
+    def autogenerate(self, message: str = "init", rev_id: str = "0001", **env: str | None) -> str:
+        """``revision --autogenerate -m <message> --rev-id <rev_id>``, which must succeed."""
+        return self.ok("revision", "--autogenerate", "-m", message, "--rev-id", rev_id, **env)
+
     @property
     def inspect_url(self) -> str:
         """The database URL as seen from the test process (relative SQLite paths resolved)."""
@@ -116,7 +120,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
 
 def run_full_cycle(service: Service, table: str) -> None:
     """autogenerate → upgrade → check → model change → check fails → revision → upgrade → base."""
-    service.ok("revision", "--autogenerate", "-m", "create products", "--rev-id", "0001")
+    service.autogenerate("create products", "0001")
     assert (service.root / "migrations" / "env.py").is_file()
     assert (service.root / "migrations" / "versions" / "0001_create_products.py").is_file()
 
@@ -129,7 +133,7 @@ def run_full_cycle(service: Service, table: str) -> None:
     assert drift.returncode != 0
     assert f"add_column: {table}.price_cents" in drift.stderr
 
-    service.ok("revision", "--autogenerate", "-m", "add price", "--rev-id", "0002")
+    service.autogenerate("add price", "0002")
     service.ok("upgrade", "head")
     assert "price_cents" in column_names(service.inspect_url, table)
     service.ok("check")
@@ -157,7 +161,7 @@ def test_full_cycle_on_sqlite_with_relative_path(sqlite_service: Service) -> Non
 
 
 def test_version_table_without_namespace_is_alembic_version(sqlite_service: Service) -> None:
-    sqlite_service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+    sqlite_service.autogenerate()
     sqlite_service.ok("upgrade", "head")
 
     assert {"alembic_version", "aux_products"} <= table_names(sqlite_service.inspect_url)
@@ -168,13 +172,7 @@ def test_models_found_through_service_models_paths(sqlite_service: Service, tmp_
     elsewhere.mkdir(parents=True)
     (sqlite_service.root / "models.py").rename(elsewhere / "catalog_models.py")
 
-    sqlite_service.ok(
-        "revision",
-        "--autogenerate",
-        "-m",
-        "init",
-        "--rev-id",
-        "0001",
+    sqlite_service.autogenerate(
         SERVICE_MODELS="catalog_models",
         SERVICE_MODELS_PATHS=str(elsewhere),
     )
@@ -184,7 +182,7 @@ def test_models_found_through_service_models_paths(sqlite_service: Service, tmp_
 
 
 def test_stamp_records_a_revision_without_running_it(sqlite_service: Service) -> None:
-    sqlite_service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+    sqlite_service.autogenerate()
 
     sqlite_service.ok("stamp", "head")
 
@@ -193,7 +191,7 @@ def test_stamp_records_a_revision_without_running_it(sqlite_service: Service) ->
 
 
 def test_leaves_no_temporary_files(sqlite_service: Service) -> None:
-    sqlite_service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+    sqlite_service.autogenerate()
     sqlite_service.ok("upgrade", "head")
     sqlite_service.ok("check")
 
@@ -240,14 +238,14 @@ def test_service_alembic_dir_moves_the_folder(sqlite_service: Service) -> None:
 
 
 def test_offline_sql_renders_ddl(sqlite_service: Service) -> None:
-    sqlite_service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+    sqlite_service.autogenerate()
     sql = sqlite_service.ok("upgrade", "head", "--sql")
     assert "CREATE TABLE aux_products" in sql
     assert "aux_products" not in table_names(sqlite_service.inspect_url)
 
 
 def test_offline_sql_for_a_postgres_url_needs_no_database(sqlite_service: Service) -> None:
-    sqlite_service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+    sqlite_service.autogenerate()
     unreachable = "postgres://nobody@127.0.0.1:9/nowhere"
     sql = sqlite_service.ok("upgrade", "head", "--sql", SERVICE_DB_URL=unreachable)
     assert "CREATE TABLE aux_products" in sql
@@ -258,13 +256,7 @@ def test_database_from_envoxy_json(sqlite_service: Service) -> None:
     config = sqlite_service.root / "envoxy.json"
     config.write_text(json.dumps({"psql_servers": {"main": {"url": "sqlite:///from_config.db"}}}))
 
-    sqlite_service.ok(
-        "revision",
-        "--autogenerate",
-        "-m",
-        "init",
-        "--rev-id",
-        "0001",
+    sqlite_service.autogenerate(
         SERVICE_DB_URL=None,
         ENVOXY_CONFIG=str(config),
     )
@@ -343,7 +335,7 @@ def test_two_namespaces_share_one_database(tmp_path: Path, pg_database: str) -> 
     beta = Service(tmp_path / "beta", pg_database, namespace="Beta-Svc")
 
     for service in (alpha, beta):
-        service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+        service.autogenerate()
         service.ok("upgrade", "head")
     tables = table_names(pg_database)
     assert {"aux_alpha_products", "aux_beta_svc_products"} <= tables
@@ -364,7 +356,7 @@ def test_failing_migration_leaves_schema_and_version_untouched(
     tmp_path: Path, pg_database: str
 ) -> None:
     service = Service(tmp_path / "svc", pg_database)
-    service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+    service.autogenerate()
     service.ok("upgrade", "head")
     (service.root / "migrations" / "versions" / "0002_half.py").write_text(
         textwrap.dedent(
@@ -405,7 +397,7 @@ def test_driverless_postgresql_urls_use_the_installed_driver(
         for scheme in ("postgresql", "postgres")
     )
     service = Service(tmp_path / "svc", bare)
-    service.ok("revision", "--autogenerate", "-m", "init", "--rev-id", "0001")
+    service.autogenerate()
     service.ok("upgrade", "head")
 
     assert "aux_products" in table_names(pg_database)

@@ -11,10 +11,11 @@ Exit codes: 0 the graph is sound; 2 usage error or not a directory; 3 a check fa
 from __future__ import annotations
 
 import ast
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from ._arguments import directory_argument
 
 __all__ = [
     "EXIT_FAILED",
@@ -42,13 +43,10 @@ class Revision:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Check the revision graph under the directory given in ``argv``; return the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1 or args[0] in {"-h", "--help"}:
-        print("usage: python -m envoxy.tools.check_migrations <migrations dir>", file=sys.stderr)
-        return EXIT_USAGE
-    directory = Path(args[0])
-    if not directory.is_dir():
-        print(f"not a directory: {directory}", file=sys.stderr)
+    directory = directory_argument(
+        argv, "python -m envoxy.tools.check_migrations <migrations dir>", "not a directory"
+    )
+    if directory is None:
         return EXIT_USAGE
     revisions, problems = read_revisions(directory)
     problems += check_graph(revisions)

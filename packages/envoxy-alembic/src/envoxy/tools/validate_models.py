@@ -10,12 +10,13 @@ Exit codes: 0 every file is valid; 2 usage error or a missing directory; 3 a pro
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from envoxy.utils.deprecation import deprecated_aliases
+
+from ._arguments import directory_argument
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "REQUIRED_FIELDS", "check_file", "main"]
 
@@ -34,13 +35,10 @@ __getattr__ = deprecated_aliases(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Validate every ``*.json`` file below the directory in ``argv``; return the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1 or args[0] in {"-h", "--help"}:
-        print("usage: python -m envoxy.tools.validate_models <models dir>", file=sys.stderr)
-        return EXIT_USAGE
-    directory = Path(args[0])
-    if not directory.is_dir():
-        print(f"models directory not found: {directory}", file=sys.stderr)
+    directory = directory_argument(
+        argv, "python -m envoxy.tools.validate_models <models dir>", "models directory not found"
+    )
+    if directory is None:
         return EXIT_USAGE
     problems = [
         problem for path in sorted(directory.rglob("*.json")) for problem in check_file(path)
