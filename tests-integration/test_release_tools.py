@@ -5,7 +5,6 @@ workspace interpreter); the wheel rules are also called directly on crafted
 wheels, one per rule.
 """
 
-import importlib
 import pathlib
 import shutil
 import subprocess
@@ -16,7 +15,8 @@ import zipfile
 
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+from envoxy_testing.repo import REPO_ROOT, tool_module
+
 RELEASE = REPO_ROOT / "tools" / "release.py"
 
 
@@ -40,11 +40,7 @@ def pyproject_version(dist: str) -> str:
 @pytest.fixture(scope="module")
 def rules() -> types.ModuleType:
     """The wheel-rules module of tools/, imported the way tools/release.py imports it."""
-    sys.path.insert(0, str(REPO_ROOT / "tools"))
-    try:
-        return importlib.import_module("release_wheels")
-    finally:
-        sys.path.remove(str(REPO_ROOT / "tools"))
+    return tool_module("release_wheels")
 
 
 def craft_wheel(
@@ -104,11 +100,9 @@ def test_check_without_a_build_says_to_build_first(tmp_path: pathlib.Path) -> No
     assert "run `tools/release.py build envoxy-core` first" in checked.stderr
 
 
-def test_crafted_library_wheel_with_namespace_inits_fails(
-    tmp_path: pathlib.Path, rules: types.ModuleType
-) -> None:
-    wheel = craft_wheel(
-        tmp_path,
+#: dist -> files of a crafted wheel breaking one rule, and the problems it must report.
+CRAFTED_BREAKS = {
+    "namespace inits in a library": (
         "envoxy-alembic",
         {
             "envoxy/__init__.py": "",
@@ -116,71 +110,60 @@ def test_crafted_library_wheel_with_namespace_inits_fails(
             "envoxy/tools/alembic/__init__.py": "",
             "envoxy/tools/alembic/py.typed": "",
         },
-    )
-
-    problems = rules.wheel_problems("envoxy-alembic", wheel)
-
-    assert len(problems) == 2
-    assert problems[0].startswith("envoxy/__init__.py: only the meta-package ships")
-    assert problems[1].startswith("envoxy/tools/__init__.py: only the meta-package ships")
-    assert "envoxy/tools/ must stay an implicit namespace package" in problems[1]
-
-
-def test_crafted_wheel_with_a_sibling_module_fails(
-    tmp_path: pathlib.Path, rules: types.ModuleType
-) -> None:
-    wheel = craft_wheel(
-        tmp_path,
+        [
+            "envoxy/__init__.py: only the meta-package ships envoxy/__init__.py; envoxy/ must "
+            "stay an implicit namespace package: delete packages/envoxy-alembic/src/envoxy/"
+            "__init__.py",
+            "envoxy/tools/__init__.py: only the meta-package ships envoxy/__init__.py; "
+            "envoxy/tools/ must stay an implicit namespace package: delete "
+            "packages/envoxy-alembic/src/envoxy/tools/__init__.py",
+        ],
+    ),
+    "a sibling's module": (
         "envoxy-orm",
         {
             "envoxy/db/orm/__init__.py": "",
             "envoxy/db/orm/py.typed": "",
             "envoxy/db/dispatcher/__init__.py": "",
         },
-    )
-
-    problems = rules.wheel_problems("envoxy-orm", wheel)
-
-    assert problems == [
-        "envoxy/db/dispatcher/__init__.py is outside the import paths envoxy-orm owns "
-        "(envoxy.db.orm, envoxy.db.helpers, envoxy.db.postgres); move it to its owner "
-        "(docs/BUILD.md)"
-    ]
-
-
-def test_crafted_wheel_without_py_typed_fails(
-    tmp_path: pathlib.Path, rules: types.ModuleType
-) -> None:
-    wheel = craft_wheel(
-        tmp_path,
+        [
+            "envoxy/db/dispatcher/__init__.py is outside the import paths envoxy-orm owns "
+            "(envoxy.db.orm, envoxy.db.helpers, envoxy.db.postgres); move it to its owner "
+            "(docs/BUILD.md)"
+        ],
+    ),
+    "no py.typed": (
         "envoxy-daemon",
         {
             "envoxy/views/__init__.py": "",
             "envoxy/views/py.typed": "",
             "envoxy/auth/__init__.py": "",
         },
-    )
-
-    problems = rules.wheel_problems("envoxy-daemon", wheel)
-
-    assert problems == [
-        "envoxy/auth/py.typed is missing: every package of envoxy-daemon ships one (PEP 561)"
-    ]
-
-
-def test_crafted_meta_wheel_with_anything_else_fails(
-    tmp_path: pathlib.Path, rules: types.ModuleType
-) -> None:
-    wheel = craft_wheel(
-        tmp_path,
+        ["envoxy/auth/py.typed is missing: every package of envoxy-daemon ships one (PEP 561)"],
+    ),
+    "anything else in the meta wheel": (
         "envoxy",
         {"envoxy/__init__.py": "", "envoxy/constants.py": ""},
-    )
+        [
+            "envoxy/constants.py: the meta-package ships only envoxy/__init__.py, "
+            "envoxy/py.typed; move this file to the distribution that owns its import path",
+            "envoxy/py.typed is missing from the meta wheel",
+        ],
+    ),
+}
 
-    problems = rules.wheel_problems("envoxy", wheel)
 
-    assert problems[0].startswith("envoxy/constants.py: the meta-package ships only")
-    assert problems[1] == "envoxy/py.typed is missing from the meta wheel"
+@pytest.mark.parametrize(
+    ("dist", "files", "expected"), list(CRAFTED_BREAKS.values()), ids=list(CRAFTED_BREAKS)
+)
+def test_crafted_wheel_breaking_a_rule_fails(
+    tmp_path: pathlib.Path,
+    rules: types.ModuleType,
+    dist: str,
+    files: dict[str, str],
+    expected: list[str],
+) -> None:
+    assert rules.wheel_problems(dist, craft_wheel(tmp_path, dist, files)) == expected
 
 
 def test_crafted_wheel_pinning_a_sibling_fails(
