@@ -23,6 +23,8 @@ module                     holds
 ``repo``                   ``REPO_ROOT``, ``tool_module``: import a module of ``tools/``
 ``forking``                ``in_child``: run a function in a child forked by ``os.fork``
                            or from C as uWSGI does (``c_fork``: no at-fork hooks)
+``deprecation``            ``assert_old_path_works``: an old import path, its object and
+                           its one warning
 ``threads``                ``all_at_once``: one function in many threads started together
 ``pgfaults``               :class:`PgFaultScene`: the shared steps of the PostgreSQL
                            fault tests (pgsqlc and ORM)

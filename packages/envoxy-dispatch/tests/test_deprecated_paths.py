@@ -5,7 +5,6 @@ object named and one DeprecationWarning at the line that used it, naming what to
 The 0.7 call shapes then work against the real servers. docs/MIGRATING.md lists them.
 """
 
-import json
 import uuid
 import warnings
 from collections.abc import Callable
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from envoxy.db.exceptions import DatabaseException
-from envoxy_testing.interpreter import run_python
+from envoxy_testing.deprecation import assert_old_path_works
 from envoxy_testing.zmq_peer import ReplyPeer
 
 #: "old.module:name", "module:attribute" served, what the warning says to use
@@ -81,35 +80,9 @@ OLD_PATHS = [
 def test_old_path_serves_its_object_and_warns_once_at_the_import(
     old_path: str, served: str, use: str | None
 ) -> None:
-    (old, name), (module, attribute) = old_path.split(":"), served.split(":")
-    expected = use or served.replace(":", ".")
-    done = run_python(
-        f"""
-        import importlib, json, warnings
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            from {old} import {name} as value  # line 5
-            from {old} import {name} as again
-        target = getattr(importlib.import_module({module!r}), {attribute!r})
-        print(json.dumps({{
-            "same": value is target and again is target,
-            "warnings": [[w.category.__name__, str(w.message), w.filename, w.lineno]
-                         for w in seen],
-        }}))
-        """
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {
-        "same": True,
-        "warnings": [
-            [
-                "DeprecationWarning",
-                f"{old}.{name} is deprecated since envoxy 1.0; use {expected}",
-                "<string>",
-                5,
-            ]
-        ],
-    }
+    old = old_path.replace(":", ".")
+    message = f"{old} is deprecated since envoxy 1.0; use {use or served.replace(':', '.')}"
+    assert_old_path_works(old_path, served, message)
 
 
 def _old(module: str, name: str) -> Any:
