@@ -8,11 +8,10 @@ README heading shows the title as text, and no code from the name ever runs.
 
 import ast
 import json
-import os
 import re
 import subprocess
-import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -111,6 +110,13 @@ def test_creation_runs_no_code_from_the_name(
         ("def", "a Python keyword"),
         ("   \t\n ", "no letters or digits"),
         ('"""', "no letters or digits"),
+        ("", "no letters or digits"),
+        ("!!! ---", "no letters or digits"),
+        ("2fa service", "not a valid Python identifier"),
+        ("class", "a Python keyword"),
+        ("json", "a standard-library module"),
+        ("tests", "reserved"),
+        ("Envoxy", "reserved"),
     ],
 )
 def test_unusable_names_exit_2_with_one_line_and_write_nothing(
@@ -120,6 +126,7 @@ def test_unusable_names_exit_2_with_one_line_and_write_nothing(
 
     assert result.exit_code == 2
     (error,) = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert error.startswith("Error: Invalid value for 'NAME': ")
     assert reason in error
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ProjectNameError):
@@ -145,34 +152,16 @@ def test_project_names_refuse_unsafe_parts_even_built_by_hand(
 
 
 @pytest.mark.slow
-def test_a_hostile_named_project_passes_its_own_tests(tmp_path: Path) -> None:
+def test_a_hostile_named_project_passes_its_own_tests(
+    tmp_path: Path, project_tests: Callable[[Path], subprocess.CompletedProcess[str]]
+) -> None:
     name = 'x"""+__import__("os").system("touch MARKER")+""" \\N'
     parent = tmp_path / "projects"
     parent.mkdir()
     result = invoke("create-project", name, "--dir", str(parent))
     assert result.exit_code == 0, result.output
-    project = parent / project_names(name).slug
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENVOXY_", "SERVICE_"))}
-    env["PYTHONPATH"] = str(project)
 
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--basetemp",
-            tmp_path / "t",
-        ],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=240,
-    )
+    run = project_tests(parent / project_names(name).slug)
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert "4 passed" in run.stdout
