@@ -7,7 +7,6 @@ import os
 import pty
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,18 +37,7 @@ JSON_KEYS = {
 }
 ENVOXY_LOGGER = logging.getLogger("envoxy")
 
-
-@pytest.fixture(autouse=True)
-def clean_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(LEVEL_ENV_VAR, raising=False)
-    monkeypatch.delenv(FORMAT_ENV_VAR, raising=False)
-    monkeypatch.delenv("ENVOXY_CONFIG", raising=False)
-    previous_path = Config.file_path
-    Config.set_file_path(None)
-    reset_logging()
-    yield
-    reset_logging()
-    Config.set_file_path(previous_path)
+pytestmark = pytest.mark.usefixtures("clean_logging")  # conftest.py
 
 
 def use_config(tmp_path: Path, document: dict[str, object]) -> None:

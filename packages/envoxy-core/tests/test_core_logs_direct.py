@@ -6,15 +6,11 @@ import logging
 import os
 import select
 import sys
-from collections.abc import Iterator
 
 import pytest
 
-from envoxy.utils.config import Config
 from envoxy.utils.log_format import JsonFormatter, PrettyFormatter
 from envoxy.utils.log_setup import (
-    FORMAT_ENV_VAR,
-    LEVEL_ENV_VAR,
     EnvoxyStreamHandler,
     configure_logging,
     direct_handler,
@@ -24,18 +20,7 @@ from envoxy.utils.logs import log
 
 ENVOXY_LOGGER = logging.getLogger("envoxy")
 
-
-@pytest.fixture(autouse=True)
-def clean_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(LEVEL_ENV_VAR, raising=False)
-    monkeypatch.delenv(FORMAT_ENV_VAR, raising=False)
-    monkeypatch.delenv("ENVOXY_CONFIG", raising=False)
-    previous_path = Config.file_path
-    Config.set_file_path(None)
-    reset_logging()
-    yield
-    reset_logging()
-    Config.set_file_path(previous_path)
+pytestmark = pytest.mark.usefixtures("clean_logging")  # conftest.py
 
 
 def capture(log_format: str = "json") -> io.StringIO:
