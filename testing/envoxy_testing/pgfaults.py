@@ -146,16 +146,7 @@ class PgFaultScene(ABC):
 
     def live_sessions(self) -> int:
         """The sessions of role ``envoxy`` the server has right now."""
-        connection = self.server.connect(admin=True)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE usename = 'envoxy' AND backend_type = 'client backend'"
-                )
-                return int(cursor.fetchone()[0])
-        finally:
-            connection.close()
+        return self.server.client_sessions()
 
     def assert_capacity_intact(self) -> float:
         """:data:`CONCURRENCY` concurrent calls succeed, the pool is whole and its slots are

@@ -122,6 +122,21 @@ class PrivatePostgres(ServerProcess):
         connection.autocommit = True
         return connection
 
+    def client_sessions(self, role: str = ROLE) -> int:
+        """How many client sessions ``role`` has on the server right now."""
+        connection = self.connect(admin=True)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE usename = %s AND backend_type = 'client backend'",
+                    [role],
+                )
+                (count,) = cursor.fetchone()
+        finally:
+            connection.close()
+        return int(count)
+
     def terminate_backends(self, role: str = ROLE) -> int:
         """``pg_terminate_backend`` every session of ``role``; return how many there were."""
         connection = self.connect(admin=True)

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from envoxy_testing.interpreter import run_python
-from envoxy_testing.network import port_accepts
+from envoxy_testing.network import port_accepts, wait_until
 from envoxy_testing.postgres import PrivatePostgres, postgres_bindir
 from envoxy_testing.servers import PrivateMosquitto, PrivateRedis, ServerError, ServerStartError
 from envoxy_testing.tls import TlsFiles
@@ -198,7 +198,9 @@ def test_postgres_terminate_backends_ends_the_sessions_of_a_role(
 ) -> None:
     server = private_postgres(settings={"max_connections": "20"})
     connections = [server.connect() for _ in range(3)]
+    assert server.client_sessions() == 3  # the superuser's own session is not counted
     assert server.terminate_backends() == 3
+    wait_until(lambda: server.client_sessions() == 0, timeout=3, what="the sessions gone")
     for connection in connections:
         with pytest.raises(psycopg2.OperationalError):
             connection.cursor().execute("SELECT 1")

@@ -35,19 +35,6 @@ def client() -> Iterator[PostgresClient]:
     dispose_manager(KEY)
 
 
-def sessions(server: PrivatePostgres) -> int:
-    connection = server.connect(admin=True)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE usename = 'envoxy' AND backend_type = 'client backend'"
-            )
-            return int(cursor.fetchone()[0])
-    finally:
-        connection.close()
-
-
 def test_pgsqlc_and_orm_together_never_pass_the_budget(
     private_postgres: Callable[..., PrivatePostgres],
     load_config: Callable[..., AbstractContextManager[Path]],
@@ -65,7 +52,7 @@ def test_pgsqlc_and_orm_together_never_pass_the_budget(
         def watch() -> None:
             nonlocal peak
             while not done.is_set():
-                peak = max(peak, sessions(server))
+                peak = max(peak, server.client_sessions())
 
         def pgsqlc_call(_: int) -> object:
             return client.query(KEY, "SELECT pg_sleep(0.2) AS slept")
