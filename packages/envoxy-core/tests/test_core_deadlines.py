@@ -1,14 +1,12 @@
 """SocketDeadlines on real sockets: a blocked read is woken at its deadline, never earlier,
 and a cancelled alarm never touches its socket again."""
 
-import os
 import socket
 import threading
 import time
 
-import pytest
-
 from envoxy.utils.deadlines import SocketDeadlines, socket_closed_by_peer, socket_deadlines
+from envoxy_testing.forking import in_child
 
 
 def blocked_recv(sock: socket.socket, outcome: list[object]) -> threading.Thread:
@@ -113,32 +111,22 @@ def test_closed_by_peer_tells_an_idle_socket_from_a_hung_up_one() -> None:
         assert socket_closed_by_peer(client.fileno()) is True
 
 
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
 def test_a_forked_child_gets_its_own_watcher() -> None:
     parent = socket_deadlines()
     held = socket.socket()
     pending = parent.arm(held.fileno(), time.monotonic() + 60)  # starts the thread
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: its own instance, whose alarms fire
-        code = 1
-        try:
-            child = socket_deadlines()
-            client, _peer = socket.socketpair()
-            outcome: list[object] = []
-            child.arm(client.fileno(), time.monotonic() + 0.1)
-            blocked_recv(client, outcome).join(2)
-            if child is not parent and outcome and outcome[0] == b"":
-                code = 0
-        finally:
-            os.write(write_end, bytes([code]))
-            os._exit(0)
-    os.close(write_end)
+
+    def in_the_child() -> bool:  # its own instance, whose alarms fire
+        child = socket_deadlines()
+        client, _peer = socket.socketpair()
+        outcome: list[object] = []
+        child.arm(client.fileno(), time.monotonic() + 0.1)
+        blocked_recv(client, outcome).join(2)
+        return child is not parent and bool(outcome) and outcome[0] == b""
+
     try:
-        assert os.read(read_end, 1) == b"\x00"
+        assert in_child(in_the_child) is True
     finally:
-        os.close(read_end)
-        os.waitpid(pid, 0)
         pending.cancel()
         held.close()
 

@@ -1,7 +1,6 @@
 """Every rule on the real PostgreSQL server: DDL, names, audit values, sessions, forks."""
 
 import json
-import os
 import pathlib
 import uuid
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from envoxy.db.orm.constants import AUX_TABLE_PREFIX
 from envoxy.db.orm.manager import EnvoxySessionManager
 from envoxy.db.orm.session import dispose_all, get_manager
 from envoxy.utils.config import Config
+from envoxy_testing.forking import in_child
 
 pytestmark = [
     pytest.mark.postgresql,
@@ -210,30 +210,19 @@ def test_get_manager_builds_the_url_and_search_path(base: type[EnvoxyBase], pg_c
 
 # The deadline watcher (envoxy.utils.deadlines) is a thread: the child never touches the
 # parent's, it starts its own (test_core_deadlines.py).
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
 def test_forked_child_never_uses_the_parent_connections(orm_postgresql_url: str) -> None:
     manager = EnvoxySessionManager(url=orm_postgresql_url, engine_kwargs={"pool_size": 1})
     backend_pid = text("SELECT pg_backend_pid()")
     with manager.session_scope() as session:
         parent_backend = session.scalar(backend_pid)
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        status = 1
-        try:
-            os.close(read_end)
-            with manager.session_scope() as session:
-                os.write(write_end, str(session.scalar(backend_pid)).encode())
-            manager.dispose()
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        child_backend = int(pipe.read() or 0)
-    _, wait_status = os.waitpid(child, 0)
-    assert os.waitstatus_to_exitcode(wait_status) == 0
-    assert child_backend not in (0, parent_backend)
+
+    def in_the_child() -> int:
+        with manager.session_scope() as session:
+            backend = int(session.scalar(backend_pid))
+        manager.dispose()
+        return backend
+
+    assert in_child(in_the_child) != parent_backend
     with manager.session_scope() as session:
         assert session.scalar(backend_pid) == parent_backend
         assert session.scalar(text("SELECT now()")) <= datetime.now(UTC)
