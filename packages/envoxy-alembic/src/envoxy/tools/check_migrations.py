@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._arguments import directory_argument
+from envoxy.tools.alembic.arguments import directory_argument
 
 __all__ = [
     "EXIT_FAILED",

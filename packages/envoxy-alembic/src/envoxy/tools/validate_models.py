@@ -14,9 +14,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from envoxy.tools.alembic.arguments import directory_argument
 from envoxy.utils.deprecation import deprecated_aliases
-
-from ._arguments import directory_argument
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "REQUIRED_FIELDS", "check_file", "main"]
 
