@@ -156,7 +156,9 @@ def test_json_lines_are_valid_json_with_the_documented_keys() -> None:
         assert set(line) == JSON_KEYS
         assert line["version"] == "1.1"
         assert line["host"] == line["source"]
-        assert isinstance(line["timestamp"], int)
+        # GELF: seconds with millisecond precision
+        assert isinstance(line["timestamp"], float)
+        assert line["timestamp"] == round(line["timestamp"], 3)
         assert line["pid"] == os.getpid()
         assert line["exec"] == "MainProcess"
     assert [line["short_message"] for line in lines] == [

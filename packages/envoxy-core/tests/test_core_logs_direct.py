@@ -153,4 +153,4 @@ def test_json_render_escapes_host_and_exec() -> None:
     entry = json.loads(formatter.render(logging.WARNING, "/w/x/y.py", 3, 10.9, 900, "hi"))
     assert entry["host"] == entry["source"] == "h\u00e9st"
     assert entry["exec"] == 'svc "a"'
-    assert (entry["timestamp"], entry["level"], entry["file"]) == (10, 4, "w.x.y.py")
+    assert (entry["timestamp"], entry["level"], entry["file"]) == (10.9, 4, "w.x.y.py")

@@ -21,6 +21,8 @@ module              holds
 ``log_format``      the ``json`` and ``pretty`` formatters
 ``log_levels``      the ten levels and their :mod:`logging` numbers
 ``log_style``       ``LogStyle`` ANSI codes
+``context``         the request context (request id, ``traceparent``) and its parsers
+``observe``         instrumentation hooks: ``observe_call``, ``@observed``, ``register_pool``
 ``redaction``       the shared list of sensitive names (``is_sensitive``) and ``redact``,
                     ``redact_headers``/``_query``/``_json``, ``RedactingFilter``
 ``encoders``        ``envoxy_json_dumps``/``envoxy_json_loads``, ``EnvoxyJsonEncoder``

@@ -2,26 +2,34 @@
 
 ``json`` (the default) writes one valid JSON object per line, without ANSI codes::
 
-    {"version":"1.1","host":"web-1","source":"web-1","timestamp":1761662730,"level":6,
+    {"version":"1.1","host":"web-1","source":"web-1","timestamp":1761662730.123,"level":6,
      "pid":4242,"exec":"my-service","file":"my_service.views.py","line":42,
-     "short_message":"> Request [HTTP] GET /items"}
+     "short_message":"> Request [HTTP] GET /items","_request_id":"6f1c…"}
 
-``full_message`` is added when the record carries a traceback. ``pretty`` writes
-``<UTC time> <LEVEL> [file:line] message``, coloured only when the stream is a
-terminal. Both formats redact secrets (:func:`envoxy.utils.redaction.redact`).
+``timestamp`` has millisecond precision. ``full_message`` is added when the record
+carries a traceback, ``_request_id`` while a request context is bound
+(:mod:`envoxy.utils.context`), and one ``_<name>`` field per ``extra={...}`` item
+(GELF additional fields, see :func:`gelf_fields`). ``pretty`` writes
+``<UTC time> <LEVEL> [file:line] message``, then `` | request_id=… name=…`` when there
+are any, coloured only when the stream is a terminal. Both formats redact secrets
+(:func:`envoxy.utils.redaction.redact`), in extra fields too.
 """
 
 import functools
 import logging
+import math
 import os
+import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring
+from typing import Any
 
+from envoxy.utils.context import current_request_id
 from envoxy.utils.log_levels import LEVEL_NAMES, envoxy_level
 from envoxy.utils.log_style import LogStyle, strip_styles
-from envoxy.utils.redaction import redact
+from envoxy.utils.redaction import MASK, is_sensitive, redact
 
 __all__ = [
     "GELF_VERSION",
@@ -30,6 +38,8 @@ __all__ = [
     "PrettyFormatter",
     "caller_file",
     "current_pid",
+    "gelf_fields",
+    "record_fields",
 ]
 
 #: The ``version`` written in every JSON line.
@@ -45,7 +55,14 @@ class LineFormatter(logging.Formatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
-        """Return ``record`` rendered by :meth:`render` (its traceback as details)."""
+        """Return ``record`` rendered by :meth:`render` (its traceback as details).
+
+        The request id is the record's ``request_id`` attribute when it has one, else
+        the one bound where the record is formatted; the extra fields are the record's
+        attributes that :class:`logging.LogRecord` does not define (``extra={...}``).
+        """
+        attributes = record.__dict__
+        request_id = attributes.get("request_id") or current_request_id()
         return self.render(
             record.levelno,
             record.pathname,
@@ -56,6 +73,8 @@ class LineFormatter(logging.Formatter):
             _details(self, record),
             record.process,
             record.processName,
+            request_id,
+            record_fields(record),
         )
 
     def render(
@@ -69,6 +88,8 @@ class LineFormatter(logging.Formatter):
         details: str = "",
         pid: int | None = None,
         process_name: str | None = None,
+        request_id: str | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> str:
         """Return the line for one message.
 
@@ -79,6 +100,8 @@ class LineFormatter(logging.Formatter):
         :param details: a traceback (or ``""``), written after the message.
         :param pid: the process id, ``None`` for the current one.
         :param process_name: the process name, ``None`` for the current one.
+        :param request_id: the request id written (``_request_id``), or ``None``.
+        :param fields: extra fields (``extra={...}``), written as ``_<name>``.
         """
         raise NotImplementedError
 
@@ -117,6 +140,8 @@ class JsonFormatter(LineFormatter):
         details: str = "",
         pid: int | None = None,
         process_name: str | None = None,
+        request_id: str | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> str:
         """Return one JSON object with no newline inside; parameters as the base class."""
         encoded_exec = self._exec
@@ -124,13 +149,20 @@ class JsonFormatter(LineFormatter):
             name = process_name if process_name is not None else _process_name()
             encoded_exec = "null" if name is None else encode_basestring(name)
         line = (
-            f'{self._head}{int(created)},"level":{envoxy_level(levelno)},'
+            f'{self._head}{int(created)}.{msecs:03d},"level":{envoxy_level(levelno)},'
             f'"pid":{current_pid() if pid is None else pid},"exec":{encoded_exec},'
             f'"file":{_encoded_file(pathname)},"line":{lineno},'
             f'"short_message":{encode_basestring(_clean(message))}'
         )
         if details:
-            return f'{line},"full_message":{encode_basestring(_clean(details))}}}'
+            line = f'{line},"full_message":{encode_basestring(_clean(details))}'
+        if request_id:
+            line = f'{line},"_request_id":{_encoded_id(request_id)}'
+        if fields:
+            line += "".join(
+                f",{_encoded_name(name)}:{_json_value(value)}"
+                for name, value in gelf_fields(fields)
+            )
         return f"{line}}}"
 
 
@@ -160,6 +192,8 @@ class PrettyFormatter(LineFormatter):
         details: str = "",
         pid: int | None = None,
         process_name: str | None = None,
+        request_id: str | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> str:
         """Return one human-readable line (plus any traceback lines); parameters as the base."""
         coloured = self.colour() if callable(self.colour) else self.colour
@@ -169,6 +203,12 @@ class PrettyFormatter(LineFormatter):
             f"{self._utc_second(int(created))}.{msecs:03d}Z {level} "
             f"[{caller_file(pathname)}:{lineno}] {redact(message)}"
         )
+        if request_id or fields:
+            pairs = [f"request_id={request_id}"] if request_id else []
+            pairs.extend(
+                f"{name[1:]}={_pretty_value(value)}" for name, value in gelf_fields(fields or {})
+            )
+            line = f"{line} | {' '.join(pairs)}"
         if details:
             line = f"{line}\n{redact(details)}"
         return line if coloured else strip_styles(line)
@@ -199,6 +239,50 @@ def current_pid() -> int:
     if pid is None:
         pid = _PROCESS.pid = os.getpid()
     return pid
+
+
+def gelf_fields(fields: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """Return the GELF additional fields of ``fields``: ``[("_<name>", value), ...]``.
+
+    - A name keeps its letters, digits, ``_``, ``.`` and ``-`` (others become ``_``) and
+      its first 64 characters; ``id`` becomes ``_id_`` (GELF reserves ``_id``);
+      ``request_id`` is left out (written as ``_request_id`` already).
+    - Values: numbers and strings as they are (strings redacted), ``True``/``False`` as
+      ``"true"``/``"false"``, ``None`` left out, anything else as its compact JSON text
+      (or ``str()``). The value of a sensitive name (``password``, ``token``...) is ``***``.
+    """
+    result: list[tuple[str, Any]] = []
+    for name, value in fields.items():
+        if value is None or name == "request_id":
+            continue
+        field = _field_name(name if type(name) is str else str(name))
+        if _sensitive_field(field):
+            result.append((field, MASK))
+        else:
+            result.append((field, value))
+    return result
+
+
+def record_fields(record: logging.LogRecord) -> dict[str, Any] | None:
+    """Return the ``extra={...}`` items of ``record``: the attributes a plain
+    :class:`logging.LogRecord` does not have, in the order they were set; ``None``
+    when there are none."""
+    attributes = record.__dict__
+    if len(attributes) <= _RECORD_ATTRIBUTE_COUNT and "envoxy_fields" not in attributes:
+        return None
+    names = attributes.keys() - _RECORD_ATTRIBUTES
+    if not names:
+        return None
+    found: dict[str, Any] = {}
+    for name in attributes:
+        if name in names:
+            if name == "envoxy_fields":
+                value = attributes[name]
+                if isinstance(value, Mapping):
+                    found.update(value)
+            else:
+                found[name] = attributes[name]
+    return found or None
 
 
 _RESET = LogStyle.generate(LogStyle.RESET)
@@ -243,6 +327,68 @@ os.register_at_fork(after_in_child=_forget_process)
 @functools.lru_cache(maxsize=512)
 def _encoded_file(pathname: str) -> str:
     return encode_basestring(caller_file(pathname))
+
+
+#: the attributes of a plain LogRecord (and what formatters add); the others are extras
+_RECORD_ATTRIBUTES = frozenset(
+    {*logging.makeLogRecord({}).__dict__, "message", "asctime", "taskName", "request_id"}
+)
+_RECORD_ATTRIBUTE_COUNT = len(logging.makeLogRecord({}).__dict__)
+_FIELD_NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-]")
+_MAX_FIELD_NAME = 64
+
+
+@functools.lru_cache(maxsize=1024)
+def _field_name(name: str) -> str:
+    cleaned = _FIELD_NAME_BAD.sub("_", name[:_MAX_FIELD_NAME]) or "_"
+    return "_id_" if cleaned == "id" else f"_{cleaned}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _sensitive_field(field: str) -> bool:
+    return is_sensitive(field[1:])
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded_name(field: str) -> str:
+    return encode_basestring(field)
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_id(request_id: str) -> str:
+    return encode_basestring(request_id)
+
+
+def _json_value(value: Any) -> str:
+    """Return ``value`` as a GELF field value in JSON: a number or a string."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(_clean(value))
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return repr(value) if math.isfinite(value) else encode_basestring(repr(value))
+    return encode_basestring(_clean(_text(value)))
+
+
+def _pretty_value(value: Any) -> str:
+    text = value if type(value) is str else _text(value)
+    return redact(text)
+
+
+def _text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    try:
+        from envoxy.utils.encoders import envoxy_json_dumps
+
+        return envoxy_json_dumps(value).decode()
+    except Exception:  # not JSON-encodable: its text
+        return str(value)
 
 
 def _process_name() -> str | None:

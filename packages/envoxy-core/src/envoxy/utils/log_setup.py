@@ -16,10 +16,12 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from typing import IO, Any, NamedTuple, cast
 
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
+from envoxy.utils.context import current_request_id
 from envoxy.utils.conversions import as_bool
 from envoxy.utils.log_format import JsonFormatter, LineFormatter, PrettyFormatter
 from envoxy.utils.log_levels import DEFAULT_LEVEL, LOGGING_LEVELS, LogLevel, parse_level
@@ -96,26 +98,40 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
         except Exception:
             self.handleError(record)
 
-    def emit_message(self, levelno: int, pathname: str, lineno: int, message: object) -> None:
+    def emit_message(
+        self,
+        levelno: int,
+        pathname: str,
+        lineno: int,
+        message: object,
+        fields: Mapping[str, Any] | None = None,
+    ) -> None:
         """Write one message without building a :class:`logging.LogRecord`.
 
         Only for when :func:`direct_handler` returned this handler: then no filter or
-        other handler could see the record, and the line is the one :meth:`emit` writes.
+        other handler could see the record, and the line is the one :meth:`emit` writes
+        (the request id bound now, ``fields`` as the record's extra fields).
 
         :param levelno: the :mod:`logging` level; ``pathname``/``lineno`` the caller's.
         :param message: the message (``str()`` is applied, as ``getMessage`` does).
+        :param fields: extra fields (``extra={...}``), or ``None``.
         """
         formatter = cast(LineFormatter, self.formatter)
-        now = time.time_ns()
-        created = now / 1e9
+        created = time.time()
         try:
             line = formatter.render(
                 levelno,
                 pathname,
                 lineno,
                 created,
-                (now % 1_000_000_000) // 1_000_000,
+                # as LogRecord computes it, so both paths agree on the second
+                int((created - int(created)) * 1000),
                 message if type(message) is str else str(message),
+                "",
+                None,
+                None,
+                current_request_id(),
+                fields,
             )
             with self._line_lock:
                 self._write(line)

@@ -8,6 +8,7 @@
     if log.is_gte_log_level(log.VERBOSE):
         log.verbose(expensive_dump())
     log.error("could not reach the broker", exc_info=True)
+    log.info("order stored", extra={"order": 42})   # JSON: "_order":42
 
 Records go to the ``envoxy`` logger (``system`` to ``envoxy.system``). Levels, format
 and handler are set up on the first call (see :mod:`envoxy.utils.log_setup`); a call
@@ -16,6 +17,7 @@ below the configured level returns before formatting anything.
 
 import logging
 import sys
+from collections.abc import Mapping
 from typing import Any, Final
 
 from envoxy.utils.log_levels import LOGGING_LEVELS, LogLevel
@@ -115,63 +117,124 @@ class Log:
         return settings is not None and settings.format == "pretty"
 
     @staticmethod
-    def emergency(text: Any, max_lines: int | None = None, *, exc_info: ExcInfo = None) -> None:
+    def emergency(
+        text: Any,
+        max_lines: int | None = None,
+        *,
+        exc_info: ExcInfo = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         """Log ``text`` at EMERGENCY (0), truncated to ``max_lines`` lines.
 
         :param exc_info: ``True`` (the exception being handled), an exception, or an
             ``exc_info`` tuple: its traceback becomes ``full_message``.
+        :param extra: fields written with the line (``_<name>`` in JSON, see
+            :func:`envoxy.utils.log_format.gelf_fields`).
         """
-        _emit(_EMERGENCY, text, max_lines, exc_info)
+        _emit(_EMERGENCY, text, max_lines, exc_info, extra)
 
     @staticmethod
-    def alert(text: Any, max_lines: int | None = None, *, exc_info: ExcInfo = None) -> None:
+    def alert(
+        text: Any,
+        max_lines: int | None = None,
+        *,
+        exc_info: ExcInfo = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         """Log ``text`` at ALERT (1); parameters as :meth:`emergency`."""
-        _emit(_ALERT, text, max_lines, exc_info)
+        _emit(_ALERT, text, max_lines, exc_info, extra)
 
     @staticmethod
-    def critical(text: Any, max_lines: int | None = None, *, exc_info: ExcInfo = None) -> None:
+    def critical(
+        text: Any,
+        max_lines: int | None = None,
+        *,
+        exc_info: ExcInfo = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         """Log ``text`` at CRITICAL (2); parameters as :meth:`emergency`."""
-        _emit(_CRITICAL, text, max_lines, exc_info)
+        _emit(_CRITICAL, text, max_lines, exc_info, extra)
 
     @staticmethod
-    def error(text: Any, max_lines: int | None = None, *, exc_info: ExcInfo = None) -> None:
+    def error(
+        text: Any,
+        max_lines: int | None = None,
+        *,
+        exc_info: ExcInfo = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         """Log ``text`` at ERROR (3); parameters as :meth:`emergency`."""
-        _emit(_ERROR, text, max_lines, exc_info)
+        _emit(_ERROR, text, max_lines, exc_info, extra)
 
     @staticmethod
-    def warning(text: Any, max_lines: int | None = None, *, exc_info: ExcInfo = None) -> None:
+    def warning(
+        text: Any,
+        max_lines: int | None = None,
+        *,
+        exc_info: ExcInfo = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         """Log ``text`` at WARNING (4); parameters as :meth:`emergency`."""
-        _emit(_WARNING, text, max_lines, exc_info)
+        _emit(_WARNING, text, max_lines, exc_info, extra)
 
     @staticmethod
-    def notice(text: Any, max_lines: int | None = 100, *, exc_info: ExcInfo = None) -> None:
+    def notice(
+        text: Any,
+        max_lines: int | None = 100,
+        *,
+        exc_info: ExcInfo = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         """Log ``text`` at NOTICE (5), by default truncated to 100 lines."""
-        _emit(_NOTICE, text, max_lines, exc_info)
+        _emit(_NOTICE, text, max_lines, exc_info, extra)
 
     @staticmethod
-    def info(text: Any, max_lines: int | None = 100, *, exc_info: ExcInfo = None) -> None:
+    def info(
+        text: Any,
+        max_lines: int | None = 100,
+        *,
+        exc_info: ExcInfo = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         """Log ``text`` at INFO (6), by default truncated to 100 lines."""
-        _emit(_INFO, text, max_lines, exc_info)
+        _emit(_INFO, text, max_lines, exc_info, extra)
 
     @staticmethod
-    def debug(text: Any, max_lines: int | None = 100, *, exc_info: ExcInfo = None) -> None:
+    def debug(
+        text: Any,
+        max_lines: int | None = 100,
+        *,
+        exc_info: ExcInfo = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         """Log ``text`` at DEBUG (7), by default truncated to 100 lines."""
-        _emit(_DEBUG, text, max_lines, exc_info)
+        _emit(_DEBUG, text, max_lines, exc_info, extra)
 
     @staticmethod
-    def trace(text: Any, max_lines: int | None = 100, *, exc_info: ExcInfo = None) -> None:
+    def trace(
+        text: Any,
+        max_lines: int | None = 100,
+        *,
+        exc_info: ExcInfo = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         """Log ``text`` at TRACE (8), by default truncated to 100 lines."""
-        _emit(_TRACE, text, max_lines, exc_info)
+        _emit(_TRACE, text, max_lines, exc_info, extra)
 
     @staticmethod
     def verbose(
-        text: Any, prefix: bool = True, max_lines: int | None = None, *, exc_info: ExcInfo = None
+        text: Any,
+        prefix: bool = True,
+        max_lines: int | None = None,
+        *,
+        exc_info: ExcInfo = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         """Log ``text`` at VERBOSE (9).
 
         :param prefix: kept for compatibility; every format already prefixes each line.
         """
-        _emit(_VERBOSE, text, max_lines, exc_info)
+        _emit(_VERBOSE, text, max_lines, exc_info, extra)
 
     @staticmethod
     def system(text: Any, max_lines: int | None = None) -> None:
@@ -207,7 +270,13 @@ _SYSTEM_LOGGER = logging.getLogger(f"{LOGGER_NAME}.system")
 ) = LOGGING_LEVELS
 
 
-def _emit(levelno: int, text: Any, max_lines: int | None, exc_info: ExcInfo) -> None:
+def _emit(
+    levelno: int,
+    text: Any,
+    max_lines: int | None,
+    exc_info: ExcInfo,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
     """Log ``text`` for the caller of the ``Log`` method that called this (two frames up).
 
     Without a traceback, and when Envoxy's handler alone would see the record, the line
@@ -223,7 +292,7 @@ def _emit(levelno: int, text: Any, max_lines: int | None, exc_info: ExcInfo) -> 
     if not exc_info:
         handler = direct_handler(_LOGGER, levelno)
         if handler is not None:
-            handler.emit_message(levelno, code.co_filename, frame.f_lineno, message)
+            handler.emit_message(levelno, code.co_filename, frame.f_lineno, message, extra)
             return
     record = _LOGGER.makeRecord(
         _LOGGER.name,
@@ -235,6 +304,8 @@ def _emit(levelno: int, text: Any, max_lines: int | None, exc_info: ExcInfo) -> 
         _exc_info_tuple(exc_info),
         func=code.co_name,
     )
+    if extra:
+        record.__dict__["envoxy_fields"] = extra
     _LOGGER.handle(record)
 
 
