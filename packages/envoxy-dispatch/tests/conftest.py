@@ -31,6 +31,15 @@ PROBE_TASKS = textwrap.dedent(
     @celeryc.task
     def shout(text, suffix="!"):
         return text.upper() + suffix
+
+
+    @celeryc.task
+    def request_id():
+        from envoxy.utils.context import current
+        from envoxy.utils.logs import log
+
+        log.info("task runs")
+        return list(current())
     """
 )
 

@@ -9,6 +9,7 @@ import pytest
 from celery.exceptions import NotRegistered
 
 from envoxy.celery import celeryc
+from envoxy.utils.context import RequestContext, bound
 
 Worker = Any  # conftest.Worker: module, queue, output
 
@@ -60,3 +61,22 @@ def test_unknown_task_fails_with_not_registered_naming_it(worker: Worker) -> Non
     assert name not in celeryc.registered_tasks(timeout=2)
     assert f"{worker.module}.add" in celeryc.registered_tasks(timeout=2)
     result.forget()
+
+
+def test_the_task_runs_with_the_senders_request_id(worker: Worker) -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    with bound(RequestContext("celery-rid-1", traceparent)):
+        result = celeryc.send_task(f"{worker.module}.request_id")
+    assert result.get(timeout=30) == ["celery-rid-1", traceparent]
+    result.forget()
+    assert any('"_request_id":"celery-rid-1"' in line for line in worker.output)
+
+
+def test_a_task_sent_outside_a_request_gets_its_own_id(worker: Worker) -> None:
+    first = celeryc.send_task(f"{worker.module}.request_id")
+    second = celeryc.send_task(f"{worker.module}.request_id")
+    first_id, second_id = first.get(timeout=30)[0], second.get(timeout=30)[0]
+    assert len(first_id) == 36
+    assert first_id != second_id
+    first.forget()
+    second.forget()

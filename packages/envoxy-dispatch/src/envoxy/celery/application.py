@@ -11,10 +11,11 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from envoxy.celery.propagation import connect_signals
 from envoxy.celery.settings import build_settings
 from envoxy.utils.imports import require
 
-__all__ = ["close_app", "get_app", "initialize"]
+__all__ = ["broker_key", "close_app", "get_app", "initialize"]
 
 _EXTRA = "envoxy-dispatch[celery]"
 _lock = threading.Lock()
@@ -57,6 +58,22 @@ def initialize(server_key: str | None = None) -> Any:
     _drop_connections(app)
     _drop_backend(app)
     return app
+
+
+def broker_key() -> str:
+    """Return the server key of the broker: the ``amqp_servers`` key in use, else
+    ``celery`` (``redis_servers.celery``). For metrics and logs."""
+    app = _app
+    source = getattr(app, "_config_source", None) if app is not None else None
+    chosen = getattr(source, "_server_key", None)
+    if chosen:
+        return str(chosen)
+    from envoxy.utils.config import Config
+
+    servers = Config.get("amqp_servers")
+    if isinstance(servers, Mapping) and servers:
+        return str(next(iter(servers)))
+    return "celery"
 
 
 def close_app() -> None:
@@ -132,5 +149,6 @@ def _create_app() -> Any:
             celery = require("celery", _EXTRA)
             app = celery.Celery("envoxy")
             app.config_from_object(_EnvoxySettings())
+            connect_signals(celery)
             _app = app
         return _app

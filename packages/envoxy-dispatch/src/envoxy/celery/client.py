@@ -3,7 +3,8 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from envoxy.celery.application import close_app, get_app, initialize
+from envoxy.celery.application import broker_key, close_app, get_app, initialize
+from envoxy.utils.observe import observed
 
 __all__ = ["Client"]
 
@@ -53,6 +54,7 @@ class Client:
         return get_app().task(*args, **options)
 
     @staticmethod
+    @observed("celery", key=lambda *_, **__: broker_key())
     def send_task(
         name: str,
         args: Iterable[Any] | None = None,

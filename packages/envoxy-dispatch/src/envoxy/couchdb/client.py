@@ -16,6 +16,7 @@ from envoxy.couchdb.settings import SECTION, CouchDBSettings
 from envoxy.utils.deprecation import deprecated_aliases
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import log
+from envoxy.utils.observe import observed
 from envoxy.utils.registry import ClientRegistry
 from envoxy.utils.settings import server_conf
 
@@ -142,6 +143,7 @@ class CouchDBClient:
         """Close every HTTP pool and forget the keys; safe to call repeatedly."""
         self._clients.close()
 
+    @observed("couchdb")
     def _request(
         self,
         server_key: str,

@@ -16,6 +16,7 @@ from envoxy.mqtt.settings import SECTION, MqttServerSettings
 from envoxy.mqtt.subscriptions import MessageCallback
 from envoxy.utils.config import Config
 from envoxy.utils.imports import require
+from envoxy.utils.observe import observed
 from envoxy.utils.registry import ClientRegistry
 from envoxy.utils.settings import server_conf
 
@@ -44,6 +45,7 @@ class MqttClient:
             self._connect, MqttConnection.close
         )
 
+    @observed("mqtt")
     def publish(
         self,
         server_key: str,

@@ -35,6 +35,7 @@ from envoxy.postgresql.typecasts import register_typecasts
 from envoxy.utils.deprecation import deprecated_aliases
 from envoxy.utils.imports import require
 from envoxy.utils.logs import log
+from envoxy.utils.observe import observed, register_pool
 from envoxy.utils.registry import ClientRegistry
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ class PostgresClient:
         )
         self._local = _ThreadState()
 
+    @observed("postgresql", key=lambda self, server_key=None, *_, **__: _observed_key(server_key))
     def query(
         self, server_key: str | None = None, sql: str | None = None, params: Params = None
     ) -> list[Row]:
@@ -295,6 +297,7 @@ def _open_pool(server_key: str, servers: Mapping[str, Any] | None) -> Connection
         f"pgsqlc: pool of {settings.max_conn} for {settings.describe()}{pooled} "
         "ready (connects on use)"
     )
+    register_pool("postgresql", server_key, pool.stats)
     return pool
 
 
@@ -407,6 +410,10 @@ def _restore_autocommit(conn: "DeadlineConnection") -> bool:
     except Exception:  # broken, or still inside a failed transaction
         return False
     return True
+
+
+def _observed_key(server_key: str | None) -> str:
+    return server_key or _default_server_key()
 
 
 def _default_server_key() -> str:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from envoxy.postgresql.exceptions import ConnectError, PoolTimeoutError
+from envoxy.utils.observe import PoolStats
 from envoxy.utils.retry import Backoff, RetryPolicy
 
 if TYPE_CHECKING:
@@ -99,6 +100,11 @@ class ConnectionPool:
     def idle(self) -> int:
         """Open connections waiting in the pool."""
         return len(self._idle)
+
+    def stats(self) -> PoolStats:
+        """Return the connections lent out, open (or being opened) and the limit."""
+        open_now = self._open
+        return PoolStats(max(open_now - len(self._idle), 0), open_now, self.max_size)
 
     def acquire(self, deadline: float | None = None) -> "DeadlineConnection":
         """Return a live connection, waiting for one when all ``max_size`` are in use.

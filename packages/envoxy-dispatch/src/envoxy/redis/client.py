@@ -17,6 +17,7 @@ from envoxy.redis.topology import close_client
 from envoxy.utils.deprecation import deprecated_aliases, warn_deprecated
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 from envoxy.utils.logs import log
+from envoxy.utils.observe import PoolStats, observed, register_pool
 from envoxy.utils.registry import ClientRegistry
 from envoxy.utils.settings import server_conf
 
@@ -47,6 +48,7 @@ class RedisClient:
             lambda key: _Server.open(key, servers), _Server.close
         )
 
+    @observed("redis")
     def set(self, server_key: str, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store ``value`` as JSON under ``key``, with its expiry, atomically (``SET … EX``).
 
@@ -83,6 +85,7 @@ class RedisClient:
                 raise
             raise error from exc
 
+    @observed("redis")
     def get(self, server_key: str, key: str) -> Any:
         """Return the decoded value of ``key``, or None when it does not exist.
 
@@ -107,6 +110,7 @@ class RedisClient:
         except ValueError:
             return _undecoded(data)
 
+    @observed("redis")
     def delete(self, server_key: str, key: str) -> int:
         """Delete ``key`` and return how many keys were removed (0 or 1).
 
@@ -166,8 +170,17 @@ class _Server:
         """Build the server of ``server_key`` (connects on use)."""
         settings = RedisSettings.from_config(server_key, server_conf(SECTION, server_key, servers))
         server = cls(settings)
+        register_pool("redis", server_key, server.pool_stats)
         log.trace(f"redisc: pool for {settings.describe()} ready (connects on use)")
         return server
+
+    def pool_stats(self) -> PoolStats:
+        """The blocking pool's connections: made ones, and idle ones waiting in its queue."""
+        pool = self.redis.connection_pool
+        made = len(getattr(pool, "_connections", ()))
+        queue = getattr(getattr(pool, "pool", None), "queue", ())
+        idle = sum(1 for connection in queue if connection is not None)
+        return PoolStats(made - idle, made, int(getattr(pool, "max_connections", 0) or 0))
 
     def close(self) -> None:
         """Disconnect the pool (and stop a Sentinel key's watch thread)."""

@@ -14,12 +14,14 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from typing import TYPE_CHECKING, Any, Protocol, Self, overload
 
 from envoxy.constants import DEFAULT_STATUS_CODE, URI_REGEX, Performative
 from envoxy.exceptions import ValidationException
 from envoxy.utils.config import Config
 from envoxy.utils.imports import require
+from envoxy.utils.observe import register_pool
 from envoxy.utils.registry import ClientRegistry
 from envoxy.utils.retry import RetryPolicy
 from envoxy.utils.settings import server_conf
@@ -156,7 +158,7 @@ class ZmqClient:
         endpoint = process.endpoints.get(server_key)
         message = build_request(performative, url, params, payload, headers)
         if future:
-            return process.executor().submit(endpoint.send, message)
+            return process.executor().submit(copy_context().run, endpoint.send, message)
         return endpoint.send(message)
 
     def send(self, server_key: str, message: Mapping[str, Any]) -> Any:
@@ -175,7 +177,9 @@ class ZmqClient:
         """Like :meth:`send`, run on the client's executor; returns a ``Future``."""
         process = self._process.get(WORKERS_SECTION)
         endpoint = process.endpoints.get(server_key)
-        return process.executor().submit(endpoint.send, prepare_message(message))
+        return process.executor().submit(
+            copy_context().run, endpoint.send, prepare_message(message)
+        )
 
     def bulk_requests(self, items: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Validate every item, run them concurrently and return the replies in input order.
@@ -200,7 +204,11 @@ class ZmqClient:
         if len(messages) <= 1:
             return [endpoint.send(message) for endpoint, message in messages]
         executor = process.executor()
-        futures = [executor.submit(endpoint.send, message) for endpoint, message in messages]
+        # each request runs in a copy of the caller's context (its request id, in logs)
+        futures = [
+            executor.submit(copy_context().run, endpoint.send, message)
+            for endpoint, message in messages
+        ]
         return [pending.result() for pending in futures]
 
     def open_sockets(self, server_key: str) -> int:
@@ -236,6 +244,7 @@ class ZmqClient:
         policy = RetryPolicy(
             settings.retries + 1, settings.backoff(self._retry_delay), (ZmqAttemptError,)
         )
+        register_pool("zmq", server_key, pool.stats)
         return Endpoint(process.zmq, settings, pool, policy, self._route_cache(settings))
 
     def _route_cache(self, settings: ZmqServerSettings) -> "RouteCache | None":

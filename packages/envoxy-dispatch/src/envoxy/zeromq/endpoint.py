@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from envoxy.exceptions import ValidationException
 from envoxy.utils.encoders import envoxy_json_loads
 from envoxy.utils.logs import log
+from envoxy.utils.observe import observed
 from envoxy.utils.retry import RetryPolicy
 from envoxy.zeromq.envelope import clean_response, encode_request
 from envoxy.zeromq.exceptions import (
@@ -65,6 +66,7 @@ class Endpoint:
         self._timeout_ms = max(1, int(settings.timeout * 1000))
         self._sndmore = zmq.SNDMORE
 
+    @observed("zmq", key=lambda self, message: self.settings.key)
     def send(self, message: dict[str, Any]) -> Any:
         """Send ``message`` with retries; return the cleaned reply."""
         route = self.cache.route(message) if self.cache is not None else None

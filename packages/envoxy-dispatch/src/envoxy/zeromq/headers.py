@@ -5,20 +5,25 @@ They are built on every request and message, so both generated values are cheap:
 - ``Date`` is the current UTC time in the ``Now.api_format()`` format
   (``YYYY-MM-DDTHH:MM:SS.mmm+0000``, milliseconds truncated), formatted at most
   once per millisecond.
-- ``X-Cid`` is a fresh version 4 UUID: 122 bits from :func:`os.urandom` for every
-  id, so one id says nothing about the next (a process prefix and a counter did,
-  in 1.0), formatted without :class:`uuid.UUID` (half the cost of ``uuid4()``).
+- ``X-Cid`` is the request id while a request context is bound (an HTTP request or
+  MQTT message that envoxyd handles, a Celery task, see :mod:`envoxy.utils.context`),
+  so the peer can carry the same id on; outside a request it is a fresh version 4
+  UUID (:func:`envoxy.utils.context.new_request_id`: 122 bits from :func:`os.urandom`,
+  so one id says nothing about the next).
+- Inside a request context, ``X-Request-ID`` (the same id) is added, and
+  ``traceparent`` when the request has a W3C trace context.
 
 .. versionchanged:: 1.1
-   ``X-Cid`` is random per id (was a per-process prefix and a counter).
+   ``X-Cid`` is random per id (was a per-process prefix and a counter); inside a
+   request context it is the request id, and ``X-Request-ID``/``traceparent`` are added.
 """
 
-import os
 import time
 
 import orjson
 
 from envoxy.constants import SERVER_NAME
+from envoxy.utils.context import current, new_request_id
 from envoxy.utils.datetime import join_api
 
 __all__ = ["api_now", "correlation_id", "generate_headers", "generated_headers_json"]
@@ -27,24 +32,43 @@ __all__ = ["api_now", "correlation_id", "generate_headers", "generated_headers_j
 def generate_headers(client_id: str | None = None) -> dict[str, str]:
     """Return the headers Envoxy puts on every request and message it sends.
 
-    :param client_id: the correlation id sent as ``X-Cid``; a new UUID4 when falsy.
+    :param client_id: the correlation id sent as ``X-Cid``; when falsy, the request id
+        inside a request context, else a new UUID4.
     :returns: a new dict with ``Accept: application/json``, ``Accept-Charset: utf-8``,
-        ``Date`` (as ``Now.api_format()``), ``User-Agent: Envoxy Server`` and ``X-Cid``.
+        ``Date`` (as ``Now.api_format()``), ``User-Agent: Envoxy Server`` and ``X-Cid``;
+        inside a request context also ``X-Request-ID`` and (when known) ``traceparent``.
     """
-    return {
+    context = current()
+    headers = {
         "Accept": "application/json",
         "Accept-Charset": "utf-8",
         "Date": api_now(),
         "User-Agent": SERVER_NAME,
-        "X-Cid": client_id or correlation_id(),
+        "X-Cid": client_id or (context.request_id if context else new_request_id()),
     }
+    if context is not None:
+        headers["X-Request-ID"] = context.request_id
+        if context.traceparent:
+            headers["traceparent"] = context.traceparent
+    return headers
 
 
 def generated_headers_json() -> bytes:
     """Return ``generate_headers()`` already encoded as compact JSON (the hot paths
     splice it into a payload instead of encoding a dict)."""
     date = _date if time.time() < _date[0] else _refresh_date()
-    return _HEADERS_JSON % (date[2], correlation_id().encode())
+    context = current()
+    if context is None:
+        return _HEADERS_JSON % (date[2], new_request_id().encode())
+    request_id = orjson.dumps(context.request_id)
+    if context.traceparent:
+        return _CONTEXT_TRACE_JSON % (
+            date[2],
+            request_id,
+            request_id,
+            orjson.dumps(context.traceparent),
+        )
+    return _CONTEXT_JSON % (date[2], request_id, request_id)
 
 
 def api_now() -> str:
@@ -54,21 +78,20 @@ def api_now() -> str:
 
 
 def correlation_id() -> str:
-    """Return a new random version 4 UUID string for ``X-Cid``."""
-    value = int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET
-    text = f"{value:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    """Return a new random version 4 UUID string for ``X-Cid`` (outside a request)."""
+    return new_request_id()
 
 
-#: the version (4) and variant (RFC 4122) bits of a UUID as an integer: cleared, then set
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
-#: ``generate_headers()`` as JSON, with ``%s`` for the date and for the id.
-_HEADERS_JSON = (
+_HEAD_JSON = (
     b'{"Accept":"application/json","Accept-Charset":"utf-8","Date":"%s","User-Agent":'
     + orjson.dumps(SERVER_NAME).replace(b"%", b"%%")
-    + b',"X-Cid":"%s"}'
 )
+#: ``generate_headers()`` as JSON, with ``%s`` for the date and for the id.
+_HEADERS_JSON = _HEAD_JSON + b',"X-Cid":"%s"}'
+#: the same inside a request context: ``%s`` for the date, then the JSON-encoded id twice
+_CONTEXT_JSON = _HEAD_JSON + b',"X-Cid":%s,"X-Request-ID":%s}'
+#: ... and the JSON-encoded ``traceparent``
+_CONTEXT_TRACE_JSON = _HEAD_JSON + b',"X-Cid":%s,"X-Request-ID":%s,"traceparent":%s}'
 #: (end of its millisecond as a Unix time, formatted date, the same as bytes)
 _date: tuple[float, str, bytes] = (0.0, "", b"")
 

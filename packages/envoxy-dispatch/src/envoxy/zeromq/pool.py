@@ -9,6 +9,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from envoxy.utils.observe import PoolStats
 from envoxy.zeromq.exceptions import ZmqTimeoutError
 
 if TYPE_CHECKING:
@@ -105,6 +106,11 @@ class SocketPool:
             self._freed.notify_all()
         for sock in idle:
             sock.close(linger=0)
+
+    def stats(self) -> PoolStats:
+        """Return the sockets lent out, open and the limit."""
+        open_now = self._open
+        return PoolStats(max(open_now - len(self._idle), 0), open_now, self._max_sockets)
 
     @property
     def open_sockets(self) -> int:
