@@ -2,7 +2,8 @@
 
 The app is a small dispatcher over werkzeug's request, response and routing:
 
-1. the built-in routes ``/_health`` and ``/_ready`` (and ``GET /`` under ``mode=test``);
+1. the built-in routes ``/_health``, ``/_ready`` and ``/_metrics`` (and ``GET /`` under
+   ``mode=test``);
 2. the views' routes (HEAD and OPTIONS automatic, 405 with ``Allow``, 404 as JSON);
 3. ``default_zmq_backend``, when enabled, for what no view answers.
 
@@ -11,8 +12,9 @@ decorators accepted the caller when the handler has some (:mod:`envoxy.views.jso
 every exception becomes the error contract of :mod:`envoxy.views.error_responses`.
 """
 
+import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -22,11 +24,13 @@ from envoxy.daemon.cors import CorsPolicy
 from envoxy.daemon.credentials import CredentialsKeeper
 from envoxy.daemon.health import HEALTH_BODY, ReadinessProbe
 from envoxy.daemon.httpinput import InputGuard
+from envoxy.daemon.metrics import METRICS_PATH, UNMATCHED_ROUTE, Metrics, get_metrics
 from envoxy.daemon.mqtt_route import MqttRoute, check_mqtt_routes, mqtt_options
 from envoxy.daemon.proxy import ZmqBackendProxy
 from envoxy.daemon.reqlog import RequestLogger
 from envoxy.daemon.settings import DaemonSettings
 from envoxy.decorators import AUTH_MARKER
+from envoxy.utils.context import bind, current_request_id, request_id_from, reset
 from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.views.base import View
 from envoxy.views.containers import Response, http_date_now
@@ -35,9 +39,22 @@ from envoxy.views.jsonbody import declares_json_body
 from envoxy.views.request import Request
 from envoxy.views.routing import Route, RouteTable
 
-__all__ = ["TEST_MODE_BODY", "EnvoxyApp", "JsonAnswer", "MqttRoute", "create_app", "to_response"]
+if TYPE_CHECKING:
+    from envoxy.daemon.tracing import Tracing
+
+__all__ = [
+    "METRICS_CONTENT_TYPE",
+    "TEST_MODE_BODY",
+    "EnvoxyApp",
+    "JsonAnswer",
+    "MqttRoute",
+    "create_app",
+    "to_response",
+]
 
 TEST_MODE_BODY = "ENVOXY Working!"
+#: the Content-Type of ``/_metrics`` (Prometheus text format 0.0.4)
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: dict keys that give a result a meaning beyond its JSON body (see Response)
 _RESERVED_KEYS = frozenset({"status", "headers", "cookies", "payload"})
 
@@ -141,19 +158,31 @@ class EnvoxyApp:
                 "max_json_elements": settings.max_json_elements,
             },
         )
-        self.builtin: dict[str, Callable[[Any], WerkzeugResponse]] = {
+        self.builtin: dict[str, Callable[[Any], Any]] = {
             "/_health": self._health,
             "/_ready": self._ready,
         }
+        self.metrics: Metrics | None = None
+        if settings.metrics.enabled:
+            self.metrics = get_metrics()
+            self.builtin[METRICS_PATH] = self._metrics
+        #: set after the fork by :meth:`start_background` when ``otel.enabled``
+        self.tracing: Tracing | None = None
         if settings.test_mode:
             self.builtin["/"] = self._test_index
 
     def start_background(self) -> None:
-        """Start this process's background work (the credentials fetcher).
+        """Start this process's background work (the credentials fetcher, and the
+        OpenTelemetry SDK when ``otel.enabled``: its export thread must start after the
+        fork).
 
-        envoxyd calls it in each worker after the fork; call it yourself when serving
-        the app another way.
+        envoxyd calls it in each worker and the service mule after the fork; call it
+        yourself when serving the app another way.
         """
+        if self.settings.otel.enabled and self.tracing is None:
+            from envoxy.daemon.tracing import start_tracing
+
+            self.tracing = start_tracing(self.settings.otel)
         if self.credentials is not None:
             from envoxy.utils.config import Config
 
@@ -161,40 +190,84 @@ class EnvoxyApp:
             self.credentials.start()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Answer one WSGI request."""
-        refusal = self.input_guard(environ)
-        if refusal is not None:
-            return refusal(environ, start_response)
-        request = self.request_class(environ)
-        logger = self.logger
-        started = logger.request(request) if logger.enabled else 0.0
-        method = request.method
-        allowed: Iterable[str] = ()
+        """Answer one WSGI request.
+
+        The request id (``X-Request-ID``, else ``X-Cid``, else the ``traceparent``
+        trace id, else a new one) is bound while the request is handled, so every log
+        line carries it, and sent back in ``X-Request-ID``.
+        """
+        token = bind(
+            request_id_from(
+                environ.get("HTTP_X_REQUEST_ID"),
+                environ.get("HTTP_X_CID"),
+                environ.get("HTTP_TRACEPARENT"),
+            )
+        )
+        metrics = self.metrics
+        began = 0.0
+        if metrics is not None:
+            metrics.request_started()
+            began = time.perf_counter()
+        tracing = self.tracing
+        span = tracing.start_request(environ) if tracing is not None else None
+        route_label = UNMATCHED_ROUTE
+        status = 500
         try:
-            builtin = self.builtin.get(request.path)
-            if builtin is not None:
-                if method not in ("GET", "HEAD"):
-                    raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
-                response = builtin(request)
-            else:
-                try:
-                    route, values = self.routes.match(request.path, method)
-                except (NotFound, MethodNotAllowed):
-                    if self.proxy is None or not self.proxy.handles(request.path, method):
-                        raise
-                    response = self.proxy(request)
+            refusal = self.input_guard(environ)
+            if refusal is not None:
+                status = refusal.status_code
+                refusal.headers["X-Request-ID"] = current_request_id() or ""
+                return refusal(environ, start_response)
+            request = self.request_class(environ)
+            logger = self.logger
+            started = logger.request(request) if logger.enabled else 0.0
+            method = request.method
+            allowed: Iterable[str] = ()
+            try:
+                builtin = self.builtin.get(request.path)
+                if builtin is not None:
+                    route_label = request.path
+                    if method not in ("GET", "HEAD"):
+                        raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
+                    response = builtin(request)
                 else:
-                    allowed = route.methods
-                    response = self._dispatch(request, route, values)
-        except HTTPException as exc:
-            response = error_response(exc, request, force_json=exc.code in (404, 405))
-        except Exception as exc:
-            response = error_response(exc, request)
-        if self.cors is not None:
-            self.cors.apply(request, response, allowed)
-        if logger.enabled:
-            logger.response(request, response, started)
-        return response(environ, start_response)
+                    try:
+                        route, values = self.routes.match(request.path, method)
+                    except (NotFound, MethodNotAllowed):
+                        if self.proxy is None or not self.proxy.handles(request.path, method):
+                            raise
+                        route_label = self.proxy.route_label
+                        response = self.proxy(request)
+                    else:
+                        route_label = route.endpoint
+                        allowed = route.methods
+                        response = self._dispatch(request, route, values)
+            except HTTPException as exc:
+                response = error_response(exc, request, force_json=exc.code in (404, 405))
+            except Exception as exc:
+                response = error_response(exc, request)
+            if self.cors is not None:
+                self.cors.apply(request, response, allowed)
+            status = response.status_code
+            request_id = current_request_id() or ""
+            if type(response) is JsonAnswer:
+                response.request_id = request_id
+            else:
+                response.headers["X-Request-ID"] = request_id
+            if logger.enabled:
+                logger.response(request, response, started)
+            return response(environ, start_response)
+        finally:
+            if metrics is not None:
+                metrics.request_finished(
+                    route_label,
+                    environ.get("REQUEST_METHOD", ""),
+                    status,
+                    time.perf_counter() - began,
+                )
+            if span is not None and tracing is not None:
+                tracing.end_request(span, route_label, status)
+            reset(token)
 
     def _dispatch(self, request: Any, route: Route, values: dict[str, Any]) -> Any:
         method = request.method
@@ -228,6 +301,10 @@ class EnvoxyApp:
     def _health(self, request: Any) -> Any:
         return JsonAnswer(HEALTH_BODY) if self._fast else Response(HEALTH_BODY)
 
+    def _metrics(self, request: Any) -> WerkzeugResponse:
+        assert self.metrics is not None
+        return WerkzeugResponse(self.metrics.render(), content_type=METRICS_CONTENT_TYPE)
+
     def _ready(self, request: Any) -> WerkzeugResponse:
         ready, body = self.readiness.run()
         return Response(body, status=200 if ready else 503)
@@ -238,10 +315,11 @@ class EnvoxyApp:
 
 class JsonAnswer:
     """A 200 JSON answer built without werkzeug's :class:`Response` (the fast path for
-    handlers returning a plain dict or list); same body and headers as ``Response(value)``.
+    handlers returning a plain dict or list); same body and headers as ``Response(value)``,
+    plus ``X-Request-ID`` when ``request_id`` is set.
     """
 
-    __slots__ = ("body",)
+    __slots__ = ("body", "request_id")
 
     status_code = 200
 
@@ -249,19 +327,20 @@ class JsonAnswer:
         if type(value) is list:
             value = {"elements": value, "size": len(value)}
         self.body = envoxy_json_dumps(value)
+        self.request_id = ""
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         """Send the answer (no body for HEAD)."""
         body = self.body
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("Server", SERVER_NAME),
-                ("Date", http_date_now()),
-            ],
-        )
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Server", SERVER_NAME),
+            ("Date", http_date_now()),
+        ]
+        if self.request_id:
+            headers.append(("X-Request-ID", self.request_id))
+        start_response("200 OK", headers)
         return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 

@@ -52,10 +52,29 @@ def prepare(conf_path: str | None, mode: str | None = None) -> Runtime:
     # view modules written for envoxy 0.7 import uwsgi at their top: uWSGI is not running
     install_stand_in(legacy)
     snapshot = config_snapshot() if path is not None else {}
+    metrics_dir = _metrics_directory(snapshot)
     app = create_app(snapshot, mode=mode, config_path=path)
-    runtime = Runtime(app=app, legacy_options=legacy)
+    runtime = Runtime(app=app, legacy_options=legacy, metrics_dir=metrics_dir)
     install(runtime)
     return runtime
+
+
+def _metrics_directory(snapshot: Any) -> str | None:
+    """Create the multiprocess metrics directory (before prometheus_client is imported),
+    unless ``metrics.enabled`` is false."""
+    from envoxy.daemon.metrics_dir import prepare_directory
+    from envoxy.daemon.settings import MetricsSettings
+
+    settings = MetricsSettings.from_config(snapshot.get("metrics"))
+    if not settings.enabled:
+        return None
+    try:
+        return prepare_directory(settings.directory)
+    except OSError as exc:
+        raise ConfigError(
+            f"metrics.directory {settings.directory!r} is not usable ({exc.strerror}); "
+            "point it at a writable directory or set metrics.enabled to false"
+        ) from None
 
 
 def health_url(http_bind: str | None, uwsgi_options: Any) -> str | None:

@@ -104,7 +104,8 @@ defaults (a flag given on the command line replaces its default):
   with --http: --http-chunked-input --http-headers-timeout 10
 
 always added: --module "envoxy.daemon.wsgi:load()", one service mule
-(MQTT views, systemd watchdog), and a graceful stop on SIGTERM (and SIGHUP): new
+(MQTT views, systemd watchdog), the removal of the metrics directory at exit,
+and a graceful stop on SIGTERM (and SIGHUP): new
 connections are refused and requests in progress get shutdown_grace seconds
 (envoxy.json). To reload, restart the service.
 
@@ -227,6 +228,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             grace=settings.shutdown_grace,
             max_body_size=settings.max_body_size,
         )
+        if runtime.metrics_dir is not None:
+            from envoxy.daemon.metrics_dir import cleanup_hook
+
+            full += cleanup_hook(runtime.metrics_dir)
         warn_past_harakiri(settings, full)
         log_budgets(settings, full)
     except UsageError as exc:

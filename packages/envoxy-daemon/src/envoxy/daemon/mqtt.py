@@ -13,8 +13,17 @@ Stopping (:meth:`MqttSubscriber.stop`, on SIGTERM): shared subscriptions are lef
 already on their way are handled; plain subscriptions stop taking messages (a persistent
 session keeps them for the restart). What is queued or running is given
 ``shutdown_grace`` seconds; what is left then is not acknowledged.
+
+Each message is handled under a request context (:mod:`envoxy.utils.context`) taken
+from its envelope (``X-Request-ID``, else ``X-Cid``, else the ``traceparent`` trace
+id, else a new id): the handler's log lines and what it sends carry that id, and
+``on_event`` receives it as ``request_id=`` when it accepts that keyword (or
+``**meta``). With metrics on, each message is counted and timed; with tracing on, it
+runs in a ``CONSUMER`` span.
 """
 
+import contextlib
+import inspect
 import threading
 import time
 import traceback
@@ -23,6 +32,7 @@ from typing import Any
 
 from envoxy.daemon.lanes import HandlerLanes
 from envoxy.daemon.mqtt_route import MqttRoute
+from envoxy.utils.context import bind, context_from_headers, reset
 from envoxy.utils.logs import log
 from envoxy.views.error_responses import new_elrc
 
@@ -38,11 +48,14 @@ class MqttSubscriber:
     :param routes: the app's :class:`~envoxy.daemon.mqtt_route.MqttRoute` list.
     :param client: the :class:`~envoxy.mqtt.MqttClient` to subscribe with; default the
         process's (``mqttc.instance()``).
+    :param app: the :class:`~envoxy.daemon.app.EnvoxyApp` whose ``metrics`` and
+        ``tracing`` observe the handlers (read at each message), or ``None``.
     """
 
-    def __init__(self, routes: Iterable[MqttRoute], client: Any = None) -> None:
+    def __init__(self, routes: Iterable[MqttRoute], client: Any = None, app: Any = None) -> None:
         self.routes = list(routes)
         self.client = client
+        self.app = app
         self._in_flight = 0
         self._idle = threading.Condition()
         self._draining = False
@@ -150,12 +163,38 @@ class MqttSubscriber:
         return receive
 
     def _callback_for(self, route: MqttRoute) -> Callable[..., None]:
+        passes_request_id = _accepts_request_id(route.view.on_event)
+        name = f"{route.endpoint} process"
+
         def deliver(payload: Any, **meta: Any) -> None:
             with self._idle:
                 self._in_flight += 1
+            context = context_from_headers(meta.get("headers"))
+            token = bind(context)
+            if passes_request_id:
+                meta["request_id"] = context.request_id
+            app = self.app
+            metrics = getattr(app, "metrics", None)
+            tracing = getattr(app, "tracing", None)
+            error: BaseException | None = None
+            started = time.perf_counter()
             try:
-                route.view.on_event(payload, **meta, endpoint=route.endpoint)
+                span = (
+                    tracing.handler_span(
+                        name,
+                        meta.get("headers"),
+                        **{
+                            "messaging.system": "mqtt",
+                            "messaging.destination.name": str(meta.get("topic", "")),
+                        },
+                    )
+                    if tracing is not None
+                    else contextlib.nullcontext()
+                )
+                with span:
+                    route.view.on_event(payload, **meta, endpoint=route.endpoint)
             except Exception as exc:
+                error = exc
                 ref = new_elrc()
                 trace = "".join(traceback.format_exception(exc))
                 log.error(
@@ -163,8 +202,30 @@ class MqttSubscriber:
                     f"{meta.get('topic')!r}: {exc}\n{trace}"
                 )
             finally:
+                if metrics is not None:
+                    metrics.message_handled(
+                        route.endpoint, route.server, time.perf_counter() - started, error
+                    )
+                reset(token)
                 with self._idle:
                     self._in_flight -= 1
                     self._idle.notify_all()
 
         return deliver
+
+
+def _accepts_request_id(handler: Callable[..., Any]) -> bool:
+    """Whether ``handler`` takes a ``request_id`` keyword (by name or ``**meta``)."""
+    try:
+        parameters = inspect.signature(handler).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        parameter.kind is inspect.Parameter.VAR_KEYWORD
+        or (
+            parameter.name == "request_id"
+            and parameter.kind
+            in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        )
+        for parameter in parameters
+    )

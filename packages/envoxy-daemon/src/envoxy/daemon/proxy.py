@@ -2,7 +2,8 @@
 
 It is ranked below the views: only a request that no view answers reaches it.
 The query is flattened to first values, the headers lose the hop-by-hop ones,
-``Host`` and ``Content-Length``, and a JSON body is sent as the payload. The reply
+``Host`` and ``Content-Length`` (and ``X-Request-ID``, ``X-Cid`` and ``traceparent``:
+the request's validated context is sent instead), and a JSON body is sent as the payload. The reply
 is answered as ``Response(reply)``.
 """
 
@@ -16,7 +17,8 @@ __all__ = ["PROXY_METHODS", "ZmqBackendProxy"]
 #: HTTP methods the proxy forwards
 PROXY_METHODS: frozenset[str] = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"})
 
-_DROPPED_HEADERS = HOP_BY_HOP_HEADERS | {"host"}
+#: the request context headers are sent from the (validated) bound context instead
+_DROPPED_HEADERS = HOP_BY_HOP_HEADERS | {"host", "x-request-id", "x-cid", "traceparent"}
 
 
 class ZmqBackendProxy:
@@ -28,6 +30,8 @@ class ZmqBackendProxy:
     def __init__(self, settings: ZmqBackendSettings) -> None:
         self.path_prefix = settings.path_prefix
         self.server_key = settings.server_key
+        #: the ``route`` label of proxied requests in the metrics
+        self.route_label = f"{settings.path_prefix}{{path:path}}"
 
     def handles(self, path: str, method: str) -> bool:
         """Tell whether a request for ``path`` with ``method`` goes to the backend."""

@@ -24,6 +24,8 @@ class Runtime:
     :param health_url: ``http://host:port/_health`` of this service, for the watchdog.
     :param legacy_options: the envoxy 0.7 ``uwsgi.opt`` keys (``conf_content``,
         ``plugins``, ``credentials``), see :mod:`envoxy.daemon.legacy_uwsgi`.
+    :param metrics_dir: the multiprocess metrics directory made by the master, or
+        ``None`` (metrics off).
     """
 
     app: "EnvoxyApp"
@@ -31,6 +33,7 @@ class Runtime:
     health_url: str | None = None
     legacy_options: dict[str, Any] = field(default_factory=dict)
     master_pid: int = field(default_factory=os.getpid)
+    metrics_dir: str | None = None
 
 
 _current: list[Runtime | None] = [None]

@@ -35,7 +35,7 @@ class ServiceMule:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.settings = runtime.app.settings
-        self.subscriber = MqttSubscriber(runtime.app.mqtt_routes)
+        self.subscriber = MqttSubscriber(runtime.app.mqtt_routes, app=runtime.app)
         self.watchdog: Watchdog | None = None
         self.stopping = threading.Event()
 

@@ -20,7 +20,10 @@ __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_SHUTDOWN_GRACE",
     "KNOWN_SECTIONS",
+    "OTEL_EXPORTERS",
     "DaemonSettings",
+    "MetricsSettings",
+    "OtelSettings",
     "ZmqBackendSettings",
     "config_snapshot",
 ]
@@ -60,6 +63,8 @@ KNOWN_SECTIONS: tuple[str, ...] = (
     "body_timeout",
     "cache",
     "readiness",
+    "metrics",
+    "otel",
     *CLIENT_SECTIONS,
 )
 
@@ -77,6 +82,79 @@ class ZmqBackendSettings:
 
     path_prefix: str
     server_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """``metrics``: the Prometheus route ``/_metrics``.
+
+    :param enabled: serve ``/_metrics`` and count requests (default true).
+    :param directory: where envoxyd creates the multiprocess directory (default: the
+        system's temporary directory; a tmpfs is best).
+    """
+
+    enabled: bool = True
+    directory: str | None = None
+
+    @classmethod
+    def from_config(cls, section: Any) -> "MetricsSettings":
+        """Read the ``metrics`` section (``None`` or missing: the defaults).
+
+        :raises ConfigError: for a section that is not an object or a bad value.
+        """
+        if section is None or section == {}:
+            return cls()
+        if not isinstance(section, Mapping):
+            raise ConfigError("envoxy.json 'metrics' must be an object, e.g. {\"enabled\": false}")
+        directory = section.get("directory")
+        if directory is not None and not isinstance(directory, str):
+            raise ConfigError(f"envoxy.json 'metrics.directory' must be a path, got {directory!r}")
+        return cls(
+            enabled=as_bool(section.get("enabled", True), "metrics.enabled"),
+            directory=directory or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OtelSettings:
+    """``otel``: OpenTelemetry tracing (needs ``envoxy-daemon[otel]``).
+
+    :param enabled: trace requests, client calls and MQTT handlers (default false).
+    :param service_name: the ``service.name`` resource (default ``boot[0].name``, else
+        ``envoxy``).
+    :param exporter: ``otlp`` (OTLP over HTTP; endpoint and headers from the standard
+        ``OTEL_EXPORTER_OTLP_*`` variables), ``console`` (stdout) or ``none``.
+    """
+
+    enabled: bool = False
+    service_name: str = "envoxy"
+    exporter: str = "otlp"
+
+    @classmethod
+    def from_config(cls, section: Any, default_name: str | None) -> "OtelSettings":
+        """Read the ``otel`` section.
+
+        :raises ConfigError: for a section that is not an object or an unknown exporter.
+        """
+        if section is None or section == {}:
+            return cls(service_name=default_name or "envoxy")
+        if not isinstance(section, Mapping):
+            raise ConfigError("envoxy.json 'otel' must be an object, e.g. {\"enabled\": true}")
+        exporter = str(section.get("exporter") or "otlp").strip().lower()
+        if exporter not in OTEL_EXPORTERS:
+            raise ConfigError(
+                f"envoxy.json 'otel.exporter' must be one of {', '.join(OTEL_EXPORTERS)}, "
+                f"got {exporter!r}"
+            )
+        return cls(
+            enabled=as_bool(section.get("enabled", False), "otel.enabled"),
+            service_name=str(section.get("service_name") or default_name or "envoxy"),
+            exporter=exporter,
+        )
+
+
+#: the exporters ``otel.exporter`` accepts
+OTEL_EXPORTERS = ("otlp", "console", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +180,8 @@ class DaemonSettings:
     http_bind: str | None = None
     clients: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     readiness: ReadinessSettings = field(default_factory=ReadinessSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    otel: OtelSettings = field(default_factory=OtelSettings)
 
     @property
     def test_mode(self) -> bool:
@@ -170,6 +250,11 @@ class DaemonSettings:
             http_bind=str(http["bind"]) if http.get("bind") else None,
             clients=clients,
             readiness=ReadinessSettings.from_config(_get(config, "readiness")),
+            metrics=MetricsSettings.from_config(_get(config, "metrics")),
+            otel=OtelSettings.from_config(
+                _get(config, "otel"),
+                str(boot["name"]) if isinstance(boot.get("name"), str) and boot["name"] else None,
+            ),
         )
 
 

@@ -1,0 +1,245 @@
+"""Prometheus metrics of envoxyd, served at ``GET /_metrics`` (see docs/OBSERVABILITY.md).
+
+On by default; ``"metrics": {"enabled": false}`` in ``envoxy.json`` turns the route and
+the per-request work off. Under envoxyd every worker and the service mule write to
+prometheus_client's multiprocess directory (:mod:`envoxy.daemon.metrics_dir`) and a
+scrape adds them up, so the numbers are the service's whatever worker answers. Served
+another way (one process), the metrics live in memory.
+
+========================================  =========  ================================
+metric                                    type       labels
+========================================  =========  ================================
+``envoxy_http_requests_total``            counter    ``route``, ``method``, ``status``
+``envoxy_http_request_duration_seconds``  histogram  ``route``, ``method``
+``envoxy_http_requests_in_flight``        gauge      (summed over live processes)
+``envoxy_client_calls_total``             counter    ``client``, ``key``
+``envoxy_client_errors_total``            counter    ``client``, ``key``, ``error``
+``envoxy_client_call_duration_seconds``   histogram  ``client``, ``key``
+``envoxy_client_pool_connections``        gauge      ``client``, ``key``, ``state``
+``envoxy_client_pool_limit``              gauge      ``client``, ``key``
+``envoxy_mqtt_messages_total``            counter    ``route``, ``server``, ``outcome``
+``envoxy_mqtt_message_duration_seconds``  histogram  ``route``, ``server``
+========================================  =========  ================================
+
+``route`` is the endpoint template (``/v1/items/{id:int}``), never the raw path; a
+request no route matched counts as ``route="(unmatched)"`` and an unknown method as
+``OTHER``, so a hostile client cannot create series.
+"""
+
+import os
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from envoxy.daemon.metrics_dir import ENV_VAR, mark_dead_processes
+from envoxy.utils.observe import add_call_observer, pool_stats
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = [
+    "HTTP_BUCKETS",
+    "METHODS",
+    "METRICS_PATH",
+    "POOL_SAMPLE_SECONDS",
+    "UNMATCHED_ROUTE",
+    "Metrics",
+    "get_metrics",
+]
+
+#: The route serving the metrics.
+METRICS_PATH = "/_metrics"
+#: The ``route`` label of a request no route matched.
+UNMATCHED_ROUTE = "(unmatched)"
+#: Methods counted by name; any other is ``OTHER``.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: Latency buckets (seconds) of the HTTP, client and MQTT histograms.
+HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: A pool's usage is sampled after a call at most this often (per client and key).
+POOL_SAMPLE_SECONDS = 1.0
+
+
+class Metrics:
+    """The metric objects of one process and the functions that feed them.
+
+    :param directory: prometheus_client's multiprocess directory (``None``: one process,
+        metrics in this object's own registry).
+    """
+
+    def __init__(self, directory: str | None = None) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.directory = directory
+        registry = None if directory else CollectorRegistry(auto_describe=True)
+        self.registry: CollectorRegistry | None = registry
+        self.requests = Counter(
+            "envoxy_http_requests",
+            "HTTP requests answered, by route template, method and status.",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+        self.request_duration = Histogram(
+            "envoxy_http_request_duration_seconds",
+            "Time from reading a request to its answer, by route template and method.",
+            ["route", "method"],
+            buckets=HTTP_BUCKETS,
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "envoxy_http_requests_in_flight",
+            "HTTP requests being handled.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.client_calls = Counter(
+            "envoxy_client_calls",
+            "Client calls (redisc, pgsqlc, couchdbc, mqttc, zmqc, celeryc) by server key.",
+            ["client", "key"],
+            registry=registry,
+        )
+        self.client_errors = Counter(
+            "envoxy_client_errors",
+            "Client calls that raised, by server key and exception class.",
+            ["client", "key", "error"],
+            registry=registry,
+        )
+        self.client_duration = Histogram(
+            "envoxy_client_call_duration_seconds",
+            "Duration of client calls by server key (retries included).",
+            ["client", "key"],
+            buckets=HTTP_BUCKETS,
+            registry=registry,
+        )
+        self.pool_connections = Gauge(
+            "envoxy_client_pool_connections",
+            "Pooled connections by state (in_use, open), summed over live processes.",
+            ["client", "key", "state"],
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.pool_limit = Gauge(
+            "envoxy_client_pool_limit",
+            "Most connections the pools may open, summed over live processes.",
+            ["client", "key"],
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.mqtt_messages = Counter(
+            "envoxy_mqtt_messages",
+            "MQTT messages handled by on_event, by subscription, server and outcome.",
+            ["route", "server", "outcome"],
+            registry=registry,
+        )
+        self.mqtt_duration = Histogram(
+            "envoxy_mqtt_message_duration_seconds",
+            "Duration of on_event calls by subscription and server.",
+            ["route", "server"],
+            buckets=HTTP_BUCKETS,
+            registry=registry,
+        )
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._sampled: dict[tuple[str, str], float] = {}
+        self._in_flight_inc = self.in_flight.inc
+        self._in_flight_dec = self.in_flight.dec
+
+    def request_started(self) -> None:
+        """Count one more request in flight."""
+        self._in_flight_inc()
+
+    def request_finished(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count a request answered with ``status`` after ``seconds`` (and one fewer in flight).
+
+        :param route: the endpoint template (or :data:`UNMATCHED_ROUTE`).
+        :param method: the request method (normalised here to :data:`METHODS` or ``OTHER``).
+        """
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._children_for(route, method, status)
+        children[0].inc()
+        children[1].observe(seconds)
+        self._in_flight_dec()
+
+    def observe_call(
+        self, client: str, key: str, seconds: float, error: BaseException | None
+    ) -> None:
+        """The :func:`envoxy.utils.observe.observe_call` listener: count, time, sample pool."""
+        self.client_calls.labels(client, key).inc()
+        self.client_duration.labels(client, key).observe(seconds)
+        if error is not None:
+            self.client_errors.labels(client, key, type(error).__name__).inc()
+        now = time.monotonic()
+        if now - self._sampled.get((client, key), -POOL_SAMPLE_SECONDS) >= POOL_SAMPLE_SECONDS:
+            self._sampled[(client, key)] = now
+            self.sample_pool(client, key)
+
+    def sample_pool(self, client: str, key: str) -> None:
+        """Record the usage of the pool of ``client`` for ``key`` (when it has one)."""
+        stats = pool_stats(client, key)
+        if stats is None:
+            return
+        self.pool_connections.labels(client, key, "in_use").set(stats.in_use)
+        self.pool_connections.labels(client, key, "open").set(stats.open)
+        self.pool_limit.labels(client, key).set(stats.limit)
+
+    def message_handled(
+        self, route: str, server: str, seconds: float, error: BaseException | None
+    ) -> None:
+        """Count one MQTT message handled by the view subscribed to ``route``."""
+        outcome = "ok" if error is None else "error"
+        self.mqtt_messages.labels(route, server, outcome).inc()
+        self.mqtt_duration.labels(route, server).observe(seconds)
+
+    def render(self) -> bytes:
+        """Return every metric of the service in the Prometheus text format."""
+        from prometheus_client import CollectorRegistry, generate_latest
+
+        if self.registry is not None:
+            return generate_latest(self.registry)
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        assert self.directory is not None
+        mark_dead_processes(self.directory, _master_pid())
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self.directory)
+        return generate_latest(registry)
+
+    def _children_for(self, route: str, method: str, status: int) -> tuple[Any, Any]:
+        label = method if method in METHODS else "OTHER"
+        children = (
+            self.requests.labels(route, label, str(status)),
+            self.request_duration.labels(route, label),
+        )
+        if len(self._request_children) < _MAX_CACHED_CHILDREN:
+            self._request_children[(route, method, status)] = children
+        return children
+
+
+def get_metrics() -> Metrics:
+    """Return this process's :class:`Metrics`, created on first use (and registered as a
+    client-call observer). Multiprocess when ``PROMETHEUS_MULTIPROC_DIR`` is set."""
+    metrics = _PROCESS[0]
+    if metrics is None:
+        with _LOCK:
+            metrics = _PROCESS[0]
+            if metrics is None:
+                directory = os.environ.get(ENV_VAR) or None
+                metrics = Metrics(directory)
+                add_call_observer(metrics.observe_call)
+                _PROCESS[0] = metrics
+    return metrics
+
+
+#: cached (route, method, status) label children; methods outside METHODS are not
+#: cached one by one past this bound (they all count as OTHER anyway)
+_MAX_CACHED_CHILDREN = 4096
+_PROCESS: list[Metrics | None] = [None]
+_LOCK = threading.Lock()
+
+
+def _master_pid() -> int | None:
+    """The uWSGI master's pid (the parent of a worker or the mule), else ``None``."""
+    from envoxy.daemon.runtime import current
+
+    runtime = current()
+    return runtime.master_pid if runtime is not None else None
