@@ -82,24 +82,29 @@ _ORPHAN = re.compile(re.escape(DIRECTORY_PREFIX) + r"(\d+)-\w+")
 
 
 def _alive(pid: int, master_pid: int | None) -> bool:
+    """Whether ``pid`` runs (a zombie does not: a killed worker the master has not
+    reaped yet) and, when ``master_pid`` is given, is the master or one of its children."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    if master_pid is None or pid == master_pid:
+    status = _proc_status(pid)
+    if status is None:  # no /proc: trust the signal
         return True
-    parent = _parent_pid(pid)
-    return parent is None or parent == master_pid
+    state, parent = status
+    if state == "Z":
+        return False
+    return master_pid is None or pid == master_pid or parent == master_pid
 
 
-def _parent_pid(pid: int) -> int | None:
-    """The parent of ``pid`` from ``/proc`` (``None`` where there is no ``/proc``)."""
+def _proc_status(pid: int) -> tuple[str, int] | None:
+    """The state letter and the parent of ``pid`` from ``/proc`` (``None`` without it)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
             fields = stat.read().rsplit(b")", 1)[1].split()
-        return int(fields[1])
+        return fields[0].decode(), int(fields[1])
     except (OSError, IndexError, ValueError):
         return None
 

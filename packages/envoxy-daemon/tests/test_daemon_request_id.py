@@ -1,0 +1,163 @@
+"""The request id of each HTTP request, its log lines, and the in-process metrics.
+
+In-process through werkzeug's test Client (one process: the metrics live in memory).
+"""
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.test import Client
+
+from envoxy.daemon.app import create_app
+from envoxy.daemon.metrics import get_metrics
+from envoxy.utils.config import Config
+from envoxy.utils.log_setup import configure_logging, reset_logging
+
+SAMPLE = Path(__file__).with_name("views_sample.py")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+@pytest.fixture
+def lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    for name in ("ENVOXY_LOG_LEVEL", "ENVOXY_LOG_FORMAT", "ENVOXY_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    previous = Config.file_path
+    Config.set_file_path(None)
+    stream = io.StringIO()
+    configure_logging(6, "json", stream=stream, force=True)
+    yield stream
+    reset_logging()
+    Config.set_file_path(previous)
+
+
+@pytest.fixture
+def client(lines: io.StringIO) -> Client:
+    return Client(create_app({"modules": [str(SAMPLE)]}))
+
+
+def entries(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_incoming_request_id_is_echoed_and_in_every_line(
+    client: Client, lines: io.StringIO
+) -> None:
+    answer = client.get("/v1/items/7", headers={"X-Request-ID": "req-abc.1"})
+    assert answer.headers["X-Request-ID"] == "req-abc.1"
+    logged = entries(lines)
+    assert [entry["short_message"] for entry in logged][-1].startswith("< Response [HTTP] GET")
+    assert {entry.get("_request_id") for entry in logged} == {"req-abc.1"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"X-Cid": "cid-1"}, "cid-1"),
+        ({"X-Request-ID": "rid", "X-Cid": "cid-1"}, "rid"),
+        ({"traceparent": TRACEPARENT}, "4bf92f3577b34da6a3ce929d0e0e4736"),
+    ],
+)
+def test_x_cid_and_traceparent_give_the_id(
+    client: Client, headers: dict[str, str], expected: str
+) -> None:
+    assert client.get("/v1/items/1", headers=headers).headers["X-Request-ID"] == expected
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["x" * 10_240, 'quo"te', "back\\slash", "a b", "caf\u00e9".encode().decode("latin-1")],
+)
+def test_hostile_request_id_is_replaced(client: Client, lines: io.StringIO, hostile: str) -> None:
+    answer = client.get("/v1/items/1", headers={"X-Request-ID": hostile})
+    echoed = answer.headers["X-Request-ID"]
+    assert UUID.fullmatch(echoed)
+    assert hostile not in lines.getvalue()
+    assert {entry.get("_request_id") for entry in entries(lines)} == {echoed}
+
+
+def test_each_request_gets_its_own_id_and_errors_carry_it(
+    client: Client, lines: io.StringIO
+) -> None:
+    first = client.get("/v1/items/1").headers["X-Request-ID"]
+    second = client.get("/v1/boom").headers["X-Request-ID"]
+    missing = client.get("/nope").headers["X-Request-ID"]
+    assert len({first, second, missing}) == 3
+    error_lines = [entry for entry in entries(lines) if entry["level"] == 3]
+    assert error_lines
+    assert {entry["_request_id"] for entry in error_lines} == {second}
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        if not labels and line.startswith(f"{name} "):
+            return float(line.rsplit(" ", 1)[1])
+        if line.startswith(f"{name}{{") and _labels(line) == wanted:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def _labels(line: str) -> str:
+    inside = line[line.index("{") + 1 : line.rindex("}")]
+    return ",".join(sorted(inside.split(",")))
+
+
+def test_metrics_count_by_route_template_method_and_status(client: Client) -> None:
+    before = client.get("/_metrics").get_data(as_text=True)
+    for item in range(5):
+        client.get(f"/v1/items/{item}")
+    client.get("/v1/boom")
+    client.get("/nope/1")
+    client.get("/nope/2")
+    client.open("/v1/items/1", method="BREW")
+    answer = client.get("/_metrics")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    after = answer.get_data(as_text=True)
+
+    def delta(name: str, **labels: str) -> float:
+        return _sample(after, name, **labels) - _sample(before, name, **labels)
+
+    route = "/v1/items/{item_id:int}"
+    requests = "envoxy_http_requests_total"
+    assert delta(requests, route=route, method="GET", status="200") == 5
+    assert delta(requests, route="/v1/boom", method="GET", status="500") == 1
+    assert delta(requests, route="(unmatched)", method="GET", status="404") == 2
+    assert delta(requests, route="(unmatched)", method="OTHER", status="405") == 1
+    assert delta("envoxy_http_request_duration_seconds_count", route=route, method="GET") == 5
+    assert "/nope/1" not in after
+    assert "BREW" not in after
+    assert _sample(after, "envoxy_http_requests_in_flight") == 1  # the scrape itself
+
+
+def test_metrics_can_be_turned_off(lines: io.StringIO) -> None:
+    client = Client(create_app({"modules": [str(SAMPLE)], "metrics": {"enabled": False}}))
+    assert client.get("/_metrics").status_code == 404
+    assert client.get("/v1/items/1").headers["X-Request-ID"]
+
+
+def test_client_calls_are_counted_through_the_observe_hook() -> None:
+    from envoxy.utils.observe import observe_call
+
+    metrics = get_metrics()
+    before = metrics.render().decode()
+    observe_call("redis", "cache", 0.002, None)
+    observe_call("redis", "cache", 0.004, TimeoutError("slow"))
+    after = metrics.render().decode()
+    calls = _sample(after, "envoxy_client_calls_total", client="redis", key="cache")
+    assert calls - _sample(before, "envoxy_client_calls_total", client="redis", key="cache") == 2
+    errors = _sample(
+        after, "envoxy_client_errors_total", client="redis", key="cache", error="TimeoutError"
+    )
+    assert (
+        errors
+        - _sample(
+            before, "envoxy_client_errors_total", client="redis", key="cache", error="TimeoutError"
+        )
+        == 1
+    )
