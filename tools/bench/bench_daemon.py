@@ -22,6 +22,8 @@ The flags add ``--add-header Connection:close`` so that wrk reconnects cleanly a
 each answer (uWSGI's ``--http-socket`` closes the connection) instead of counting
 read errors. Logging is at level 4 (warnings) on our side: request lines at INFO are
 two log records per request and are measured separately (``ours, INFO log``).
+``ours, metrics off`` turns ``/_metrics`` off: its per-request cost (counters, latency
+histogram, in-flight gauge in the multiprocess files) is the gap to ``ours``.
 """
 
 import contextlib
@@ -233,6 +235,13 @@ def _servers(work: pathlib.Path, credentials_url: str) -> dict[str, Command | No
     (work / "original_views.py").write_text(ORIGINAL_VIEWS)
     ours_conf = work / "envoxy.json"
     ours_conf.write_text(json.dumps({"modules": ["bench_views.py"], "log": {"level": 4}}))
+    # the cost of /_metrics' per-request work (on by default) is this row against "ours"
+    bare_conf = work / "envoxy-no-metrics.json"
+    bare_conf.write_text(
+        json.dumps(
+            {"modules": ["bench_views.py"], "log": {"level": 4}, "metrics": {"enabled": False}}
+        )
+    )
     info_conf = work / "envoxy-info.json"
     info_conf.write_text(
         json.dumps({"modules": ["bench_views.py"], "log": {"level": 6, "format": "json"}})
@@ -269,6 +278,9 @@ def _servers(work: pathlib.Path, credentials_url: str) -> dict[str, Command | No
     def ours_info(processes: int) -> list[str]:
         return ours(processes, info_conf)
 
+    def ours_no_metrics(processes: int) -> list[str]:
+        return ours(processes, bare_conf)
+
     def theirs(processes: int) -> list[str]:
         return [str(original), "--set", f"conf={original_conf}", "--processes", str(processes),
                 "--pythonpath", str(ORIGINAL_RUN_DIR), *COMMON_FLAGS]  # fmt: skip
@@ -276,6 +288,7 @@ def _servers(work: pathlib.Path, credentials_url: str) -> dict[str, Command | No
     return {
         "bare": bare,
         "ours": ours,
+        "ours, metrics off": ours_no_metrics,
         "ours, INFO log": ours_info,
         "0.6.1": theirs if original.exists() else None,
     }
