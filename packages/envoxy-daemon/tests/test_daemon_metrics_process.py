@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from envoxy.daemon.metrics import FLUSH_SECONDS
+from envoxy.daemon.metrics_dir import default_parent
 from envoxy_testing.network import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -95,9 +97,7 @@ def service(tmp_path: Path, write_config: Callable[..., Path]) -> Path:
 
 
 def _metrics_dirs(master_pid: int) -> list[Path]:
-    import tempfile
-
-    return sorted(Path(tempfile.gettempdir()).glob(f"envoxyd-metrics-{master_pid}-*"))
+    return sorted(Path(default_parent()).glob(f"envoxyd-metrics-{master_pid}-*"))
 
 
 def test_four_workers_add_up_exactly(start_envoxyd: Callable[..., Any], service: Path) -> None:
@@ -116,7 +116,9 @@ def test_four_workers_add_up_exactly(start_envoxyd: Callable[..., Any], service:
         assert list(pool.map(lambda _: _get(daemon.base, "/v1/boom")[0], range(30))) == [500] * 30
         assert list(pool.map(lambda n: _get(daemon.base, f"/x/{n}")[0], range(20))) == [404] * 20
     assert len(pids) >= 2, "the requests should have reached several workers"
-    # every scrape, whichever worker answers it, sees the sum of all workers
+    # each worker writes what it counted within FLUSH_SECONDS (the scraping one at once)
+    wait_until(lambda: _value(_scrape(daemon.base), ITEMS) == 400, timeout=FLUSH_SECONDS + 4)
+    # then every scrape, whichever worker answers it, sees the sum of all workers
     for _ in range(8):
         text = _scrape(daemon.base)
         assert _value(text, ITEMS) == 400
@@ -142,7 +144,8 @@ def test_a_worker_killed_mid_request_is_marked_dead(
         pending = pool.submit(_get, daemon.base, "/v1/slow")
         wait_until(pid_file.exists, timeout=10)
         wait_until(lambda: pid_file.read_text() != "", timeout=5)
-        assert _value(_scrape(daemon.base), IN_FLIGHT) == 2  # the slow one and the scrape
+        # the slow one and the scrape (the slow worker writes it within FLUSH_SECONDS)
+        wait_until(lambda: _value(_scrape(daemon.base), IN_FLIGHT) == 2, timeout=FLUSH_SECONDS + 4)
         worker = int(pid_file.read_text())
         os.kill(worker, signal.SIGKILL)
         with pytest.raises(OSError):  # the connection dies with the worker
@@ -174,6 +177,8 @@ def test_an_inherited_multiproc_dir_is_not_reused(
         env={"PROMETHEUS_MULTIPROC_DIR": str(stale)},
     )  # fmt: skip
     assert _get(daemon.base, "/v1/items/1")[0] == 200
+    wait_until(lambda: _value(_scrape(daemon.base), ITEMS) == 1, timeout=FLUSH_SECONDS + 4)
+    time.sleep(FLUSH_SECONDS + 0.5)
     assert _value(_scrape(daemon.base), ITEMS) == 1
     assert (stale / "counter_1.db").read_bytes() == b"garbage"
 

@@ -161,3 +161,38 @@ def test_client_calls_are_counted_through_the_observe_hook() -> None:
         )
         == 1
     )
+
+
+def test_batched_counts_match_what_observe_would_write() -> None:
+    """The per-request counts are added up in the process and written in batches through
+    the histogram's own values: the same text as one ``observe`` per request."""
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from envoxy.daemon.metrics import HTTP_BUCKETS, Metrics
+
+    metrics = Metrics()
+    reference_registry = CollectorRegistry()
+    reference = Histogram(
+        "envoxy_http_request_duration_seconds",
+        "x",
+        ["route", "method"],
+        buckets=HTTP_BUCKETS,
+        registry=reference_registry,
+    )
+    durations = [0.0, 0.0005, 0.001, 0.0011, 0.0025, 0.3, 0.5, 9.9, 10.0, 11.0, 42.0]
+    for seconds in durations:
+        metrics.request_started()
+        metrics.request_finished("/r", "GET", 200, seconds)
+        reference.labels("/r", "GET").observe(seconds)
+    ours = metrics.render().decode()
+    expected = generate_latest(reference_registry).decode()
+    wanted = [
+        line
+        for line in expected.splitlines()
+        if line.startswith("envoxy_http_request_dur") and "_created" not in line
+    ]
+    assert wanted
+    for line in wanted:
+        assert line in ours.splitlines(), line
+    assert 'envoxy_http_requests_total{method="GET",route="/r",status="200"} 11.0' in ours
+    assert "envoxy_http_requests_in_flight 0.0" in ours

@@ -24,8 +24,16 @@ metric                                    type       labels
 ``route`` is the endpoint template (``/v1/items/{id:int}``), never the raw path; a
 request no route matched counts as ``route="(unmatched)"`` and an unknown method as
 ``OTHER``, so a hostile client cannot create series.
+
+Per request, the HTTP metrics are added up in the process (a lock and a few integer
+additions) and written to prometheus_client's values by a flusher thread every
+:data:`FLUSH_SECONDS`, at each scrape the process answers and when it exits: a
+request costs well under a microsecond instead of five memory-mapped writes. A worker
+killed with SIGKILL loses at most the last :data:`FLUSH_SECONDS` of its counts.
 """
 
+import atexit
+import bisect
 import os
 import threading
 import time
@@ -38,6 +46,7 @@ if TYPE_CHECKING:
     pass
 
 __all__ = [
+    "FLUSH_SECONDS",
     "HTTP_BUCKETS",
     "METHODS",
     "METRICS_PATH",
@@ -57,6 +66,8 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 #: A pool's usage is sampled after a call at most this often (per client and key).
 POOL_SAMPLE_SECONDS = 1.0
+#: How often a process writes the HTTP counts it added up (seconds).
+FLUSH_SECONDS = 1.0
 
 
 class Metrics:
@@ -139,26 +150,64 @@ class Metrics:
         )
         self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._sampled: dict[tuple[str, str], float] = {}
-        self._in_flight_inc = self.in_flight.inc
-        self._in_flight_dec = self.in_flight.dec
+        # the HTTP counts added up since the last flush: (route, method, status) ->
+        # [count, sum of seconds, per-bucket counts]; the requests in flight
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[str, str, int], list[Any]] = {}
+        self._in_flight = 0
+        self._flushed_in_flight = 0
+        self._flusher_started = False
+        os.register_at_fork(after_in_child=self._after_fork)
+        atexit.register(self.flush)
 
     def request_started(self) -> None:
         """Count one more request in flight."""
-        self._in_flight_inc()
+        if not self._flusher_started and self.directory is not None:
+            self._start_flusher()
+        with self._lock:
+            self._in_flight += 1
 
     def request_finished(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count a request answered with ``status`` after ``seconds`` (and one fewer in flight).
 
         :param route: the endpoint template (or :data:`UNMATCHED_ROUTE`).
-        :param method: the request method (normalised here to :data:`METHODS` or ``OTHER``).
+        :param method: the request method (normalised to :data:`METHODS` or ``OTHER``).
         """
         key = (route, method, status)
-        children = self._request_children.get(key)
-        if children is None:
-            children = self._children_for(route, method, status)
-        children[0].inc()
-        children[1].observe(seconds)
-        self._in_flight_dec()
+        bucket = bisect.bisect_left(HTTP_BUCKETS, seconds)
+        with self._lock:
+            self._in_flight -= 1
+            pending = self._pending.get(key)
+            if pending is None:
+                pending = self._pending[key] = [0, 0.0, [0] * (len(HTTP_BUCKETS) + 1)]
+            pending[0] += 1
+            pending[1] += seconds
+            pending[2][bucket] += 1
+            if self._in_flight == 0 and self._flushed_in_flight:
+                # the process went idle after a flush counted requests in flight (a
+                # scrape counts itself): say so now, not a flush later
+                self._flushed_in_flight = 0
+                self.in_flight.set(0)
+
+    def flush(self) -> None:
+        """Write the HTTP counts added up so far to the metric values (thread-safe)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            in_flight = self._in_flight
+        for (route, method, status), (count, total, buckets) in pending.items():
+            counter, histogram = self._children_for(route, method, status)
+            counter.inc(count)
+            # a histogram child keeps its sum and one value per bucket (non-cumulative):
+            # adding them directly is what ``observe`` does, once per batch
+            histogram._sum.inc(total)
+            for index, number in enumerate(buckets):
+                if number:
+                    histogram._buckets[index].inc(number)
+        with self._lock:
+            if in_flight != self._flushed_in_flight or pending:
+                # the value now, not the one read above: a request may have ended since
+                self._flushed_in_flight = self._in_flight
+                self.in_flight.set(self._in_flight)
 
     def observe_call(
         self, client: str, key: str, seconds: float, error: BaseException | None
@@ -194,6 +243,7 @@ class Metrics:
         """Return every metric of the service in the Prometheus text format."""
         from prometheus_client import CollectorRegistry, generate_latest
 
+        self.flush()
         if self.registry is not None:
             return generate_latest(self.registry)
         from prometheus_client.multiprocess import MultiProcessCollector
@@ -205,14 +255,41 @@ class Metrics:
         return generate_latest(registry)
 
     def _children_for(self, route: str, method: str, status: int) -> tuple[Any, Any]:
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is not None:
+            return children
         label = method if method in METHODS else "OTHER"
         children = (
             self.requests.labels(route, label, str(status)),
             self.request_duration.labels(route, label),
         )
         if len(self._request_children) < _MAX_CACHED_CHILDREN:
-            self._request_children[(route, method, status)] = children
+            self._request_children[key] = children
         return children
+
+    def _start_flusher(self) -> None:
+        with self._lock:
+            if self._flusher_started:
+                return
+            self._flusher_started = True
+        threading.Thread(target=self._flush_forever, name="envoxy-metrics", daemon=True).start()
+
+    def _flush_forever(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            try:
+                self.flush()
+            except Exception:  # a full disk, a closed file at exit: try again later
+                continue
+
+    def _after_fork(self) -> None:
+        # the parent's counts are its own; the child starts empty, with its own flusher
+        self._lock = threading.Lock()
+        self._pending = {}
+        self._in_flight = 0
+        self._flushed_in_flight = 0
+        self._flusher_started = False
 
 
 def get_metrics() -> Metrics:

@@ -4,7 +4,9 @@ Each worker and the service mule write their metrics into memory-mapped files of
 directory; ``/_metrics`` adds them up (:mod:`envoxy.daemon.metrics`). envoxyd
 
 - creates a fresh directory at start, ``envoxyd-metrics-<master pid>-<random>`` inside
-  ``metrics.directory`` (default: the system's temporary directory), and sets
+  ``metrics.directory`` (default: ``/dev/shm`` when it is a writable directory, else the
+  system's temporary directory: the files are memory-mapped and written on every flush,
+  and a disk-backed file system makes writes wait for its write-back), and sets
   ``PROMETHEUS_MULTIPROC_DIR`` to it before anything imports prometheus_client and
   before the workers fork (an inherited value is replaced: files of another run would
   be counted); directories left by masters that died without cleaning up are removed;
@@ -24,6 +26,7 @@ __all__ = [
     "DIRECTORY_PREFIX",
     "ENV_VAR",
     "cleanup_hook",
+    "default_parent",
     "mark_dead_processes",
     "prepare_directory",
 ]
@@ -37,15 +40,23 @@ DIRECTORY_PREFIX = "envoxyd-metrics-"
 def prepare_directory(parent: str | None = None) -> str:
     """Create a fresh directory for this master and export it as :data:`ENV_VAR`.
 
-    :param parent: where to create it; ``None`` for the system's temporary directory.
+    :param parent: where to create it; ``None`` for :func:`default_parent`.
     :returns: the directory's path.
     :raises OSError: when ``parent`` is missing or not writable.
     """
-    parent = parent or tempfile.gettempdir()
+    parent = parent or default_parent()
     _remove_orphans(parent)
     directory = tempfile.mkdtemp(prefix=f"{DIRECTORY_PREFIX}{os.getpid()}-", dir=parent)
     os.environ[ENV_VAR] = directory
     return directory
+
+
+def default_parent() -> str:
+    """Return ``/dev/shm`` when it is a writable directory (memory), else the system's
+    temporary directory."""
+    if os.path.isdir(_SHARED_MEMORY) and os.access(_SHARED_MEMORY, os.W_OK | os.X_OK):
+        return _SHARED_MEMORY
+    return tempfile.gettempdir()
 
 
 def cleanup_hook(directory: str) -> list[str]:
@@ -77,6 +88,7 @@ def mark_dead_processes(directory: str, master_pid: int | None = None) -> list[i
     return dead
 
 
+_SHARED_MEMORY = "/dev/shm"
 _LIVE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
 _ORPHAN = re.compile(re.escape(DIRECTORY_PREFIX) + r"(\d+)-\w+")
 

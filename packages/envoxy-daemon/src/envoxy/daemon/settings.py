@@ -89,8 +89,8 @@ class MetricsSettings:
     """``metrics``: the Prometheus route ``/_metrics``.
 
     :param enabled: serve ``/_metrics`` and count requests (default true).
-    :param directory: where envoxyd creates the multiprocess directory (default: the
-        system's temporary directory; a tmpfs is best).
+    :param directory: where envoxyd creates the multiprocess directory (default:
+        ``/dev/shm`` when writable, else the system's temporary directory; a tmpfs is best).
     """
 
     enabled: bool = True
