@@ -11,7 +11,9 @@ Modules:
 - :mod:`envoxy.daemon.settings`: the settings read from ``envoxy.json``;
 - :mod:`envoxy.daemon.health`, :mod:`~envoxy.daemon.cors`, :mod:`~envoxy.daemon.proxy`,
   :mod:`~envoxy.daemon.reqlog`, :mod:`~envoxy.daemon.credentials`,
-  :mod:`~envoxy.daemon.mqtt`: one feature each.
+  :mod:`~envoxy.daemon.mqtt`: one feature each;
+- :mod:`envoxy.daemon.metrics` / :mod:`~envoxy.daemon.metrics_dir`: ``/_metrics`` and
+  its multiprocess directory; :mod:`~envoxy.daemon.tracing`: OpenTelemetry (``[otel]``).
 
 Importing this package imports nothing else.
 """
