@@ -5,6 +5,7 @@ In-process through werkzeug's test Client (one process: the metrics live in memo
 
 import io
 import json
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,10 +29,19 @@ def lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
         monkeypatch.delenv(name, raising=False)
     previous = Config.file_path
     Config.set_file_path(None)
+    # a handler or a disabled flag left on the envoxy logger by an earlier test (or a
+    # library's logging.config call) would keep Envoxy's handler out
+    logger = logging.getLogger("envoxy")
+    handlers, disabled = logger.handlers[:], logger.disabled
+    logger.handlers.clear()
+    logger.disabled = False
+    reset_logging()
     stream = io.StringIO()
     configure_logging(6, "json", stream=stream, force=True)
     yield stream
     reset_logging()
+    logger.handlers[:] = handlers
+    logger.disabled = disabled
     Config.set_file_path(previous)
 
 
