@@ -7,6 +7,9 @@ Each scenario runs in fresh interpreters (alternating ours and the original, bes
 * ``json, secret``: a line holding a bearer token and a password (the redaction regexes
   run); ours only, the original does not redact.
 * ``pretty``: the same request line in the ``pretty`` format; ours only.
+* ``json, request id``: the request line while a request context is bound (the line
+  gains ``_request_id``), as envoxyd writes it for every request; ours only.
+* ``json, request id + extra``: the same with two ``extra={...}`` fields; ours only.
 
 The original envoxy 0.7.1 logs through ``uwsgi.log`` inside uWSGI. Outside it, its
 ``Log.info`` still builds the full line (caller lookup with ``inspect.stack()``,
@@ -37,6 +40,22 @@ SCENARIOS = {
     "json": ("json", "> Request [HTTP] GET /v1/items/3?page=2"),
     "json, secret": ("json", "> Request [HTTP] GET /v1/items Authorization: Bearer abc password=x"),
     "pretty": ("pretty", "> Request [HTTP] GET /v1/items/3?page=2"),
+    "json, request id": ("json", "> Request [HTTP] GET /v1/items/3?page=2"),
+    "json, request id + extra": ("json", "> Request [HTTP] GET /v1/items/3?page=2"),
+}
+#: scenario -> code run after the set-up (a bound request context, extra fields)
+_SCENARIO_SETUP = {
+    "json, request id": (
+        "from envoxy.utils.context import bind, request_id_from\n"
+        "bind(request_id_from('6f1c2f1e-0b7e-4c1a-9d4e-3c2b1a0f9e8d'))\n"
+    ),
+    "json, request id + extra": (
+        "from envoxy.utils.context import bind, request_id_from\n"
+        "bind(request_id_from('6f1c2f1e-0b7e-4c1a-9d4e-3c2b1a0f9e8d'))\n"
+        "_info = log.info\n"
+        "class log:\n"
+        "    info = staticmethod(lambda text: _info(text, extra={'order': 42, 'user': 'bob'}))\n"
+    ),
 }
 _ROUNDS = 3
 #: seconds spent logging per sample (5 samples per interpreter, the fastest is kept)
@@ -89,7 +108,14 @@ def main() -> None:
             ours_best = theirs_best = float("inf")
             for _ in range(_ROUNDS):
                 ours_best = min(
-                    ours_best, _measure(ours, _OURS_SETUP, log_format, message, directory)
+                    ours_best,
+                    _measure(
+                        ours,
+                        _OURS_SETUP + _SCENARIO_SETUP.get(name, ""),
+                        log_format,
+                        message,
+                        directory,
+                    ),
                 )
                 if original is not None and log_format == "json" and name == "json":
                     theirs_best = min(
