@@ -79,6 +79,7 @@ def test_a_failing_observer_never_breaks_the_call(seen: Seen) -> None:
 
 
 def test_without_observers_the_clock_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(observe, "_OBSERVERS", [])  # whatever other tests registered
     assert not observe.call_observers()
 
     def no_clock() -> float:
