@@ -225,7 +225,7 @@ def test_one_request_id_in_every_log_line_of_four_hops(service: dict[str, Proces
     time.sleep(0.2)  # the last lines of the other hops are flushed by now
 
     hops = {
-        "http": ("envoxyd", ("hop 1: order received", "> Request [HTTP] POST", "< Response")),
+        "http": ("envoxyd", ("hop 1: order received", "< Response [HTTP] POST")),
         "mqtt": ("envoxyd", ("hop 2: order event", "hop 2: stock answered")),
         "zmq": ("zmq", ("hop 3: stock asked",)),
         "celery": ("celery", ("hop 4: shipping",)),
@@ -243,7 +243,7 @@ def test_one_request_id_in_every_log_line_of_four_hops(service: dict[str, Proces
         for line in _json_lines(service["envoxyd"].text())
         if str(line["short_message"]).startswith("hop ") or "[HTTP]" in str(line["short_message"])
     ]
-    assert len(handled) >= 5
+    assert len(handled) >= 4
     assert {line["_request_id"] for line in handled} == {request_id}
     mqtt_line = next(line for line in handled if line.get("_hop") == "mqtt")
     assert mqtt_line["_meta_id"] == request_id
