@@ -206,3 +206,11 @@ def test_batched_counts_match_what_observe_would_write() -> None:
         assert line in ours.splitlines(), line
     assert 'envoxy_http_requests_total{method="GET",route="/r",status="200"} 11.0' in ours
     assert "envoxy_http_requests_in_flight 0.0" in ours
+
+
+def test_a_refused_request_carries_its_id_too(client: Client, lines: io.StringIO) -> None:
+    """The input guard refuses a NUL in the query before the app sees the request."""
+    answer = client.get("/v1/items/1?q=%00", headers={"X-Request-ID": "refused-1"})
+    assert answer.status_code == 400
+    assert answer.headers["X-Request-ID"] == "refused-1"
+    assert {entry.get("_request_id") for entry in entries(lines)} <= {"refused-1"}
