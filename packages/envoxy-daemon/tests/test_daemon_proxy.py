@@ -72,3 +72,19 @@ def test_views_rank_above_the_proxy(proxied: tuple[Client, ReplyPeer]) -> None:
 def test_paths_outside_the_prefix_are_404(proxied: tuple[Client, ReplyPeer]) -> None:
     client, _ = proxied
     assert client.get("/v4/things").status_code == 404
+
+
+def test_proxy_sends_the_validated_request_context(proxied: tuple[Client, ReplyPeer]) -> None:
+    """The caller's raw X-Request-ID/X-Cid/traceparent are not forwarded: the backend
+    gets the request's validated id (a hostile one replaced)."""
+    client, peer = proxied
+    answer = client.get("/v3/a", headers={"X-Request-ID": "good-1", "X-Cid": "other"})
+    assert peer.requests[-1]["headers"]["X-Request-ID"] == "good-1"
+    assert peer.requests[-1]["headers"]["X-Cid"] == "good-1"
+    assert answer.headers["X-Request-ID"] == "good-1"
+    answer = client.get(
+        "/v3/b", headers={"X-Request-ID": 'x" y', "traceparent": "00-zz-not-valid-00"}
+    )
+    forwarded = peer.requests[-1]["headers"]
+    assert forwarded["X-Request-ID"] == answer.headers["X-Request-ID"] != 'x" y'
+    assert "traceparent" not in forwarded
