@@ -214,3 +214,35 @@ def test_a_refused_request_carries_its_id_too(client: Client, lines: io.StringIO
     assert answer.status_code == 400
     assert answer.headers["X-Request-ID"] == "refused-1"
     assert {entry.get("_request_id") for entry in entries(lines)} <= {"refused-1"}
+
+
+def test_concurrent_requests_keep_their_own_ids(lines: io.StringIO) -> None:
+    """8 threads, 40 requests each: every line names the id of its own request (access
+    lines included, even when they are written later or together)."""
+    import threading
+
+    app = create_app({"modules": [str(SAMPLE)]})
+
+    def user(number: int) -> None:
+        client = Client(app)
+        for index in range(40):
+            item = number * 1000 + index
+            answer = client.get(f"/v1/items/{item}", headers={"X-Request-ID": f"r-{item}"})
+            assert answer.headers["X-Request-ID"] == f"r-{item}"
+
+    threads = [threading.Thread(target=user, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    for handler in logging.getLogger("envoxy").handlers:
+        handler.flush()
+    access = [
+        entry
+        for entry in entries(lines)
+        if str(entry["short_message"]).startswith("< Response [HTTP] GET /v1/items/")
+    ]
+    assert len(access) == 320
+    for entry in access:
+        item = str(entry["short_message"]).split("/v1/items/")[1].split(" ")[0]
+        assert entry["_request_id"] == f"r-{item}", entry
