@@ -6,13 +6,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from envoxy.daemon.metrics import Metrics
 from envoxy.daemon.mqtt import MqttSubscriber
 from envoxy.daemon.mqtt_route import MqttRoute
 from envoxy.mqtt import MqttClient
+from envoxy.utils.context import RequestContext, bound, current_request_id
 from envoxy_testing.servers import PrivateMosquitto
 
 pytestmark = pytest.mark.mqtt
@@ -25,11 +28,14 @@ class Recording:
         self.delay = delay
         self.fail_on = fail_on
         self.handled: list[tuple[str, int]] = []
+        #: number -> (the request_id= meta, the id bound while on_event ran)
+        self.request_ids: dict[int, tuple[str | None, str | None]] = {}
         self.running = 0
         self.peak = 0
         self._lock = threading.Condition()
 
     def on_event(self, data: Any, **meta: Any) -> None:
+        self.request_ids[data["n"]] = (meta.get("request_id"), current_request_id())
         with self._lock:
             self.running += 1
             self.peak = max(self.peak, self.running)
@@ -75,9 +81,9 @@ def clients(broker: PrivateMosquitto) -> Iterator[Callable[..., MqttClient]]:
 
 
 def subscriber(
-    view: Recording, client: MqttClient, endpoint: str, **options: Any
+    view: Recording, client: MqttClient, endpoint: str, app: Any = None, **options: Any
 ) -> MqttSubscriber:
-    started = MqttSubscriber([MqttRoute(view, endpoint, "local", **options)], client)
+    started = MqttSubscriber([MqttRoute(view, endpoint, "local", **options)], client, app=app)
     started.start()
     assert client.connection("local").wait_connected(5)
     time.sleep(0.2)  # the SUBACK
@@ -187,3 +193,28 @@ def test_a_stopping_plain_subscriber_leaves_the_rest_to_its_persistent_session(
     assert sorted(set(handled_first) | set(rest)) == list(range(60))
     assert not set(handled_first) & set(rest)  # handled ones were acknowledged
     assert later.stop(5)
+
+
+def test_shared_qos1_handlers_run_under_each_senders_request_id_and_are_counted(
+    clients: Callable[..., MqttClient],
+) -> None:
+    """On the view's own threads (shared, QoS 1, 4 workers) each message runs under the
+    request id of the request that published it, gets it as request_id=, and is counted
+    in /_metrics's MQTT series (failures apart)."""
+    view = Recording(delay=0.01, fail_on=3)
+    app = SimpleNamespace(metrics=Metrics(), tracing=None)
+    group = f"g{uuid.uuid4().hex[:6]}"
+    mule = subscriber(view, clients(), "obs/+", app, qos=1, shared=group, max_workers=4)
+    publisher = clients()
+    for number in range(12):
+        with bound(RequestContext(f"rid-{number}", None)):
+            assert publisher.publish("local", f"obs/{number % 3}", {"n": number}, qos=1)
+    assert publisher.flush("local", 10)
+    assert sorted(view.wait_for(12)) == list(range(12))
+    assert mule.stop(5)
+    assert view.request_ids == {n: (f"rid-{n}", f"rid-{n}") for n in range(12)}
+    assert current_request_id() is None  # nothing left bound on this thread
+    text = app.metrics.render().decode()
+    assert 'envoxy_mqtt_messages_total{outcome="ok",route="obs/+",server="local"} 11.0' in text
+    assert 'envoxy_mqtt_messages_total{outcome="error",route="obs/+",server="local"} 1.0' in text
+    assert 'envoxy_mqtt_message_duration_seconds_count{route="obs/+",server="local"} 12.0' in text

@@ -133,7 +133,7 @@ def test_mqtt_handler_span_is_a_child_of_the_envelope_trace(
     app, exporter = traced
     route = app.mqtt_routes[0]
     assert isinstance(route, MqttRoute)
-    deliver = MqttSubscriber([route], app)._callback_for(route)
+    deliver = MqttSubscriber([route], app=app)._callback_for(route)
     headers = {"X-Cid": "mqtt-rid", "traceparent": TRACEPARENT}
     deliver({"n": 1}, topic="things/1/event", qos=0, retain=False, headers=headers)
     deliver({"fail": True}, topic="things/2/event", qos=0, retain=False, headers=headers)

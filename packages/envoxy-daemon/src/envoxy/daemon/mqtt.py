@@ -52,7 +52,7 @@ class MqttSubscriber:
         ``tracing`` observe the handlers (read at each message), or ``None``.
     """
 
-    def __init__(self, routes: Iterable[MqttRoute], client: Any = None, app: Any = None) -> None:
+    def __init__(self, routes: Iterable[MqttRoute], client: Any = None, *, app: Any = None) -> None:
         self.routes = list(routes)
         self.client = client
         self.app = app
