@@ -192,7 +192,9 @@ def service(tmp_path: Path, mqtt_url: str, redis_url: str) -> Iterator[dict[str,
         )  # fmt: skip
         wait_until(lambda: "zmq service ready" in processes["zmq"].text(), timeout=20)
         wait_until(lambda: " ready." in processes["celery"].text(), timeout=60)
-        wait_until(lambda: "subscribed to" in processes["envoxyd"].text(), timeout=30)
+        # the mule registers its views' filters, then connects: the SUBSCRIBE goes out
+        # before the "connected" line (no worker connects before the first request)
+        wait_until(lambda: "mqttc broker: connected to" in processes["envoxyd"].text(), timeout=30)
         processes["envoxyd"].port = http_port  # type: ignore[attr-defined]
         yield processes
     finally:
