@@ -109,6 +109,22 @@ def free_port() -> int:
 
 
 @pytest.fixture
+def client_calls() -> Iterator[list[tuple[str, str, float, BaseException | None]]]:
+    """The client calls reported through :mod:`envoxy.utils.observe` during the test, as
+    ``(client, key, seconds, error)`` in order (an observer added for the test)."""
+    from envoxy.utils.observe import add_call_observer, remove_call_observer
+
+    seen: list[tuple[str, str, float, BaseException | None]] = []
+
+    def observer(client: str, key: str, seconds: float, error: BaseException | None) -> None:
+        seen.append((client, key, seconds, error))
+
+    add_call_observer(observer)
+    yield seen
+    remove_call_observer(observer)
+
+
+@pytest.fixture
 def fault_proxy() -> Iterator[FaultProxyFactory]:
     """Factory of :class:`FaultProxy`; every proxy is closed at teardown."""
     factory = FaultProxyFactory()

@@ -7,20 +7,17 @@ give the same fields.
 import io
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 
-from envoxy.utils.config import Config
 from envoxy.utils.context import RequestContext, bound
 from envoxy.utils.log_format import JsonFormatter, gelf_fields
 from envoxy.utils.log_setup import (
-    FORMAT_ENV_VAR,
-    LEVEL_ENV_VAR,
     configure_logging,
-    reset_logging,
 )
 from envoxy.utils.logs import log
+
+pytestmark = pytest.mark.usefixtures("clean_logging")  # conftest.py
 
 ENVOXY_LOGGER = logging.getLogger("envoxy")
 
@@ -30,19 +27,6 @@ class _PassAll(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return True
-
-
-@pytest.fixture(autouse=True)
-def clean_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(LEVEL_ENV_VAR, raising=False)
-    monkeypatch.delenv(FORMAT_ENV_VAR, raising=False)
-    monkeypatch.delenv("ENVOXY_CONFIG", raising=False)
-    previous_path = Config.file_path
-    Config.set_file_path(None)
-    reset_logging()
-    yield
-    reset_logging()
-    Config.set_file_path(previous_path)
 
 
 def capture(log_format: str = "json") -> io.StringIO:

@@ -1,7 +1,5 @@
 """Instrumentation hooks: observers see each call; without observers nothing is timed."""
 
-from collections.abc import Iterator
-
 import pytest
 
 from envoxy.utils import observe
@@ -19,15 +17,9 @@ Seen = list[tuple[str, str, float, BaseException | None]]
 
 
 @pytest.fixture
-def seen() -> Iterator[Seen]:
-    calls: Seen = []
-
-    def observer(client: str, key: str, seconds: float, error: BaseException | None) -> None:
-        calls.append((client, key, seconds, error))
-
-    add_call_observer(observer)
-    yield calls
-    remove_call_observer(observer)
+def seen(client_calls: Seen) -> Seen:
+    """The calls reported to observers (envoxy_testing's ``client_calls``)."""
+    return client_calls
 
 
 class Client:

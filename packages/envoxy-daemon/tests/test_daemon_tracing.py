@@ -46,9 +46,8 @@ class EventView(View):
 
 @pytest.fixture
 def peer() -> Iterator[ReplyPeer]:
-    server = ReplyPeer()
-    yield server
-    server.close()
+    with ReplyPeer() as server:
+        yield server
 
 
 @pytest.fixture

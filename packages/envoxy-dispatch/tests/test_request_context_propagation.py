@@ -6,7 +6,6 @@ Against real servers: a ZeroMQ REP peer, the shared Mosquitto and Redis.
 import json
 import queue
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,9 +17,7 @@ from envoxy.utils.config import Config
 from envoxy.utils.context import RequestContext, bound
 from envoxy.utils.observe import (
     PoolStats,
-    add_call_observer,
     pool_stats,
-    remove_call_observer,
 )
 from envoxy.zeromq import ZmqClient
 from envoxy.zeromq.headers import generate_headers, generated_headers_json
@@ -31,15 +28,9 @@ Calls = list[tuple[str, str, float, BaseException | None]]
 
 
 @pytest.fixture
-def calls() -> Iterator[Calls]:
-    seen: Calls = []
-
-    def observer(client: str, key: str, seconds: float, error: BaseException | None) -> None:
-        seen.append((client, key, seconds, error))
-
-    add_call_observer(observer)
-    yield seen
-    remove_call_observer(observer)
+def calls(client_calls: Calls) -> Calls:
+    """The calls reported to observers (envoxy_testing's ``client_calls``)."""
+    return client_calls
 
 
 def test_headers_outside_a_request_have_a_random_cid_only() -> None:
