@@ -58,6 +58,24 @@ class LineFormatter(logging.Formatter):
             record.processName,
         )
 
+    def bind(self, levelno: int, pathname: str, lineno: int) -> Callable[[str], str]:
+        """Return ``render`` for one level and caller, as a function of the message alone
+        (the time is read at each call).
+
+        The fixed parts may be rendered once (see :meth:`JsonFormatter.bind`), so the
+        function is valid in the process that bound it: bind again after a fork.
+
+        :param levelno: the :mod:`logging` level; ``pathname``/``lineno`` the caller's.
+        """
+        render = self.render
+
+        def line(message: str) -> str:
+            now = time.time_ns()
+            msecs = (now % 1_000_000_000) // 1_000_000
+            return render(levelno, pathname, lineno, now / 1e9, msecs, message)
+
+        return line
+
     def render(
         self,
         levelno: int,
@@ -119,19 +137,45 @@ class JsonFormatter(LineFormatter):
         process_name: str | None = None,
     ) -> str:
         """Return one JSON object with no newline inside; parameters as the base class."""
-        encoded_exec = self._exec
-        if encoded_exec is None:
-            name = process_name if process_name is not None else _process_name()
-            encoded_exec = "null" if name is None else encode_basestring(name)
         line = (
-            f'{self._head}{int(created)},"level":{envoxy_level(levelno)},'
-            f'"pid":{current_pid() if pid is None else pid},"exec":{encoded_exec},'
-            f'"file":{_encoded_file(pathname)},"line":{lineno},'
-            f'"short_message":{encode_basestring(_clean(message))}'
+            f"{self._head}{int(created)}"
+            f"{self._fields(levelno, pathname, lineno, pid, process_name)}"
+            f"{encode_basestring(_clean(message))}"
         )
         if details:
             return f'{line},"full_message":{encode_basestring(_clean(details))}}}'
         return f"{line}}}"
+
+    def bind(self, levelno: int, pathname: str, lineno: int) -> Callable[[str], str]:
+        """Return :meth:`render` for one level and caller in this process, with every field
+        but the time and the message rendered once (valid until a fork)."""
+        head = self._head
+        fields = self._fields(levelno, pathname, lineno, None, None)
+        clock = time.time
+
+        def line(message: str) -> str:
+            return f"{head}{int(clock())}{fields}{encode_basestring(_clean(message))}}}"
+
+        return line
+
+    def _fields(
+        self,
+        levelno: int,
+        pathname: str,
+        lineno: int,
+        pid: int | None,
+        process_name: str | None,
+    ) -> str:
+        """The fields between the timestamp and the message's text, up to its key."""
+        encoded_exec = self._exec
+        if encoded_exec is None:
+            name = process_name if process_name is not None else _process_name()
+            encoded_exec = "null" if name is None else encode_basestring(name)
+        return (
+            f',"level":{envoxy_level(levelno)},'
+            f'"pid":{current_pid() if pid is None else pid},"exec":{encoded_exec},'
+            f'"file":{_encoded_file(pathname)},"line":{lineno},"short_message":'
+        )
 
 
 class PrettyFormatter(LineFormatter):

@@ -117,16 +117,32 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
                 (now % 1_000_000_000) // 1_000_000,
                 message if type(message) is str else str(message),
             )
+        except RecursionError:
+            raise
+        except Exception:
+            self._line_failed(levelno, pathname, lineno, message)
+            return
+        self.write_line(line, levelno, pathname, lineno)
+
+    def write_line(self, line: str, levelno: int, pathname: str, lineno: int) -> None:
+        """Write one rendered line (plus the newline), as :meth:`emit` does for a record.
+
+        Only for when :func:`direct_handler` returned this handler. ``levelno``,
+        ``pathname`` and ``lineno`` describe the line if writing it fails.
+        """
+        try:
             with self._line_lock:
                 self._write(line)
         except RecursionError:
             raise
         except Exception:
-            record = logging.makeLogRecord(
-                {"levelno": levelno, "pathname": pathname, "lineno": lineno, "msg": message}
-            )
-            record.created = created
-            self.handleError(record)
+            self._line_failed(levelno, pathname, lineno, line)
+
+    def _line_failed(self, levelno: int, pathname: str, lineno: int, message: object) -> None:
+        record = logging.makeLogRecord(
+            {"levelno": levelno, "pathname": pathname, "lineno": lineno, "msg": message}
+        )
+        self.handleError(record)
 
     def is_terminal(self) -> bool:
         """Return whether the stream is a terminal (``pretty`` is coloured only then).
