@@ -110,7 +110,9 @@ ROWS = (
     Row("envoxyd Response([...]), warning", "ours-warning", "GET", "/hello/response-list"),
     Row("envoxyd 0.6.1 Response({...})", "0.6.1", "GET", "/hello"),
     Row("Falcon 4 /items/{id:int}", "falcon", "GET", "/items/3", "Falcon 4 /items/{id:int}"),
-    Row("envoxyd /items/{id:int}, INFO", "ours-info", "GET", "/items/3", "Falcon 4 /items/{id:int}"),
+    Row(
+        "envoxyd /items/{id:int}, INFO", "ours-info", "GET", "/items/3", "Falcon 4 /items/{id:int}"
+    ),
     Row("Falcon 4 POST JSON", "falcon", "POST", "/items", "Falcon 4 POST JSON"),
     Row("envoxyd POST JSON, INFO", "ours-info", "POST", "/items", "Falcon 4 POST JSON"),
 )
@@ -118,11 +120,14 @@ ROWS = (
 
 @dataclass
 class WrkResult:
-    """What one wrk run reported."""
+    """What one wrk run reported, and the CPU time the server's worker spent meanwhile."""
 
     requests_per_second: float
     errors: int
     non_2xx: int
+    requests: int = 0
+    #: µs of CPU (user + system) the worker spent per answered request
+    cpu_per_request: float = 0.0
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -158,17 +163,16 @@ def _print_profile(work: pathlib.Path) -> None:
     results = profile(work)
     levels = list(results)
     labels = list(results[levels[0]])
-    rows = [
-        [label, *(f"{results[level][label]:.2f}" if label in results[level] else "-"
-                  for level in levels)]  # fmt: skip
-        for label in labels
-    ]
+    rows = [[label, *(_micros(results[level].get(label)) for level in levels)] for label in labels]
     print_table(
-        "in-process cost of one request, µs (best of 7 loops of 5,000 calls; log lines to a "
-        "file)",
+        "in-process cost of one request, µs (best of 7 loops of 5,000 calls; log lines to a file)",
         ["case", *(f"{level} log" for level in levels)],
         rows,
     )
+
+
+def _micros(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _throughput(
@@ -189,7 +193,12 @@ def _throughput(
             with _serving(command(), "/hello") as port:
                 lua = script if row.method == "POST" else None
                 _wrk(port, row.path, 1, lua)  # warm-up
-                samples.setdefault(row.label, []).append(_wrk(port, row.path, duration, lua))
+                workers = _worker_pids(_pid_listening(port))
+                cpu = _cpu_seconds(workers)
+                result = _wrk(port, row.path, duration, lua)
+                spent = _cpu_seconds(workers) - cpu
+                result.cpu_per_request = spent / max(result.requests, 1) * 1e6
+                samples.setdefault(row.label, []).append(result)
     results = {label: _median(runs) for label, runs in samples.items()}
     table = []
     for row in rows:
@@ -201,6 +210,7 @@ def _throughput(
                 f"{row.method} {row.path}",
                 f"{result.requests_per_second:,.0f}",
                 f"{result.requests_per_second / reference:.2f}x",
+                f"{result.cpu_per_request:.1f}",
                 result.errors,
                 result.non_2xx,
             ]
@@ -208,8 +218,13 @@ def _throughput(
     print_table(
         f"wrk -t{WRK_THREADS} -c{CONNECTIONS} -d{duration}s, pyuwsgi --http-socket, 1 process, "
         f"1 thread (median of {rounds} interleaved rounds; errors summed)",
-        ["server", "request", "req/s", "vs Falcon", "socket errors", "non-2xx"],
+        ["server", "request", "req/s", "vs Falcon", "worker CPU µs/req", "socket errors",
+         "non-2xx"],
         table,
+    )  # fmt: skip
+    print(
+        "worker CPU µs/req: user + system time of the uWSGI worker over the run divided by "
+        "the requests wrk counted (steadier than req/s on a shared machine)"
     )
     if servers.get("0.6.1") is None:
         print(f"original envoxyd: not measured ({_ORIGINAL_MISSING})")
@@ -229,11 +244,12 @@ _ORIGINAL_MISSING = (
 
 
 def _median(runs: list[WrkResult]) -> WrkResult:
-    rates = sorted(run.requests_per_second for run in runs)
     return WrkResult(
-        statistics.median(rates),
+        statistics.median(run.requests_per_second for run in runs),
         sum(run.errors for run in runs),
         sum(run.non_2xx for run in runs),
+        sum(run.requests for run in runs),
+        statistics.median(run.cpu_per_request for run in runs),
     )
 
 
@@ -302,7 +318,9 @@ def _servers(work: pathlib.Path, credentials_url: str) -> dict[str, Command | No
     site = frameworks_site()
 
     def module(name: str, *pythonpath: pathlib.Path) -> Command:
-        paths = [argument for path in (work, *pythonpath) for argument in ("--pythonpath", str(path))]
+        paths = [
+            argument for path in (work, *pythonpath) for argument in ("--pythonpath", str(path))
+        ]
         return lambda: [str(pyuwsgi), "--module", f"{name}:application", *paths, *COMMON_FLAGS]
 
     def ours(conf: pathlib.Path) -> Command:
@@ -401,7 +419,13 @@ def _wrk(
     if found:
         errors = sum(int(value) for value in found.groups())
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return WrkResult(rate, errors, int(non_2xx.group(1)) if non_2xx else 0)
+    requests = re.search(r"(\d+) requests in", output)
+    return WrkResult(
+        rate,
+        errors,
+        int(non_2xx.group(1)) if non_2xx else 0,
+        int(requests.group(1)) if requests else 0,
+    )
 
 
 def _startup(servers: dict[str, Command | None]) -> None:
@@ -464,10 +488,25 @@ def _pid_listening(port: int) -> int:
     return min(int(pid) for pid in re.findall(r"pid=(\d+)", output))
 
 
+def _worker_pids(master: int) -> list[int]:
+    return [
+        int(pid)
+        for pid in pathlib.Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    ]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` (fields 14 and 15 of ``/proc/<pid>/stat``)."""
+    ticks = 0
+    for pid in pids:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _children_rss(master: int) -> dict[int, int]:
-    children = pathlib.Path(f"/proc/{master}/task/{master}/children").read_text().split()
     sizes = {}
-    for child in children:
+    for child in _worker_pids(master):
         status = pathlib.Path(f"/proc/{child}/status").read_text()
         found = re.search(r"VmRSS:\s+(\d+) kB", status)
         if found:

@@ -261,6 +261,7 @@ class LineEmitter:
             return
         handler.write_line(line, levelno, self.pathname, self.lineno)
 
+
 _LOGGER = logging.getLogger(LOGGER_NAME)
 _SYSTEM_LOGGER = logging.getLogger(f"{LOGGER_NAME}.system")
 

@@ -11,13 +11,13 @@ decorators accepted the caller when the handler has some (:mod:`envoxy.views.jso
 every exception becomes the error contract of :mod:`envoxy.views.error_responses`.
 """
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from envoxy.constants import SERVER_NAME
 from envoxy.daemon.cors import CorsPolicy
 from envoxy.daemon.credentials import CredentialsKeeper
 from envoxy.daemon.health import HEALTH_BODY, ReadinessProbe
@@ -27,15 +27,14 @@ from envoxy.daemon.proxy import ZmqBackendProxy
 from envoxy.daemon.reqlog import RequestLogger
 from envoxy.daemon.settings import DaemonSettings
 from envoxy.decorators import AUTH_MARKER
-from envoxy.utils.encoders import envoxy_json_dumps
 from envoxy.views.base import View
-from envoxy.views.containers import Response, http_date_now
+from envoxy.views.containers import Response, json_response
 from envoxy.views.error_responses import error_response
 from envoxy.views.jsonbody import declares_json_body
 from envoxy.views.request import Request
 from envoxy.views.routing import Route, RouteTable
 
-__all__ = ["TEST_MODE_BODY", "EnvoxyApp", "JsonAnswer", "MqttRoute", "create_app", "to_response"]
+__all__ = ["TEST_MODE_BODY", "EnvoxyApp", "MqttRoute", "create_app", "to_response"]
 
 TEST_MODE_BODY = "ENVOXY Working!"
 #: dict keys that give a result a meaning beyond its JSON body (see Response)
@@ -130,8 +129,6 @@ class EnvoxyApp:
         self.proxy = ZmqBackendProxy(settings.zmq_backend) if settings.zmq_backend else None
         self.logger = RequestLogger()
         self.input_guard = InputGuard(settings.max_body_size, settings.body_timeout)
-        # plain dict/list results skip werkzeug's Response unless CORS or VERBOSE need it
-        self._fast = self.cors is None and not self.logger.verbose
         self.request_class = type(
             "EnvoxyRequest",
             (Request,),
@@ -162,12 +159,23 @@ class EnvoxyApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer one WSGI request."""
+        started = time.perf_counter()
         refusal = self.input_guard(environ)
-        if refusal is not None:
-            return refusal(environ, start_response)
-        request = self.request_class(environ)
+        if refusal is None:
+            request = self.request_class(environ)
+            response = self._answer(request)
+        else:
+            request, response = None, refusal
+        # the one place a finished request is reported: the access line (and later metrics)
+        if self.logger.enabled:
+            self.logger.access(environ, request, response, started)
+        return response(environ, start_response)
+
+    def _answer(self, request: Any) -> Any:
+        """The response to ``request`` (errors included), CORS headers set."""
         logger = self.logger
-        started = logger.request(request) if logger.enabled else 0.0
+        if logger.debug:
+            logger.request(request)
         method = request.method
         allowed: Iterable[str] = ()
         try:
@@ -192,9 +200,7 @@ class EnvoxyApp:
             response = error_response(exc, request)
         if self.cors is not None:
             self.cors.apply(request, response, allowed)
-        if logger.enabled:
-            logger.response(request, response, started)
-        return response(environ, start_response)
+        return response
 
     def _dispatch(self, request: Any, route: Route, values: dict[str, Any]) -> Any:
         method = request.method
@@ -208,10 +214,8 @@ class EnvoxyApp:
         if declares_json_body(request) and not getattr(handler, AUTH_MARKER, None):
             request.get_json()
         result = handler(request, **values, endpoint=route.endpoint)
-        if self._fast and (
-            type(result) is list or (type(result) is dict and _RESERVED_KEYS.isdisjoint(result))
-        ):
-            return JsonAnswer(result)
+        if type(result) is list or (type(result) is dict and _RESERVED_KEYS.isdisjoint(result)):
+            return json_response(result)
         return to_response(result)
 
     def _add_view(self, cls: type[View]) -> None:
@@ -226,7 +230,7 @@ class EnvoxyApp:
             self.mqtt_routes.append(MqttRoute(view, endpoint, str(meta.server), **options))
 
     def _health(self, request: Any) -> Any:
-        return JsonAnswer(HEALTH_BODY) if self._fast else Response(HEALTH_BODY)
+        return Response(HEALTH_BODY)
 
     def _ready(self, request: Any) -> WerkzeugResponse:
         ready, body = self.readiness.run()
@@ -234,35 +238,6 @@ class EnvoxyApp:
 
     def _test_index(self, request: Any) -> WerkzeugResponse:
         return Response(TEST_MODE_BODY, content_type="text/plain; charset=utf-8")
-
-
-class JsonAnswer:
-    """A 200 JSON answer built without werkzeug's :class:`Response` (the fast path for
-    handlers returning a plain dict or list); same body and headers as ``Response(value)``.
-    """
-
-    __slots__ = ("body",)
-
-    status_code = 200
-
-    def __init__(self, value: dict[str, Any] | list[Any]) -> None:
-        if type(value) is list:
-            value = {"elements": value, "size": len(value)}
-        self.body = envoxy_json_dumps(value)
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
-        """Send the answer (no body for HEAD)."""
-        body = self.body
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("Server", SERVER_NAME),
-                ("Date", http_date_now()),
-            ],
-        )
-        return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
 def to_response(result: Any) -> WerkzeugResponse:
