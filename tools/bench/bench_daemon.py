@@ -20,7 +20,9 @@ them, the time from start to the first 200 on ``/_health``. ``--long`` (or
 ``ENVOXY_BENCH_LONG=1``) adds a 60 s soak at 64 connections with the workers' memory.
 
 ``--add-header Connection:close`` makes wrk reconnect cleanly after each answer (uWSGI's
-``--http-socket`` closes the connection) instead of counting read errors.
+``--http-socket`` closes the connection) instead of counting read errors. With ``taskset``
+and two CPUs or more, servers run on CPU 0 and wrk on CPU 1, so that they never take
+turns on one core.
 
 Options: ``--rounds N`` (3), ``--duration S`` (5), ``--profile-only``, ``--wrk-only``.
 """
@@ -345,7 +347,7 @@ def _serving(command: list[str], ready_path: str) -> Iterator[int]:
     port = _free_port()
     with tempfile.NamedTemporaryFile(prefix="bench-daemon-", suffix=".log") as log:
         process = subprocess.Popen(
-            [*command, "--http-socket", f"127.0.0.1:{port}"],
+            [*_pinned(0), *command, "--http-socket", f"127.0.0.1:{port}"],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=REPO_ROOT,
@@ -401,7 +403,7 @@ def _wrk(
     script: pathlib.Path | None = None,
     connections: int = CONNECTIONS,
 ) -> WrkResult:
-    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s"]
+    command = [*_pinned(1), "wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s"]
     if script is not None:
         command += ["-s", str(script)]
     output = subprocess.run(
@@ -512,6 +514,13 @@ def _children_rss(master: int) -> dict[int, int]:
         if found:
             sizes[int(child)] = int(found.group(1))
     return sizes
+
+
+def _pinned(cpu: int) -> list[str]:
+    """``taskset -c <cpu>`` when it exists and the machine has two CPUs or more."""
+    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
+        return []
+    return ["taskset", "-c", str(cpu)]
 
 
 def _free_port() -> int:

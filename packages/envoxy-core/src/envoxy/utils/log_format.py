@@ -58,9 +58,9 @@ class LineFormatter(logging.Formatter):
             record.processName,
         )
 
-    def bind(self, levelno: int, pathname: str, lineno: int) -> Callable[[str], str]:
-        """Return ``render`` for one level and caller, as a function of the message alone
-        (the time is read at each call).
+    def bind(self, levelno: int, pathname: str, lineno: int) -> Callable[[str, float], str]:
+        """Return ``render`` for one level and caller, as a function of the message and its
+        time (seconds since the epoch).
 
         The fixed parts may be rendered once (see :meth:`JsonFormatter.bind`), so the
         function is valid in the process that bound it: bind again after a fork.
@@ -69,10 +69,9 @@ class LineFormatter(logging.Formatter):
         """
         render = self.render
 
-        def line(message: str) -> str:
-            now = time.time_ns()
-            msecs = (now % 1_000_000_000) // 1_000_000
-            return render(levelno, pathname, lineno, now / 1e9, msecs, message)
+        def line(message: str, created: float) -> str:
+            msecs = int(created * 1000) % 1000
+            return render(levelno, pathname, lineno, created, msecs, message)
 
         return line
 
@@ -146,15 +145,14 @@ class JsonFormatter(LineFormatter):
             return f'{line},"full_message":{encode_basestring(_clean(details))}}}'
         return f"{line}}}"
 
-    def bind(self, levelno: int, pathname: str, lineno: int) -> Callable[[str], str]:
+    def bind(self, levelno: int, pathname: str, lineno: int) -> Callable[[str, float], str]:
         """Return :meth:`render` for one level and caller in this process, with every field
         but the time and the message rendered once (valid until a fork)."""
         head = self._head
         fields = self._fields(levelno, pathname, lineno, None, None)
-        clock = time.time
 
-        def line(message: str) -> str:
-            return f"{head}{int(clock())}{fields}{encode_basestring(_clean(message))}}}"
+        def line(message: str, created: float) -> str:
+            return f"{head}{int(created)}{fields}{encode_basestring(_clean(message))}}}"
 
         return line
 

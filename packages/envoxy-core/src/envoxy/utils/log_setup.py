@@ -21,6 +21,7 @@ from typing import IO, Any, NamedTuple, cast
 from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
 from envoxy.utils.conversions import as_bool
+from envoxy.utils.log_batch import LineBatch
 from envoxy.utils.log_format import JsonFormatter, LineFormatter, PrettyFormatter
 from envoxy.utils.log_levels import DEFAULT_LEVEL, LOGGING_LEVELS, LogLevel, parse_level
 
@@ -75,6 +76,8 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
     CLI runner swaps it. Each line (with its newline) is handed to the stream in one
     ``write`` call, so lines of processes sharing a stderr pipe do not interleave; the
     stream is flushed after each line unless it is line-buffered (then the write flushed).
+    Lines queued in :attr:`batch` (by a batched :class:`~envoxy.utils.logs.LineEmitter`)
+    are written together, at most 0.1 s later and before any other line.
 
     :param stream: a text stream, or ``None`` for ``sys.stderr``.
     """
@@ -86,6 +89,8 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
         self._line_lock = cast(threading.RLock, self.lock)
         self._tty_stream: object = None
         self._tty = False
+        #: lines queued by their parts (:mod:`envoxy.utils.log_batch`)
+        self.batch = LineBatch(self._write_text, self._line_lock, self._batch_failed)
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write ``record`` formatted, plus a newline, to the stream."""
@@ -138,6 +143,9 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
         except Exception:
             self._line_failed(levelno, pathname, lineno, line)
 
+    def _batch_failed(self) -> None:
+        self.handleError(logging.makeLogRecord({"msg": "a batched log line"}))
+
     def _line_failed(self, levelno: int, pathname: str, lineno: int, message: object) -> None:
         record = logging.makeLogRecord(
             {"levelno": levelno, "pathname": pathname, "lineno": lineno, "msg": message}
@@ -159,12 +167,28 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
         self._tty_stream, self._tty = stream, tty
         return tty
 
+    def flush(self) -> None:
+        """Write the queued lines, then flush the stream."""
+        self.batch.flush()
+        super().flush()
+
+    def close(self) -> None:
+        """Write the queued lines and close the handler (not the stream)."""
+        self.batch.close()
+        super().close()
+
     def _write(self, line: str) -> None:
-        """Write ``line`` and the terminator in one call; flush unless line-buffered."""
+        """Write any queued lines, then ``line`` and the terminator in one call."""
+        if self.batch.entries:
+            self.batch.write_queued()
+        self._write_text(line + self.terminator)
+
+    def _write_text(self, text: str) -> None:
+        """Hand ``text`` to the stream in one call; flush unless line-buffered."""
         if self.follows_stderr:
             self.stream = sys.stderr
         stream = self.stream
-        stream.write(line + self.terminator)
+        stream.write(text)
         if not getattr(stream, "line_buffering", False):
             stream.flush()
 

@@ -210,10 +210,18 @@ class EnvoxyApp:
             )
             return Response(None, status=200, headers={"Allow": ", ".join(allow)})
         handler = route.handlers[method]
+        environ = request.environ
         # behind auth decorators the body is parsed once they accepted the caller
-        if declares_json_body(request) and not getattr(handler, AUTH_MARKER, None):
+        if (
+            (environ.get("CONTENT_LENGTH") or "HTTP_TRANSFER_ENCODING" in environ)
+            and declares_json_body(request)
+            and not getattr(handler, AUTH_MARKER, None)
+        ):
             request.get_json()
-        result = handler(request, **values, endpoint=route.endpoint)
+        if values:
+            result = handler(request, **values, endpoint=route.endpoint)
+        else:
+            result = handler(request, endpoint=route.endpoint)
         if type(result) is list or (type(result) is dict and _RESERVED_KEYS.isdisjoint(result)):
             return json_response(result)
         return to_response(result)

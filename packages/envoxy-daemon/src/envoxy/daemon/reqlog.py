@@ -10,8 +10,9 @@
 Secrets are masked with the shared list of sensitive names
 (:mod:`envoxy.utils.redaction`): query values at every level, header values, JSON
 fields at any depth and card numbers; then the log format redacts the whole line again.
-The access line is written by a :class:`~envoxy.utils.logs.LineEmitter` (its fixed fields
-rendered once per process), so it costs about one ``write`` to the log. The levels are
+The access line is a batched :class:`~envoxy.utils.logs.LineEmitter`: its parts are queued,
+and the lines are built and written together at most 0.1 s later (before any other log
+line), one ``write`` for many requests. The levels are
 read once, when the logger is built, so a request below INFO costs nothing here.
 
 .. versionchanged:: 1.1
@@ -44,7 +45,7 @@ class RequestLogger:
         self.enabled = bool(log.is_gte_log_level(INFO_LEVEL))
         self.debug = bool(log.is_gte_log_level(DEBUG_LEVEL))
         self.verbose = bool(log.is_gte_log_level(VERBOSE_LEVEL))
-        self._access_line = LineEmitter(INFO_LEVEL)
+        self._access_line = LineEmitter(INFO_LEVEL, batched=True)
 
     def request(self, request: Any) -> None:
         """Log the arrival of ``request`` at DEBUG (with headers and body at VERBOSE)."""
@@ -65,13 +66,19 @@ class RequestLogger:
             method, path = request.method, request.path
         else:
             method, path = _environ_method_and_path(environ)
-        if not path.isprintable():
-            path = _escaped(path)
-        line = f"< Response [HTTP] {method} {path} - {response.status_code} ({elapsed:.2f} ms)"
         if self.verbose:
+            line = _access_message(method, path, response.status_code, elapsed)
             log.info(f"{line} | Headers {_headers(response.headers)}{_body(response)}")
         else:
-            self._access_line(line)
+            # the line is built and written with others, at most 0.1 s later
+            self._access_line.later(_access_message, method, path, response.status_code, elapsed)
+
+
+def _access_message(method: str, path: str, status: int, elapsed: float) -> str:
+    """The access line's text (a path with control characters escaped)."""
+    if not path.isprintable():
+        path = _escaped(path)
+    return f"< Response [HTTP] {method} {path} - {status} ({elapsed:.2f} ms)"
 
 
 def _headers(headers: Any) -> str:

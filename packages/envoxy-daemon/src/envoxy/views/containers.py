@@ -124,7 +124,7 @@ class Response(WerkzeugResponse):
 
     @status_code.setter
     def status_code(self, code: int) -> None:
-        self.status = code  # type: ignore[assignment]
+        self.status = code
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         """Send the response: a lean one as it is, else through werkzeug."""
@@ -169,12 +169,7 @@ def json_response(value: dict[str, Any] | list[Any]) -> Response:
     response.__dict__["_lean"] = (
         200,
         "200 OK",
-        [
-            ("Content-Type", JSON_MIMETYPE),
-            ("Content-Length", str(len(body))),
-            ("Server", SERVER_NAME),
-            ("Date", http_date_now()),
-        ],
+        [_JSON_TYPE_HEADER, ("Content-Length", str(len(body))), _SERVER_HEADER, _date_header()],
         body,
     )
     return response
@@ -182,15 +177,22 @@ def json_response(value: dict[str, Any] | list[Any]) -> Response:
 
 def http_date_now() -> str:
     """Return the current time as an RFC 7231 date, computed at most once per second."""
+    return _date_header()[1]
+
+
+def _date_header() -> tuple[str, str]:
+    """The ``Date`` header, made at most once per second."""
     now = int(time.time())
     cached = _DATE_CACHE
     if cached[0] != now:
-        cached[1] = http_date(now)
+        cached[1] = ("Date", http_date(now))
         cached[0] = now
     return cached[1]  # type: ignore[return-value]
 
 
-_DATE_CACHE: list[int | str] = [0, ""]
+_DATE_CACHE: list[int | tuple[str, str]] = [0, ("Date", "")]
+_JSON_TYPE_HEADER = ("Content-Type", JSON_MIMETYPE)
+_SERVER_HEADER = ("Server", SERVER_NAME)
 
 #: werkzeug's status line for every code it names ("404 NOT FOUND")
 _STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
@@ -225,10 +227,10 @@ def _lean_answer(
             code,
             line,
             [
-                ("Content-Type", content_type or JSON_MIMETYPE),
+                ("Content-Type", content_type) if content_type else _JSON_TYPE_HEADER,
                 ("Content-Length", str(len(body))),
-                ("Server", SERVER_NAME),
-                ("Date", http_date_now()),
+                _SERVER_HEADER,
+                _date_header(),
             ],
             body,
         )

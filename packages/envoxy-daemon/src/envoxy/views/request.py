@@ -6,13 +6,22 @@ JSON body that does not parse, or that nests or counts past the request's budget
 (:mod:`envoxy.views.jsonbody`). The daemon parses declared JSON bodies before the
 handler runs (after the auth decorators accepted the caller), so handlers only ever see
 valid JSON.
+
+Building one reads only what every request needs (``environ``, ``method``, ``path``);
+werkzeug's other constructor attributes (``headers``, ``query_string``, ``server``,
+``scheme``, ``root_path``, ``remote_addr``) are computed from the environ, as werkzeug
+does, on first use.
+
+.. versionchanged:: 1.1
+   ``headers``, ``query_string``, ``server``, ``scheme``, ``root_path`` and
+   ``remote_addr`` are computed on first use.
 """
 
 import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import EnvironHeaders, Headers, MultiDict
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as WerkzeugRequest
 
@@ -46,6 +55,56 @@ class Request(WerkzeugRequest):
     #: most values and members :meth:`get_json` accepts
     max_json_elements = DEFAULT_MAX_JSON_ELEMENTS
     _envoxy_json: Any = _UNSET
+
+    def __init__(
+        self, environ: dict[str, Any], populate_request: bool = True, shallow: bool = False
+    ) -> None:
+        # werkzeug's constructor, minus the attributes computed on first use (below)
+        self.environ = environ
+        self.shallow = shallow
+        self.method = environ.get("REQUEST_METHOD", "GET").upper()
+        # WSGI strings hold bytes as latin-1: decoded as UTF-8, as werkzeug does
+        path = (environ.get("PATH_INFO") or "").encode("latin1").decode(errors="replace")
+        self.path = "/" + path.lstrip("/")
+        if populate_request and not shallow:
+            environ["werkzeug.request"] = self
+
+    @cached_property
+    def headers(self) -> Headers:
+        """The request headers (an ``EnvironHeaders`` reading the environ)."""
+        return EnvironHeaders(self.environ)
+
+    @cached_property
+    def query_string(self) -> bytes:
+        """The raw query string, after the ``?``."""
+        return str(self.environ.get("QUERY_STRING", "")).encode("latin1")
+
+    @cached_property
+    def scheme(self) -> str:
+        """The URL scheme of the request (``http`` or ``https``)."""
+        return str(self.environ.get("wsgi.url_scheme", "http"))
+
+    @cached_property
+    def server(self) -> tuple[str, int | None] | None:
+        """The server's ``(host, port)``, ``(path, None)`` for a unix socket, or ``None``."""
+        name = self.environ.get("SERVER_NAME")
+        if name is None:
+            return None
+        try:
+            port: int | None = int(self.environ.get("SERVER_PORT"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):  # a unix socket
+            port = None
+        return name, port
+
+    @cached_property
+    def root_path(self) -> str:
+        """The prefix the application is mounted under, without a trailing slash."""
+        return _wsgi_decoded(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
+
+    @cached_property
+    def remote_addr(self) -> str | None:
+        """The client's address."""
+        return self.environ.get("REMOTE_ADDR")
 
     @cached_property
     def args(self) -> MultiDict[str, str]:
@@ -95,3 +154,8 @@ class Request(WerkzeugRequest):
     def json(self) -> Any:
         """The decoded JSON body, as :meth:`get_json` returns it."""
         return self.get_json()
+
+
+def _wsgi_decoded(text: str) -> str:
+    """A WSGI string (bytes as latin-1) decoded as UTF-8, as werkzeug does."""
+    return text.encode("latin1").decode(errors="replace")
