@@ -24,7 +24,9 @@ them, the time from start to the first 200 on ``/_health``. ``--long`` (or
 and two CPUs or more, servers run on CPU 0 and wrk on CPU 1, so that they never take
 turns on one core.
 
-Options: ``--rounds N`` (3), ``--duration S`` (5), ``--profile-only``, ``--wrk-only``.
+Options: ``--rounds N`` (3), ``--duration S`` (5), ``--profile-only``, ``--wrk-only``, and
+``--compare CHECKOUT``: the envoxyd rows and the profile once more with another checkout's
+``.venv`` (e.g. a worktree of the previous commit), interleaved, for a before/after table.
 """
 
 import argparse
@@ -44,6 +46,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
@@ -86,8 +89,7 @@ __loader__ = [Hello]
 Command = Callable[[], list[str]]
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One measured line: a server answering one request."""
 
     label: str
@@ -140,20 +142,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--long", action="store_true", help="add the 60 s soak")
     parser.add_argument("--profile-only", action="store_true")
     parser.add_argument("--wrk-only", action="store_true")
+    parser.add_argument("--compare", type=pathlib.Path, help="another checkout with a .venv")
     options = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    compare = options.compare.resolve() if options.compare else None
     long_run = options.long or os.environ.get("ENVOXY_BENCH_LONG") == "1"
     with tempfile.TemporaryDirectory(prefix="bench-daemon-") as directory:
         work = pathlib.Path(directory)
         if not options.wrk_only:
-            _print_profile(work)
+            _print_profile(work, compare)
         if options.profile_only:
             return
         if shutil.which("wrk") is None:
             print("bench_daemon: wrk is not installed (apt-get install wrk); skipped")
             return
         with _credentials_server() as credentials_url:
-            servers = _servers(work, credentials_url)
-            _throughput(work, servers, options.rounds, options.duration)
+            servers = _servers(work, credentials_url, compare)
+            _throughput(work, servers, options.rounds, options.duration, compare)
             _startup(servers)
             if long_run:
                 _long_run(servers)
@@ -161,16 +165,26 @@ def main(argv: Sequence[str] | None = None) -> None:
                 print("\n(the 60 s soak runs with --long or ENVOXY_BENCH_LONG=1)")
 
 
-def _print_profile(work: pathlib.Path) -> None:
+def _print_profile(work: pathlib.Path, compare: pathlib.Path | None) -> None:
     results = profile(work)
+    before = profile(work, compare / ".venv" / "bin" / "python") if compare else None
     levels = list(results)
     labels = list(results[levels[0]])
-    rows = [[label, *(_micros(results[level].get(label)) for level in levels)] for label in labels]
-    print_table(
-        "in-process cost of one request, µs (best of 7 loops of 5,000 calls; log lines to a file)",
-        ["case", *(f"{level} log" for level in levels)],
-        rows,
-    )
+    columns = ["case"]
+    for level in levels:
+        columns += [f"{level} log", f"{level} before"] if before else [f"{level} log"]
+    rows = []
+    for label in labels:
+        row = [label]
+        for level in levels:
+            row.append(_micros(results[level].get(label)))
+            if before:
+                row.append(_micros(before[level].get(label)))
+        rows.append(row)
+    title = "in-process cost of one request, µs (thread CPU, best of 7 loops of 5,000 calls)"
+    if compare:
+        title += f"; before: {compare}"
+    print_table(title, columns, rows)
 
 
 def _micros(value: float | None) -> str:
@@ -178,7 +192,11 @@ def _micros(value: float | None) -> str:
 
 
 def _throughput(
-    work: pathlib.Path, servers: dict[str, Command | None], rounds: int, duration: int
+    work: pathlib.Path,
+    servers: dict[str, Command | None],
+    rounds: int,
+    duration: int,
+    compare: pathlib.Path | None,
 ) -> None:
     script = work / "post.lua"
     script.write_text(
@@ -187,6 +205,12 @@ def _throughput(
         'wrk.headers["Content-Type"] = "application/json"\n'
     )
     rows = [row for row in ROWS if servers.get(row.server) is not None]
+    if compare is not None:
+        rows += [
+            Row(f"{row.label} (before)", f"before-{row.server}", *row[2:])
+            for row in ROWS
+            if row.server.startswith("ours-")
+        ]
     samples: dict[str, list[WrkResult]] = {}
     for _ in range(rounds):
         for row in rows:
@@ -286,7 +310,9 @@ def _credentials_server() -> Iterator[str]:
         server.server_close()
 
 
-def _servers(work: pathlib.Path, credentials_url: str) -> dict[str, Command | None]:
+def _servers(
+    work: pathlib.Path, credentials_url: str, compare: pathlib.Path | None = None
+) -> dict[str, Command | None]:
     (work / "bench_views.py").write_text(ENVOXY_VIEWS)
     (work / "bench_bare.py").write_text(BARE_APP)
     (work / "bench_falcon.py").write_text(FALCON_APP)
@@ -325,14 +351,23 @@ def _servers(work: pathlib.Path, credentials_url: str) -> dict[str, Command | No
         ]
         return lambda: [str(pyuwsgi), "--module", f"{name}:application", *paths, *COMMON_FLAGS]
 
-    def ours(conf: pathlib.Path) -> Command:
-        return lambda: [str(envoxyd), "--set", f"conf={conf}", *COMMON_FLAGS]
+    def ours(conf: pathlib.Path, daemon: pathlib.Path = envoxyd) -> Command:
+        return lambda: [str(daemon), "--set", f"conf={conf}", *COMMON_FLAGS]
 
     def theirs() -> list[str]:
         return [str(ORIGINAL_ENVOXYD), "--set", f"conf={original_conf}",
                 "--pythonpath", str(ORIGINAL_RUN_DIR), *COMMON_FLAGS]  # fmt: skip
 
+    before = compare / ".venv" / "bin" / "envoxyd" if compare else None
     return {
+        **(
+            {
+                "before-ours-info": ours(confs["info"], before),
+                "before-ours-warning": ours(confs["warning"], before),
+            }
+            if before
+            else {}
+        ),
         "bare": module("bench_bare"),
         "falcon": module("bench_falcon", site),
         "flask": module("bench_flask", site),

@@ -94,11 +94,17 @@ print(json.dumps(results))
 
 
 def profile(
-    work: pathlib.Path, *, calls: int = 5000, repeat: int = 7
+    work: pathlib.Path,
+    python: pathlib.Path | None = None,
+    *,
+    calls: int = 5000,
+    repeat: int = 7,
 ) -> dict[str, dict[str, float]]:
     """Return level name -> case label -> µs per request (the best of ``repeat`` loops).
 
     :param work: a scratch directory (views file and log file).
+    :param python: the interpreter whose envoxy is profiled (default: the workspace's);
+        Falcon and Flask are profiled only with the default.
     """
     results: dict[str, dict[str, float]] = {}
     for name, level in LEVELS.items():
@@ -112,10 +118,10 @@ def profile(
             "CASES": [tuple(case) for case in CASES],
             "CALLS": calls,
             "REPEAT": repeat,
-            "WITH_FRAMEWORKS": name == "INFO",
+            "WITH_FRAMEWORKS": name == "INFO" and python is None,
         }
         prelude = "".join(f"{key} = {value!r}\n" for key, value in values.items())
-        output = run_script(workspace_python(), prelude + _CHILD, timeout=600)
+        output = run_script(python or workspace_python(), prelude + _CHILD, timeout=600)
         results[name] = json.loads(output.strip().splitlines()[-1])
     return results
 

@@ -194,8 +194,11 @@ _DATE_CACHE: list[int | tuple[str, str]] = [0, ("Date", "")]
 _JSON_TYPE_HEADER = ("Content-Type", JSON_MIMETYPE)
 _SERVER_HEADER = ("Server", SERVER_NAME)
 
-#: werkzeug's status line for every code it names ("404 NOT FOUND")
-_STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
+#: werkzeug's status line for every code it names ("404 NOT FOUND"), but 304: werkzeug
+#: drops its entity headers when sending, so that response is built by werkzeug
+_STATUS_LINES = {
+    code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items() if code != 304
+}
 _NEWLINE = re.compile(r"[\r\n]")
 #: headers werkzeug rewrites when sending (IRI to URI): those responses are built at once
 _REWRITTEN_HEADERS = frozenset({"location", "content-location"})

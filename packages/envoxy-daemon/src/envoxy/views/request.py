@@ -18,7 +18,7 @@ does, on first use.
 """
 
 import json
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import EnvironHeaders, Headers, MultiDict
@@ -39,6 +39,7 @@ __all__ = ["DEFAULT_MAX_CONTENT_LENGTH", "Request"]
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
 _UNSET: Any = object()
+_JSON_UTF8 = "application/json; charset=utf-8"
 
 
 class Request(WerkzeugRequest):
@@ -68,6 +69,25 @@ class Request(WerkzeugRequest):
         self.path = "/" + path.lstrip("/")
         if populate_request and not shallow:
             environ["werkzeug.request"] = self
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        """The body stream: the server's when it is already bounded (envoxyd's guarded
+        input, which ends with the body and refuses more than ``max_body_size``), else
+        werkzeug's ``LimitedStream`` around it."""
+        stream = self.environ.get("wsgi.input")
+        if getattr(stream, "envoxy_bounded", False) and not self.shallow:
+            return cast(IO[bytes], stream)
+        return cast(IO[bytes], WerkzeugRequest.stream.fget(self))  # type: ignore[attr-defined]
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the body is declared JSON (``application/json`` or ``+json``), as werkzeug
+        says, with the common Content-Types recognised without parsing them."""
+        content_type = self.environ.get("CONTENT_TYPE")
+        if content_type == "application/json" or content_type == _JSON_UTF8:
+            return True
+        return bool(super().is_json)
 
     @cached_property
     def headers(self) -> Headers:
@@ -129,7 +149,7 @@ class Request(WerkzeugRequest):
             return self._envoxy_json
         if not (force or self.is_json):
             return None
-        data = self.get_data(cache=True)
+        data = self._body()
         if not data.strip():
             value = None
         else:
@@ -149,6 +169,16 @@ class Request(WerkzeugRequest):
         if cache:
             self._envoxy_json = value
         return value
+
+    def _body(self) -> bytes:
+        """``get_data()``: read straight from a bounded stream (see :attr:`stream`)."""
+        data: bytes | None = self.__dict__.get("_cached_data")
+        if data is None:
+            stream: Any = self.environ.get("wsgi.input")
+            if not getattr(stream, "envoxy_bounded", False) or self.shallow:
+                return self.get_data(cache=True)
+            data = self._cached_data = stream.read()
+        return data
 
     @property
     def json(self) -> Any:
