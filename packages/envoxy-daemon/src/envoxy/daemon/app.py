@@ -30,8 +30,10 @@ from envoxy.decorators import AUTH_MARKER
 from envoxy.views.base import View
 from envoxy.views.containers import Response, json_response
 from envoxy.views.error_responses import error_response
+from envoxy.views.exceptions import InvalidViewError
 from envoxy.views.jsonbody import declares_json_body
 from envoxy.views.request import Request
+from envoxy.views.route_spec import route_spec_of
 from envoxy.views.routing import Route, RouteTable
 
 __all__ = ["TEST_MODE_BODY", "EnvoxyApp", "MqttRoute", "create_app", "to_response"]
@@ -227,15 +229,15 @@ class EnvoxyApp:
         return to_response(result)
 
     def _add_view(self, cls: type[View]) -> None:
-        meta = cls.__metaclass__
-        endpoint = str(meta.endpoint)
-        protocols = list(getattr(meta, "protocols", None) or ["http"])
+        spec = route_spec_of(cls)
+        if spec is None:  # create_app validated the class: only a class changed since
+            raise InvalidViewError(f"view {cls.__qualname__} has no endpoint: decorate it with @on")
         view = cls()
-        if "http" in protocols:
-            self.routes.add(endpoint, view, cls.http_methods)
-        if "mqtt" in protocols:
-            options = mqtt_options(meta, cls.__qualname__)
-            self.mqtt_routes.append(MqttRoute(view, endpoint, str(meta.server), **options))
+        if spec.http:
+            self.routes.add(spec.endpoint, view, cls.http_methods)
+        if spec.mqtt:
+            options = mqtt_options(spec, cls.__qualname__)
+            self.mqtt_routes.append(MqttRoute(view, spec.endpoint, str(spec.server), **options))
 
     def _health(self, request: Any) -> Any:
         return Response(HEALTH_BODY)

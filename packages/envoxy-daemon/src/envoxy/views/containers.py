@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from envoxy.constants import SERVER_NAME
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 
-__all__ = ["HOP_BY_HOP_HEADERS", "Response", "http_date_now", "json_response"]
+__all__ = ["HOP_BY_HOP_HEADERS", "Response", "ResponseValue", "http_date_now", "json_response"]
 
 #: headers a handler may not set through a ``headers`` key (RFC 7230 §6.1 plus Content-Length)
 HOP_BY_HOP_HEADERS: frozenset[str] = frozenset(
@@ -55,6 +55,11 @@ HOP_BY_HOP_HEADERS: frozenset[str] = frozenset(
 JSON_MIMETYPE = "application/json"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
 
+#: what a view handler may return: a response (sent as it is), a dict or list (JSON, as
+#: ``Response(value)``), a str or bytes body, ``None`` (204), or ``(body, status[, headers])``
+type ResponseValue = (
+    WerkzeugResponse | dict[str, Any] | list[Any] | str | bytes | tuple[Any, ...] | None
+)
 #: (status code, status line, header list, body): a response not yet built by werkzeug
 type LeanAnswer = tuple[int, str, list[tuple[str, str]], bytes]
 
