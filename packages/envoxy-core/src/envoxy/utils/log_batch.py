@@ -90,9 +90,17 @@ class LineBatch:
         finally:
             lock.release()
 
-    def write_queued(self) -> None:
-        """Build, render and write the queued lines (the caller holds the lock)."""
-        for text in self._take():
+    def write_queued(self, then: str = "") -> None:
+        """Build, render and write the queued lines, then ``then`` (a line with its
+        newline), in as few writes as :data:`BATCH_BYTES` allows (the caller holds the
+        lock)."""
+        texts = self._take()
+        if then:
+            if texts and len(texts[-1]) + len(then) <= BATCH_BYTES:
+                texts[-1] += then
+            else:
+                texts.append(then)
+        for text in texts:
             self._write(text)
 
     def flush(self) -> None:

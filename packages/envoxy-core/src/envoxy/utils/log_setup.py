@@ -178,10 +178,11 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
         super().close()
 
     def _write(self, line: str) -> None:
-        """Write any queued lines, then ``line`` and the terminator in one call."""
+        """Write ``line`` and the terminator, after any queued lines (together if they fit)."""
         if self.batch.entries:
-            self.batch.write_queued()
-        self._write_text(line + self.terminator)
+            self.batch.write_queued(line + self.terminator)
+        else:
+            self._write_text(line + self.terminator)
 
     def _write_text(self, text: str) -> None:
         """Hand ``text`` to the stream in one call; flush unless line-buffered."""

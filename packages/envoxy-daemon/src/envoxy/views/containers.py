@@ -245,21 +245,33 @@ def _lean_answer(
     items = _header_items(headers)
     if items is None:
         return None
+    positions = {name.lower(): index for index, (name, _) in enumerate(items)}
+    if len(positions) != len(items):  # a name given twice: werkzeug's Headers.set rules
+        return None
+    updates: list[tuple[str, Any]] = []
     if content_type is None:
         if mimetype is not None:
             content_type = get_content_type(mimetype, "utf-8")
-        elif not any(name.lower() == "content-type" for name, _ in items):
+        elif "content-type" not in positions:
             content_type = JSON_MIMETYPE
     if content_type is not None:
-        _set(items, "Content-Type", content_type)
-    _set(items, "Content-Length", str(len(body)))
-    _set(items, "Server", SERVER_NAME)
-    _set(items, "Date", http_date_now())
+        updates.append(("Content-Type", content_type))
+    updates += [("Content-Length", str(len(body))), _SERVER_HEADER, _date_header()]
     if extra_headers:
-        for name, value in extra_headers.items():
-            if name.lower() not in HOP_BY_HOP_HEADERS:
-                _set(items, name, str(value))
-    if any(name.lower() in _REWRITTEN_HEADERS for name, _ in items):
+        updates += [
+            (name, str(value))
+            for name, value in extra_headers.items()
+            if name.lower() not in HOP_BY_HOP_HEADERS
+        ]
+    for name, value in updates:  # Headers.set: replace the header of that name, else append
+        key = name.lower()
+        position = positions.get(key)
+        if position is None:
+            positions[key] = len(items)
+            items.append((name, _header_value(value)))
+        else:
+            items[position] = (name, _header_value(value))
+    if not _REWRITTEN_HEADERS.isdisjoint(positions):
         return None
     return code, line, items, body
 
@@ -293,18 +305,6 @@ def _header_value(value: Any) -> str:
     if _NEWLINE.search(value) is not None:
         raise ValueError("Header values must not contain newline characters.")
     return value
-
-
-def _set(items: list[tuple[str, str]], name: str, value: str) -> None:
-    """``Headers.set``: replace the first header of that name (any case), drop the others."""
-    value = _header_value(value)
-    key = name.lower()
-    for index, (old, _) in enumerate(items):
-        if old.lower() == key:
-            items[index] = (name, value)
-            items[index + 1 :] = [item for item in items[index + 1 :] if item[0].lower() != key]
-            return
-    items.append((name, value))
 
 
 def _dict_status(body: Mapping[str, Any], default: int | str | None) -> int | str | None:
