@@ -257,3 +257,29 @@ def test_a_forked_child_never_writes_its_parents_queued_lines() -> None:
 
 def test_the_batch_delay_is_short() -> None:
     assert BATCH_SECONDS <= 0.25
+
+
+def test_after_fork_forgets_the_queued_lines_and_the_cached_pid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a child forked from C (uWSGI) calls, since Python's at-fork hooks do not run."""
+    from envoxy.utils import log_format
+    from envoxy.utils.logs import after_fork
+
+    stream = capture()
+    LineEmitter(log.INFO, batched=True)("the parent's")
+    parent = os.getpid()
+    assert log_format.current_pid() == parent
+    monkeypatch.setattr(log_format.os, "getpid", lambda: 424242)
+    try:
+        assert log_format.current_pid() == parent  # cached: a C fork leaves it stale
+        after_fork()
+        assert log_format.current_pid() == 424242
+        LineEmitter(log.INFO, batched=True)("the child's")
+        flush()
+    finally:
+        monkeypatch.undo()
+        log_format.forget_process()
+    assert [(entry["short_message"], entry["pid"]) for entry in entries(stream)] == [
+        ("the child's", 424242)
+    ]

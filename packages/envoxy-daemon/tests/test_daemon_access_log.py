@@ -134,3 +134,26 @@ def test_an_access_line_is_written_for_every_request_of_a_burst() -> None:
         client.get(f"/v1/items/{number}")
     paths: list[Any] = [groups[1] for groups in access_lines(stream)]
     assert paths == [f"/v1/items/{number}" for number in range(200)]
+
+
+@pytest.mark.integration
+def test_workers_write_their_own_pid_after_the_master_logged(
+    write_config: Any, start_envoxyd: Any
+) -> None:
+    """uWSGI forks without Python's at-fork hooks: a pid cached by the master's own lines
+    (the unknown-key warning) must not be the pid of the workers' access lines."""
+    config = write_config(
+        {"modules": [str(SAMPLE)], "log": {"level": 6}, "log_levels": "a typo the master logs"}
+    )
+    daemon = start_envoxyd("--set", f"conf={config}", "--processes", "2")
+    for number in range(20):
+        assert daemon.get(f"/v1/items/{number}")[0] == 200
+    assert daemon.stop() == 0
+    entries = [json.loads(line) for line in daemon.log().splitlines() if line[:1] == "{"]
+    (master,) = {entry["pid"] for entry in entries if "unknown key" in entry["short_message"]}
+    workers = {
+        entry["pid"] for entry in entries if entry["short_message"].startswith("< Response")
+    }
+    assert len([e for e in entries if e["short_message"].startswith("< Response")]) >= 20
+    assert workers
+    assert master not in workers

@@ -91,7 +91,7 @@ def send(response: Any, method: str = "GET") -> Sent:
 
 def eager(monkeypatch: pytest.MonkeyPatch, *args: Any, **kwargs: Any) -> Response:
     with monkeypatch.context() as patch:
-        patch.setattr(containers, "_lean_answer", lambda *a: None)
+        patch.setattr(containers, "_LEAN", False)
         return Response(*args, **kwargs)
 
 

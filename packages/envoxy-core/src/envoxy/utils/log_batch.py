@@ -17,7 +17,8 @@ rendered and written together:
 - when the handler is flushed or closed, which :mod:`logging` does at interpreter exit.
 
 A process killed with ``SIGKILL`` loses its last :data:`BATCH_SECONDS` of queued lines at
-most. A forked child drops the lines it inherited (its parent writes them).
+most. A forked child drops the lines it inherited (its parent writes them): at
+:func:`os.fork`, or when a C fork's child calls :func:`envoxy.utils.logs.after_fork`.
 """
 
 import os
@@ -29,7 +30,14 @@ from typing import Any
 
 from envoxy.utils.log_format import current_pid
 
-__all__ = ["BATCH_BYTES", "BATCH_LINES", "BATCH_SECONDS", "LineBatch", "QueuedLine"]
+__all__ = [
+    "BATCH_BYTES",
+    "BATCH_LINES",
+    "BATCH_SECONDS",
+    "LineBatch",
+    "QueuedLine",
+    "forget_batches",
+]
 
 #: the most bytes written at once (Linux's ``PIPE_BUF``: a write this size is atomic)
 BATCH_BYTES = 4096
@@ -166,9 +174,11 @@ class LineBatch:
 _BATCHES: weakref.WeakSet[LineBatch] = weakref.WeakSet()
 
 
-def _forget_batches() -> None:
+def forget_batches() -> None:
+    """Drop the queued lines in a forked child (its parent writes them); see
+    ``logs.after_fork``."""
     for batch in list(_BATCHES):
         batch._forget()
 
 
-os.register_at_fork(after_in_child=_forget_batches)
+os.register_at_fork(after_in_child=forget_batches)

@@ -30,6 +30,7 @@ __all__ = [
     "PrettyFormatter",
     "caller_file",
     "current_pid",
+    "forget_process",
 ]
 
 #: The ``version`` written in every JSON line.
@@ -275,11 +276,12 @@ class _Process:
 _PROCESS = _Process()
 
 
-def _forget_process() -> None:
+def forget_process() -> None:
+    """Forget the cached process id (in a forked child; see ``logs.after_fork``)."""
     _PROCESS.pid = None
 
 
-os.register_at_fork(after_in_child=_forget_process)
+os.register_at_fork(after_in_child=forget_process)
 
 
 @functools.lru_cache(maxsize=512)

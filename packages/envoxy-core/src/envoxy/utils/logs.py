@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Final, cast
 
-from envoxy.utils.log_batch import LineBatch
-from envoxy.utils.log_format import LineFormatter, current_pid
+from envoxy.utils.log_batch import LineBatch, forget_batches
+from envoxy.utils.log_format import LineFormatter, current_pid, forget_process
 from envoxy.utils.log_levels import LOGGING_LEVELS, LogLevel
 from envoxy.utils.log_setup import (
     LOGGER_NAME,
@@ -39,6 +39,7 @@ __all__ = [
     "Log",
     "LogLevel",
     "LogStyle",
+    "after_fork",
     "log",
     "truncate_text",
 ]
@@ -311,6 +312,19 @@ class LineEmitter:
             render = cast(LineFormatter, formatter).bind(self.levelno, self.pathname, self.lineno)
             binding = self._binding = (formatter, pid, render)
         return binding[2]
+
+
+def after_fork() -> None:
+    """Forget the parent's per-process logging state in a forked child: its process id
+    (the ``pid`` of JSON lines) and its queued lines.
+
+    :func:`os.fork` does this by itself (:func:`os.register_at_fork`); a server that
+    forks from C without running Python's at-fork hooks (uWSGI, unless
+    ``--py-call-osafterfork``) calls this first thing in each child: envoxyd does, in its
+    post-fork hook.
+    """
+    forget_process()
+    forget_batches()
 
 
 _LOGGER = logging.getLogger(LOGGER_NAME)

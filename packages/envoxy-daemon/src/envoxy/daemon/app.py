@@ -28,7 +28,7 @@ from envoxy.daemon.reqlog import RequestLogger
 from envoxy.daemon.settings import DaemonSettings
 from envoxy.decorators import AUTH_MARKER
 from envoxy.views.base import View
-from envoxy.views.containers import Response, json_response
+from envoxy.views.containers import RESERVED_KEYS, Response, json_response
 from envoxy.views.error_responses import error_response
 from envoxy.views.exceptions import InvalidViewError
 from envoxy.views.jsonbody import declares_json_body
@@ -39,8 +39,6 @@ from envoxy.views.routing import Route, RouteTable
 __all__ = ["TEST_MODE_BODY", "EnvoxyApp", "MqttRoute", "create_app", "to_response"]
 
 TEST_MODE_BODY = "ENVOXY Working!"
-#: dict keys that give a result a meaning beyond its JSON body (see Response)
-_RESERVED_KEYS = frozenset({"status", "headers", "cookies", "payload"})
 
 StartResponse = Callable[..., Any]
 
@@ -224,7 +222,7 @@ class EnvoxyApp:
             result = handler(request, **values, endpoint=route.endpoint)
         else:
             result = handler(request, endpoint=route.endpoint)
-        if type(result) is list or (type(result) is dict and _RESERVED_KEYS.isdisjoint(result)):
+        if type(result) is list or (type(result) is dict and RESERVED_KEYS.isdisjoint(result)):
             return json_response(result)
         return to_response(result)
 

@@ -31,7 +31,6 @@ from typing import Any
 
 from envoxy.daemon.settings import DEFAULT_BODY_TIMEOUT
 from envoxy.exceptions import ValidationException
-from envoxy.utils.log_format import current_pid
 from envoxy.views.error_responses import error_response
 
 __all__ = [
@@ -272,7 +271,7 @@ class BodyDeadlines:
 
     def arm(self, fd: int, seconds: float) -> list[Any]:
         """Watch ``fd`` for ``seconds``; return the entry to pass to :meth:`disarm`."""
-        if self._pid != current_pid():
+        if self._pid != os.getpid():  # also forks made without Python's at-fork hooks
             self._start()
         entry = [time.monotonic() + seconds, fd, _inode(fd), False]
         with self._lock:
@@ -293,7 +292,7 @@ class BodyDeadlines:
 
     def _start(self) -> None:
         # after a fork only the forking thread survives: start this process's own
-        self._pid = current_pid()
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._armed = []
         threading.Thread(target=self._run, name="envoxy-body-deadlines", daemon=True).start()

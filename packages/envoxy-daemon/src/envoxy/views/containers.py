@@ -34,7 +34,14 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from envoxy.constants import SERVER_NAME
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 
-__all__ = ["HOP_BY_HOP_HEADERS", "Response", "ResponseValue", "http_date_now", "json_response"]
+__all__ = [
+    "HOP_BY_HOP_HEADERS",
+    "RESERVED_KEYS",
+    "Response",
+    "ResponseValue",
+    "http_date_now",
+    "json_response",
+]
 
 #: headers a handler may not set through a ``headers`` key (RFC 7230 §6.1 plus Content-Length)
 HOP_BY_HOP_HEADERS: frozenset[str] = frozenset(
@@ -54,6 +61,8 @@ HOP_BY_HOP_HEADERS: frozenset[str] = frozenset(
 
 JSON_MIMETYPE = "application/json"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
+#: dict keys that give a body a meaning beyond its JSON (status, headers, cookies, payload)
+RESERVED_KEYS: frozenset[str] = frozenset({"status", "headers", "cookies", "payload"})
 
 #: what a view handler may return: a response (sent as it is), a dict or list (JSON, as
 #: ``Response(value)``), a str or bytes body, ``None`` (204), or ``(body, status[, headers])``
@@ -89,6 +98,18 @@ class Response(WerkzeugResponse):
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
+        kind = type(response)
+        if (
+            _LEAN
+            and (kind is list or (kind is dict and RESERVED_KEYS.isdisjoint(response)))
+            and status is None
+            and headers is None
+            and mimetype is None
+            and content_type is None
+            and not direct_passthrough
+        ):  # Response({...}) / Response([...]): what the app does for a plain dict or list
+            self.__dict__["_lean"] = _json_answer(response)
+            return
         extra_headers: Mapping[str, Any] | None = None
         cookies: Iterable[Mapping[str, Any]] = ()
         body = response
@@ -105,7 +126,7 @@ class Response(WerkzeugResponse):
             body = b""
         elif isinstance(body, str | bytes) and mimetype is None and content_type is None:
             content_type = JSON_MIMETYPE if _is_json_text(body) else TEXT_CONTENT_TYPE
-        if not cookies and not direct_passthrough:
+        if _LEAN and not cookies and not direct_passthrough:
             lean = _lean_answer(body, status, headers, mimetype, content_type, extra_headers)
             if lean is not None:
                 self.__dict__["_lean"] = lean
@@ -167,17 +188,19 @@ class Response(WerkzeugResponse):
 def json_response(value: dict[str, Any] | list[Any]) -> Response:
     """Return ``Response(value)`` for a list, or a dict without ``status``, ``headers``,
     ``cookies`` and ``payload`` keys (the caller checked), skipping the key checks."""
+    response = Response.__new__(Response)
+    response.__dict__["_lean"] = _json_answer(value)
+    return response
+
+
+def _json_answer(value: dict[str, Any] | list[Any]) -> LeanAnswer:
+    """The 200 answer of a plain dict or a list (wrapped as ``elements``/``size``)."""
     if type(value) is list:
         value = {"elements": value, "size": len(value)}
     body = envoxy_json_dumps(value)
-    response = Response.__new__(Response)
-    response.__dict__["_lean"] = (
-        200,
-        "200 OK",
-        [_JSON_TYPE_HEADER, ("Content-Length", str(len(body))), _SERVER_HEADER, _date_header()],
-        body,
-    )
-    return response
+    headers = [_JSON_TYPE_HEADER, ("Content-Length", str(len(body))), _SERVER_HEADER]
+    headers.append(_date_header())
+    return 200, "200 OK", headers, body
 
 
 def http_date_now() -> str:
@@ -195,6 +218,8 @@ def _date_header() -> tuple[str, str]:
     return cached[1]  # type: ignore[return-value]
 
 
+#: False builds every Response with werkzeug in its constructor (the tests compare both)
+_LEAN = True
 _DATE_CACHE: list[int | tuple[str, str]] = [0, ("Date", "")]
 _JSON_TYPE_HEADER = ("Content-Type", JSON_MIMETYPE)
 _SERVER_HEADER = ("Server", SERVER_NAME)
