@@ -151,9 +151,7 @@ def test_workers_write_their_own_pid_after_the_master_logged(
     assert daemon.stop() == 0
     entries = [json.loads(line) for line in daemon.log().splitlines() if line[:1] == "{"]
     (master,) = {entry["pid"] for entry in entries if "unknown key" in entry["short_message"]}
-    workers = {
-        entry["pid"] for entry in entries if entry["short_message"].startswith("< Response")
-    }
+    workers = {entry["pid"] for entry in entries if entry["short_message"].startswith("< Response")}
     assert len([e for e in entries if e["short_message"].startswith("< Response")]) >= 20
     assert workers
     assert master not in workers
