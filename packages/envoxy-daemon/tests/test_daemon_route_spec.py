@@ -187,3 +187,27 @@ def test_conflicting_or_malformed_views_are_startup_errors(
 def test_an_empty_views_list_serves_nothing(tmp_path: Path) -> None:
     path = write_module(tmp_path, "views_empty", "VIEWS = []\n")
     assert len(create_app({"modules": [str(path)]}).routes) == 0
+
+
+def test_mqtt_options_come_from_the_spec() -> None:
+    @on("devices/+/state", protocols="mqtt", server="main", qos=1, shared="g", max_workers=2)
+    class Devices(View):
+        def on_event(self, data: Any, **meta: Any) -> None:
+            pass
+
+    (route,) = create_app({}, views=[Devices]).mqtt_routes
+    assert (route.endpoint, route.server, route.qos, route.shared, route.max_workers) == (
+        "devices/+/state",
+        "main",
+        1,
+        "g",
+        2,
+    )
+
+    @on("devices/+/state", protocols="mqtt", server="main", qos=2)
+    class Wrong(View):
+        def on_event(self, data: Any, **meta: Any) -> None:
+            pass
+
+    with pytest.raises(InvalidViewError, match="qos must be 0 or 1"):
+        create_app({}, views=[Wrong])
