@@ -229,14 +229,15 @@ def _throughput(
     table = []
     for row in rows:
         result = results[row.label]
-        reference = results[row.reference].requests_per_second
+        reference = results[row.reference]
         table.append(
             [
                 row.label,
                 f"{row.method} {row.path}",
                 f"{result.requests_per_second:,.0f}",
-                f"{result.requests_per_second / reference:.2f}x",
+                f"{result.requests_per_second / reference.requests_per_second:.2f}x",
                 f"{result.cpu_per_request:.1f}",
+                f"{reference.cpu_per_request / max(result.cpu_per_request, 1e-9):.2f}x",
                 result.errors,
                 result.non_2xx,
             ]
@@ -244,13 +245,15 @@ def _throughput(
     print_table(
         f"wrk -t{WRK_THREADS} -c{CONNECTIONS} -d{duration}s, pyuwsgi --http-socket, 1 process, "
         f"1 thread (median of {rounds} interleaved rounds; errors summed)",
-        ["server", "request", "req/s", "vs Falcon", "worker CPU µs/req", "socket errors",
-         "non-2xx"],
+        ["server", "request", "req/s", "vs Falcon", "worker CPU µs/req", "vs Falcon (CPU)",
+         "socket errors", "non-2xx"],
         table,
     )  # fmt: skip
     print(
         "worker CPU µs/req: user + system time of the uWSGI worker over the run divided by "
-        "the requests wrk counted (steadier than req/s on a shared machine)"
+        "the requests wrk counted (steadier than req/s on a shared machine); vs Falcon "
+        "(CPU): Falcon's CPU per request over this row's, the req/s ratio the worker's own "
+        "cost gives when it, not wrk or the machine, is the limit"
     )
     if servers.get("0.6.1") is None:
         print(f"original envoxyd: not measured ({_ORIGINAL_MISSING})")
