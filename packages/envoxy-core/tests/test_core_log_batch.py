@@ -8,16 +8,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from envoxy.utils.config import Config
 from envoxy.utils.log_batch import BATCH_BYTES, BATCH_LINES, BATCH_SECONDS
 from envoxy.utils.log_setup import (
-    FORMAT_ENV_VAR,
-    LEVEL_ENV_VAR,
     configure_logging,
     reset_logging,
 )
@@ -26,17 +22,7 @@ from envoxy.utils.logs import LineEmitter, log
 ENVOXY_LOGGER = logging.getLogger("envoxy")
 
 
-@pytest.fixture(autouse=True)
-def clean_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(LEVEL_ENV_VAR, raising=False)
-    monkeypatch.delenv(FORMAT_ENV_VAR, raising=False)
-    monkeypatch.delenv("ENVOXY_CONFIG", raising=False)
-    previous_path = Config.file_path
-    Config.set_file_path(None)
-    reset_logging()
-    yield
-    reset_logging()
-    Config.set_file_path(previous_path)
+pytestmark = pytest.mark.usefixtures("clean_logging")  # envoxy_testing.plugin
 
 
 class Recorder(io.StringIO):

@@ -20,7 +20,7 @@ from envoxy.utils.logs import log
 
 ENVOXY_LOGGER = logging.getLogger("envoxy")
 
-pytestmark = pytest.mark.usefixtures("clean_logging")  # conftest.py
+pytestmark = pytest.mark.usefixtures("clean_logging")  # envoxy_testing.plugin
 
 
 def capture(log_format: str = "json") -> io.StringIO:

@@ -5,7 +5,6 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,28 +12,15 @@ import pytest
 from werkzeug.test import Client, create_environ, run_wsgi_app
 
 from envoxy.daemon.app import create_app
-from envoxy.utils.config import Config
 from envoxy.utils.log_setup import (
-    FORMAT_ENV_VAR,
-    LEVEL_ENV_VAR,
     configure_logging,
-    reset_logging,
 )
 
 SAMPLE = Path(__file__).with_name("views_sample.py")
 ACCESS = re.compile(r"^< Response \[HTTP\] (\S+) (.+) - (\d{3}) \((\d+\.\d\d) ms\)$")
 
 
-@pytest.fixture(autouse=True)
-def clean_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(LEVEL_ENV_VAR, raising=False)
-    monkeypatch.delenv(FORMAT_ENV_VAR, raising=False)
-    previous_path = Config.file_path
-    Config.set_file_path(None)
-    reset_logging()
-    yield
-    reset_logging()
-    Config.set_file_path(previous_path)
+pytestmark = pytest.mark.usefixtures("clean_logging")  # envoxy_testing.plugin
 
 
 def serve(level: int, log_format: str = "json") -> tuple[Client, io.StringIO]:
