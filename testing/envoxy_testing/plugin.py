@@ -35,6 +35,7 @@ from envoxy_testing.tls import TlsFiles, make_tls_files
 
 __all__ = [
     "FaultProxyFactory",
+    "clean_logging",
     "fault_proxy",
     "free_port",
     "postgres_template",
@@ -100,6 +101,24 @@ def pytest_runtest_makereport(
     report = yield
     item.stash.setdefault(_REPORTS, {})[report.when] = report
     return report
+
+
+@pytest.fixture
+def clean_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Logging as a fresh process has it, before and after the test: no level or format
+    variable, no configuration file, Envoxy's handlers reset."""
+    from envoxy.utils.config import Config
+    from envoxy.utils.log_setup import FORMAT_ENV_VAR, LEVEL_ENV_VAR, reset_logging
+
+    monkeypatch.delenv(LEVEL_ENV_VAR, raising=False)
+    monkeypatch.delenv(FORMAT_ENV_VAR, raising=False)
+    monkeypatch.delenv("ENVOXY_CONFIG", raising=False)
+    previous_path = Config.file_path
+    Config.set_file_path(None)
+    reset_logging()
+    yield
+    reset_logging()
+    Config.set_file_path(previous_path)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from typing import Any
 
 __all__ = [
     "BENCH_DIR",
+    "FRAMEWORKS",
     "ORIGINAL_VERSION",
     "REPO_ROOT",
     "BenchError",
@@ -41,6 +42,7 @@ __all__ = [
     "Timing",
     "config_env",
     "format_ratio",
+    "frameworks_site",
     "ms",
     "original_python",
     "ours_and_original",
@@ -58,6 +60,10 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 BENCH_DIR = REPO_ROOT / ".bench"
 #: The release of the original single-package ``envoxy`` we compare against.
 ORIGINAL_VERSION = "0.7.1"
+
+#: The other web frameworks the daemon benchmark compares with (``.bench/frameworks``);
+#: benchmark-only: never a dependency of a workspace package.
+FRAMEWORKS = ("falcon>=4.4,<5", "flask>=3.1,<4")
 
 #: Environment variables that would make one interpreter see another's packages.
 _LEAKY_VARIABLES = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONNOUSERSITE")
@@ -243,6 +249,36 @@ def run_rounds(
             output = run_script(python, textwrap.dedent(code), env=env, timeout=timeout)
             results[name].append(json.loads(output.splitlines()[-1]))
     return results
+
+
+def frameworks_site() -> pathlib.Path:
+    """Return the ``site-packages`` of ``.bench/frameworks`` (:data:`FRAMEWORKS`), creating it
+    on first use.
+
+    The daemon benchmark runs Falcon and Flask apps with the workspace's own ``pyuwsgi``
+    and interpreter, with this folder first on ``sys.path`` (``--pythonpath``), so the
+    three servers differ only by the framework. Lock and marker as :func:`original_python`;
+    the marker holds the requirements, so changing :data:`FRAMEWORKS` rebuilds it.
+
+    Raises:
+        BenchError: no Python 3.12 was found, or pip could not install the frameworks.
+    """
+    venv = BENCH_DIR / "frameworks"
+    site = venv / "lib" / "python3.12" / "site-packages"
+    marker = venv / ".frameworks-installed"
+    wanted = "\n".join(FRAMEWORKS) + "\n"
+    if marker.exists() and marker.read_text() == wanted:
+        return site
+    BENCH_DIR.mkdir(exist_ok=True)
+    with _exclusive_lock(BENCH_DIR / "frameworks.lock"):
+        if marker.exists() and marker.read_text() == wanted:
+            return site
+        shutil.rmtree(venv, ignore_errors=True)
+        print(f"creating {venv} with {', '.join(FRAMEWORKS)}...", flush=True)
+        _check_call([_find_python(), "-m", "venv", str(venv)])
+        _check_call([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *FRAMEWORKS])
+        marker.write_text(wanted)
+    return site
 
 
 def run_script(

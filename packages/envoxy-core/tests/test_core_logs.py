@@ -37,7 +37,7 @@ JSON_KEYS = {
 }
 ENVOXY_LOGGER = logging.getLogger("envoxy")
 
-pytestmark = pytest.mark.usefixtures("clean_logging")  # conftest.py
+pytestmark = pytest.mark.usefixtures("clean_logging")  # envoxy_testing.plugin
 
 
 def use_config(tmp_path: Path, document: dict[str, object]) -> None:

@@ -6,6 +6,6 @@ The MQTT view is loaded only when ``mqtt_servers`` is configured.
 from template_service.notifications import mqtt_server_key
 from template_service.views import ProductCollection, ProductEvents, ProductItem
 
-__loader__ = [ProductCollection, ProductItem]
+VIEWS = [ProductCollection, ProductItem]
 if mqtt_server_key() is not None:
-    __loader__.append(ProductEvents)
+    VIEWS.append(ProductEvents)

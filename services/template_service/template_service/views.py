@@ -7,6 +7,7 @@ from envoxy.db.orm.session import session_scope
 from envoxy.decorators import cache, log_event
 from envoxy.exceptions import ValidationException
 from envoxy.utils.logs import log
+from envoxy.views import Request
 from template_service.notifications import (
     PRODUCTS_PATH,
     cache_enabled,
@@ -34,7 +35,7 @@ class ProductCollection(View):
     """``GET`` a page of products (``page_size``, ``page_start_index``, ``sku``); ``POST`` one."""
 
     @cached_read
-    def get(self, request: Any, **kwargs: Any) -> dict[str, Any]:
+    def get(self, request: Request, **kwargs: Any) -> dict[str, Any]:
         limit = _int_arg(request, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
         offset = _int_arg(request, "page_start_index", 0, 0, None)
         with session_scope() as session:
@@ -44,7 +45,7 @@ class ProductCollection(View):
             elements = [product.to_dict() for product in products]
         return {"elements": elements, "size": len(elements), "total": total}
 
-    def post(self, request: Any, **kwargs: Any) -> dict[str, Any]:
+    def post(self, request: Request, **kwargs: Any) -> dict[str, Any]:
         fields = validate_new_product(request.get_json())
         with session_scope() as session:
             product = ProductRepository(session).create(fields).to_dict()
@@ -57,18 +58,18 @@ class ProductItem(View):
     """``GET``, ``PATCH`` or ``DELETE`` one product by id."""
 
     @cached_read
-    def get(self, request: Any, product_id: str, **kwargs: Any) -> dict[str, Any]:
+    def get(self, request: Request, product_id: str, **kwargs: Any) -> dict[str, Any]:
         with session_scope() as session:
             return ProductRepository(session).get(product_id).to_dict()
 
-    def patch(self, request: Any, product_id: str, **kwargs: Any) -> dict[str, Any]:
+    def patch(self, request: Request, product_id: str, **kwargs: Any) -> dict[str, Any]:
         changes = validate_product_changes(request.get_json())
         with session_scope() as session:
             product = ProductRepository(session).update(product_id, changes).to_dict()
         product_changed("updated", product)
         return product
 
-    def delete(self, request: Any, product_id: str, **kwargs: Any) -> None:
+    def delete(self, request: Request, product_id: str, **kwargs: Any) -> None:
         with session_scope() as session:
             ProductRepository(session).delete(product_id)
         product_changed("deleted", {"id": product_id})
@@ -84,7 +85,7 @@ class ProductEvents(View):
         log.info(f"products: consumed {event or 'an unknown event'} on {meta.get('topic')}")
 
 
-def _int_arg(request: Any, name: str, default: int, minimum: int, maximum: int | None) -> int:
+def _int_arg(request: Request, name: str, default: int, minimum: int, maximum: int | None) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default

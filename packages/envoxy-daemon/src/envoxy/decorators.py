@@ -11,13 +11,14 @@
 
 import functools
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 from envoxy.auth.guard import IDENTITY_KEY, AuthRejectedError, required_roles, verdict
 from envoxy.constants import CACHE_DEFAULT_TTL
 from envoxy.exceptions import ValidationException
 from envoxy.utils.logs import log
+from envoxy.views.route_spec import RouteSpec, legacy_namespace
 
 __all__ = [
     "AuthRejectedError",
@@ -39,21 +40,38 @@ AUTH_LAYER = "__envoxy_auth_layer__"
 CACHE_MARKER = "__envoxy_cache__"
 
 
-def on(**kwargs: Any) -> Callable[[ClassT], ClassT]:
-    """Declare a view's route: ``@on(endpoint="/v1/items/{item_id:int}", protocols=["http"])``.
+def on(
+    endpoint: str | None = None,
+    *,
+    protocols: str | Iterable[str] = ("http",),
+    server: str | None = None,
+    route: str | None = None,
+    **options: Any,
+) -> Callable[[ClassT], ClassT]:
+    """Declare a view's route: ``@on("/v1/items/{item_id:int}")``.
 
-    :param kwargs: ``endpoint`` (alias ``route``), ``protocols`` (default ``["http"]``; add
-        ``"mqtt"`` for ``on_event`` subscriptions) and ``server`` (the ``mqtt_servers`` key).
-        Every value is stored on ``cls.__metaclass__``.
+    Stores a frozen :class:`~envoxy.views.route_spec.RouteSpec` as ``cls.route_spec``,
+    and the original ``cls.__metaclass__`` namespace (its attributes are the values
+    given here, ``protocols`` as a list) for code written for envoxy 0.7.
+
+    :param endpoint: the HTTP pattern or the MQTT topic (``route=`` is an alias).
+    :param protocols: ``"http"`` (the default), ``"mqtt"`` for ``on_event``
+        subscriptions, or both.
+    :param server: the ``mqtt_servers`` key of an MQTT view.
+    :param options: other options, kept on the spec (``spec.option(name)``).
+    :raises TypeError: without an endpoint, with ``endpoint`` and ``route`` that differ,
+        or with protocols that are not names (at decoration).
     """
-    values = dict(kwargs)
-    if "endpoint" not in values and "route" in values:
-        values["endpoint"] = values["route"]
-    protocols = values.get("protocols", ["http"])
-    values["protocols"] = [protocols] if isinstance(protocols, str) else list(protocols)
+    if route is not None:
+        if endpoint is not None and endpoint != route:
+            raise TypeError(f"@on got endpoint={endpoint!r} and route={route!r}: give one")
+        endpoint = route
+        options["route"] = route  # readable on __metaclass__, as in 0.7
+    spec = RouteSpec.of(endpoint, protocols, server, **options)
 
     def decorate(cls: ClassT) -> ClassT:
-        cls.__metaclass__ = type("Meta", (), dict(values))  # type: ignore[attr-defined]
+        cls.route_spec = spec  # type: ignore[attr-defined]
+        cls.__metaclass__ = legacy_namespace(spec)  # type: ignore[attr-defined]
         return cls
 
     return decorate

@@ -33,14 +33,19 @@ from envoxy.utils.redaction import MASK, is_sensitive, redact
 
 __all__ = [
     "GELF_VERSION",
+    "BoundRender",
     "JsonFormatter",
     "LineFormatter",
     "PrettyFormatter",
     "caller_file",
     "current_pid",
+    "forget_process",
     "gelf_fields",
     "record_fields",
 ]
+
+#: ``render(message, created, request_id=None)``: a formatter bound to one level and caller.
+type BoundRender = Callable[..., str]
 
 #: The ``version`` written in every JSON line.
 GELF_VERSION = "1.1"
@@ -76,6 +81,25 @@ class LineFormatter(logging.Formatter):
             request_id,
             record_fields(record),
         )
+
+    def bind(self, levelno: int, pathname: str, lineno: int) -> BoundRender:
+        """Return ``render`` for one level and caller, as a function of the message, its
+        time (seconds since the epoch) and its request id (``None``: none).
+
+        The fixed parts may be rendered once (see :meth:`JsonFormatter.bind`), so the
+        function is valid in the process that bound it: bind again after a fork.
+
+        :param levelno: the :mod:`logging` level; ``pathname``/``lineno`` the caller's.
+        """
+        render = self.render
+
+        def line(message: str, created: float, request_id: str | None = None) -> str:
+            msecs = int((created - int(created)) * 1000)  # as LogRecord computes it
+            return render(
+                levelno, pathname, lineno, created, msecs, message, "", None, None, request_id
+            )
+
+        return line
 
     def render(
         self,
@@ -144,15 +168,10 @@ class JsonFormatter(LineFormatter):
         fields: Mapping[str, Any] | None = None,
     ) -> str:
         """Return one JSON object with no newline inside; parameters as the base class."""
-        encoded_exec = self._exec
-        if encoded_exec is None:
-            name = process_name if process_name is not None else _process_name()
-            encoded_exec = "null" if name is None else encode_basestring(name)
         line = (
-            f'{self._head}{int(created)}.{msecs:03d},"level":{envoxy_level(levelno)},'
-            f'"pid":{current_pid() if pid is None else pid},"exec":{encoded_exec},'
-            f'"file":{_encoded_file(pathname)},"line":{lineno},'
-            f'"short_message":{encode_basestring(_clean(message))}'
+            f"{self._head}{int(created)}.{msecs:03d}"
+            f"{self._fields(levelno, pathname, lineno, pid, process_name)}"
+            f"{encode_basestring(_clean(message))}"
         )
         if details:
             line = f'{line},"full_message":{encode_basestring(_clean(details))}'
@@ -164,6 +183,43 @@ class JsonFormatter(LineFormatter):
                 for name, value in gelf_fields(fields)
             )
         return f"{line}}}"
+
+    def bind(self, levelno: int, pathname: str, lineno: int) -> BoundRender:
+        """Return :meth:`render` for one level and caller in this process, with every field
+        but the time, the message and the request id rendered once (valid until a fork)."""
+        head = self._head
+        fields = self._fields(levelno, pathname, lineno, None, None)
+
+        def line(message: str, created: float, request_id: str | None = None) -> str:
+            second = int(created)
+            text = (
+                f"{head}{second}.{int((created - second) * 1000):03d}"
+                f"{fields}{encode_basestring(_clean(message))}"
+            )
+            if request_id:
+                return f'{text},"_request_id":{_encoded_id(request_id)}}}'
+            return f"{text}}}"
+
+        return line
+
+    def _fields(
+        self,
+        levelno: int,
+        pathname: str,
+        lineno: int,
+        pid: int | None,
+        process_name: str | None,
+    ) -> str:
+        """The fields between the timestamp and the message's text, up to its key."""
+        encoded_exec = self._exec
+        if encoded_exec is None:
+            name = process_name if process_name is not None else _process_name()
+            encoded_exec = "null" if name is None else encode_basestring(name)
+        return (
+            f',"level":{envoxy_level(levelno)},'
+            f'"pid":{current_pid() if pid is None else pid},"exec":{encoded_exec},'
+            f'"file":{_encoded_file(pathname)},"line":{lineno},"short_message":'
+        )
 
 
 class PrettyFormatter(LineFormatter):
@@ -317,11 +373,12 @@ class _Process:
 _PROCESS = _Process()
 
 
-def _forget_process() -> None:
+def forget_process() -> None:
+    """Forget the cached process id (in a forked child; see ``logs.after_fork``)."""
     _PROCESS.pid = None
 
 
-os.register_at_fork(after_in_child=_forget_process)
+os.register_at_fork(after_in_child=forget_process)
 
 
 @functools.lru_cache(maxsize=512)

@@ -23,6 +23,7 @@ from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
 from envoxy.utils.context import current_request_id
 from envoxy.utils.conversions import as_bool
+from envoxy.utils.log_batch import LineBatch
 from envoxy.utils.log_format import JsonFormatter, LineFormatter, PrettyFormatter
 from envoxy.utils.log_levels import DEFAULT_LEVEL, LOGGING_LEVELS, LogLevel, parse_level
 
@@ -77,6 +78,8 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
     CLI runner swaps it. Each line (with its newline) is handed to the stream in one
     ``write`` call, so lines of processes sharing a stderr pipe do not interleave; the
     stream is flushed after each line unless it is line-buffered (then the write flushed).
+    Lines queued in :attr:`batch` (by a batched :class:`~envoxy.utils.logs.LineEmitter`)
+    are written together, at most 0.1 s later and before any other line.
 
     :param stream: a text stream, or ``None`` for ``sys.stderr``.
     """
@@ -88,6 +91,8 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
         self._line_lock = cast(threading.RLock, self.lock)
         self._tty_stream: object = None
         self._tty = False
+        #: lines queued by their parts (:mod:`envoxy.utils.log_batch`)
+        self.batch = LineBatch(self._write_text, self._line_lock, self._batch_failed)
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write ``record`` formatted, plus a newline, to the stream."""
@@ -133,16 +138,35 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
                 current_request_id(),
                 fields,
             )
+        except RecursionError:
+            raise
+        except Exception:
+            self._line_failed(levelno, pathname, lineno, message)
+            return
+        self.write_line(line, levelno, pathname, lineno)
+
+    def write_line(self, line: str, levelno: int, pathname: str, lineno: int) -> None:
+        """Write one rendered line (plus the newline), as :meth:`emit` does for a record.
+
+        Only for when :func:`direct_handler` returned this handler. ``levelno``,
+        ``pathname`` and ``lineno`` describe the line if writing it fails.
+        """
+        try:
             with self._line_lock:
                 self._write(line)
         except RecursionError:
             raise
         except Exception:
-            record = logging.makeLogRecord(
-                {"levelno": levelno, "pathname": pathname, "lineno": lineno, "msg": message}
-            )
-            record.created = created
-            self.handleError(record)
+            self._line_failed(levelno, pathname, lineno, line)
+
+    def _batch_failed(self) -> None:
+        self.handleError(logging.makeLogRecord({"msg": "a batched log line"}))
+
+    def _line_failed(self, levelno: int, pathname: str, lineno: int, message: object) -> None:
+        record = logging.makeLogRecord(
+            {"levelno": levelno, "pathname": pathname, "lineno": lineno, "msg": message}
+        )
+        self.handleError(record)
 
     def is_terminal(self) -> bool:
         """Return whether the stream is a terminal (``pretty`` is coloured only then).
@@ -159,12 +183,29 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
         self._tty_stream, self._tty = stream, tty
         return tty
 
+    def flush(self) -> None:
+        """Write the queued lines, then flush the stream."""
+        self.batch.flush()
+        super().flush()
+
+    def close(self) -> None:
+        """Write the queued lines and close the handler (not the stream)."""
+        self.batch.close()
+        super().close()
+
     def _write(self, line: str) -> None:
-        """Write ``line`` and the terminator in one call; flush unless line-buffered."""
+        """Write ``line`` and the terminator, after any queued lines (together if they fit)."""
+        if self.batch.entries:
+            self.batch.write_queued(line + self.terminator)
+        else:
+            self._write_text(line + self.terminator)
+
+    def _write_text(self, text: str) -> None:
+        """Hand ``text`` to the stream in one call; flush unless line-buffered."""
         if self.follows_stderr:
             self.stream = sys.stderr
         stream = self.stream
-        stream.write(line + self.terminator)
+        stream.write(text)
         if not getattr(stream, "line_buffering", False):
             stream.flush()
 

@@ -17,19 +17,34 @@ below the configured level returns before formatting anything.
 
 import logging
 import sys
-from collections.abc import Mapping
-from typing import Any, Final
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final, cast
 
+from envoxy.utils.context import current_request_id
+from envoxy.utils.log_batch import LineBatch, forget_batches
+from envoxy.utils.log_format import BoundRender, LineFormatter, current_pid, forget_process
 from envoxy.utils.log_levels import LOGGING_LEVELS, LogLevel
 from envoxy.utils.log_setup import (
     LOGGER_NAME,
+    EnvoxyStreamHandler,
     current_settings,
     direct_handler,
     ensure_configured,
 )
 from envoxy.utils.log_style import LogStyle
 
-__all__ = ["TRUNCATION_MARKER", "ExcInfo", "Log", "LogLevel", "LogStyle", "log", "truncate_text"]
+__all__ = [
+    "TRUNCATION_MARKER",
+    "ExcInfo",
+    "LineEmitter",
+    "Log",
+    "LogLevel",
+    "LogStyle",
+    "after_fork",
+    "log",
+    "truncate_text",
+]
 
 #: The line that replaces the middle of a truncated message.
 TRUNCATION_MARKER = "--- truncated ---"
@@ -103,11 +118,9 @@ class Log:
         :param level: 0-9 or one byte such as ``Log.DEBUG`` / ``b"\\x07"``.
         :raises ValueError: when ``level`` is outside 0-9.
         """
-        number = level[0] if isinstance(level, bytes) and len(level) == 1 else level
-        if not isinstance(number, int) or not 0 <= number <= 9:
-            raise ValueError(f"log level must be 0-9 or one byte b'\\x00'-b'\\x09', got {level!r}")
+        levelno = _logging_level(level)
         ensure_configured()
-        return _LOGGER.isEnabledFor(LOGGING_LEVELS[number])
+        return _LOGGER.isEnabledFor(levelno)
 
     @staticmethod
     def is_format_log_pretty() -> bool:
@@ -253,6 +266,131 @@ class Log:
 #: The original lower-case name of :class:`Log`.
 log = Log
 
+
+class LineEmitter:
+    """Log one-line messages at one level from one place, at a fraction of ``log.<level>``'s
+    cost: for a line written on every request (envoxyd's access line).
+
+    ``LineEmitter(Log.INFO)("text")`` writes the line ``log.info("text")`` would write from
+    the line that made the emitter (same format, fields and redaction; that line is the
+    ``file``/``line`` of every message). With Envoxy's handler alone on the logger, the
+    fixed fields (level, host, pid, file, line) are rendered once per process and
+    formatter; otherwise a record goes through the logger as usual. Messages are not
+    truncated.
+
+    A *batched* emitter queues each message by its parts (:meth:`later`) with its time in
+    the handler's batch, and the lines are built, rendered and written together, at most
+    0.1 s later and before any other line (:mod:`envoxy.utils.log_batch`). The level and
+    the handler are then checked once per batch rather than once per line.
+
+    :param level: 0-9 or one byte such as ``Log.INFO``.
+    :param batched: queue the lines to be written together.
+    :raises ValueError: when ``level`` is outside 0-9.
+    """
+
+    __slots__ = ("_binding", "_queue", "batched", "function", "levelno", "lineno", "pathname")
+
+    def __init__(self, level: int | bytes, *, batched: bool = False) -> None:
+        self.levelno: int = _logging_level(level)
+        frame = sys._getframe(1)
+        self.pathname: str = frame.f_code.co_filename
+        self.lineno: int = frame.f_lineno
+        self.function: str = frame.f_code.co_name
+        self.batched = batched
+        #: (formatter, pid, bound render) of the last direct write
+        self._binding: tuple[object, int, BoundRender] | None = None
+        #: (batch, its generation, bound render) while queuing needs no check
+        self._queue: tuple[LineBatch, int, BoundRender] | None = None
+
+    def __call__(self, message: str) -> None:
+        """Log ``message`` (a str) if the level is enabled."""
+        if self.batched:
+            self.later(str, message)
+        else:
+            self._emit(message, time.time())
+
+    def later(self, build: Callable[..., str], *args: Any) -> None:
+        """Log the message ``build(*args)``, with the time of this call.
+
+        Batched, the message is built when its batch is written (so ``args`` must not
+        change meanwhile); otherwise now.
+        """
+        queue = self._queue
+        if queue is not None and queue[0].generation == queue[1]:
+            # the request id now: the line is rendered later, maybe in another thread
+            queue[0].queue(queue[2], time.time(), build, args, current_request_id())
+        else:
+            self._queue_checked(build, args)
+
+    def _queue_checked(self, build: Callable[..., str], args: tuple[Any, ...]) -> None:
+        """Check the level and the handler, then queue (or log now, off the direct path)."""
+        self._queue = None
+        ensure_configured()
+        if not _LOGGER.isEnabledFor(self.levelno):
+            return
+        handler = direct_handler(_LOGGER, self.levelno) if self.batched else None
+        if handler is None:
+            self._emit(build(*args), time.time())
+            return
+        render = self._render(handler)
+        batch = handler.batch
+        batch.queue(render, time.time(), build, args, current_request_id())
+        self._queue = (batch, batch.generation, render)
+
+    def _emit(self, message: str, created: float) -> None:
+        """Write ``message`` now (unbatched)."""
+        ensure_configured()
+        levelno = self.levelno
+        if not _LOGGER.isEnabledFor(levelno):
+            return
+        handler = direct_handler(_LOGGER, levelno)
+        if handler is None:
+            record = _LOGGER.makeRecord(
+                _LOGGER.name,
+                levelno,
+                self.pathname,
+                self.lineno,
+                message,
+                (),
+                None,
+                func=self.function,
+            )
+            record.created = created
+            _LOGGER.handle(record)
+            return
+        try:
+            line = self._render(handler)(message, created, current_request_id())
+        except RecursionError:
+            raise
+        except Exception:
+            handler.emit_message(levelno, self.pathname, self.lineno, message)
+            return
+        handler.write_line(line, levelno, self.pathname, self.lineno)
+
+    def _render(self, handler: EnvoxyStreamHandler) -> BoundRender:
+        """The render function bound to ``handler``'s formatter in this process."""
+        formatter = handler.formatter
+        pid = current_pid()
+        binding = self._binding
+        if binding is None or binding[0] is not formatter or binding[1] != pid:
+            render = cast(LineFormatter, formatter).bind(self.levelno, self.pathname, self.lineno)
+            binding = self._binding = (formatter, pid, render)
+        return binding[2]
+
+
+def after_fork() -> None:
+    """Forget the parent's per-process logging state in a forked child: its process id
+    (the ``pid`` of JSON lines) and its queued lines.
+
+    :func:`os.fork` does this by itself (:func:`os.register_at_fork`); a server that
+    forks from C without running Python's at-fork hooks (uWSGI, unless
+    ``--py-call-osafterfork``) calls this first thing in each child: envoxyd does, in its
+    post-fork hook.
+    """
+    forget_process()
+    forget_batches()
+
+
 _LOGGER = logging.getLogger(LOGGER_NAME)
 _SYSTEM_LOGGER = logging.getLogger(f"{LOGGER_NAME}.system")
 
@@ -307,6 +445,17 @@ def _emit(
     if extra:
         record.__dict__["envoxy_fields"] = extra
     _LOGGER.handle(record)
+
+
+def _logging_level(level: int | bytes) -> int:
+    """The :mod:`logging` level of an Envoxy level (0-9 or one byte).
+
+    :raises ValueError: when ``level`` is outside 0-9.
+    """
+    number = level[0] if isinstance(level, bytes) and len(level) == 1 else level
+    if not isinstance(number, int) or not 0 <= number <= 9:
+        raise ValueError(f"log level must be 0-9 or one byte b'\\x00'-b'\\x09', got {level!r}")
+    return LOGGING_LEVELS[number]
 
 
 def _exc_info_tuple(exc_info: ExcInfo) -> Any:

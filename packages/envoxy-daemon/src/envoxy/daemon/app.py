@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from envoxy.constants import SERVER_NAME
 from envoxy.daemon.cors import CorsPolicy
 from envoxy.daemon.credentials import CredentialsKeeper
 from envoxy.daemon.health import HEALTH_BODY, ReadinessProbe
@@ -30,13 +29,14 @@ from envoxy.daemon.proxy import ZmqBackendProxy
 from envoxy.daemon.reqlog import RequestLogger
 from envoxy.daemon.settings import DaemonSettings
 from envoxy.decorators import AUTH_MARKER
-from envoxy.utils.context import bind, current_request_id, request_id_from, reset
-from envoxy.utils.encoders import envoxy_json_dumps
+from envoxy.utils.context import bind, request_id_from, reset
 from envoxy.views.base import View
-from envoxy.views.containers import Response, http_date_now
+from envoxy.views.containers import RESERVED_KEYS, Response, json_response
 from envoxy.views.error_responses import error_response
+from envoxy.views.exceptions import InvalidViewError
 from envoxy.views.jsonbody import declares_json_body
 from envoxy.views.request import Request
+from envoxy.views.route_spec import route_spec_of
 from envoxy.views.routing import Route, RouteTable
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ __all__ = [
     "METRICS_CONTENT_TYPE",
     "TEST_MODE_BODY",
     "EnvoxyApp",
-    "JsonAnswer",
     "MqttRoute",
     "create_app",
     "to_response",
@@ -55,8 +54,6 @@ __all__ = [
 TEST_MODE_BODY = "ENVOXY Working!"
 #: the Content-Type of ``/_metrics`` (Prometheus text format 0.0.4)
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-#: dict keys that give a result a meaning beyond its JSON body (see Response)
-_RESERVED_KEYS = frozenset({"status", "headers", "cookies", "payload"})
 
 StartResponse = Callable[..., Any]
 
@@ -147,8 +144,6 @@ class EnvoxyApp:
         self.proxy = ZmqBackendProxy(settings.zmq_backend) if settings.zmq_backend else None
         self.logger = RequestLogger()
         self.input_guard = InputGuard(settings.max_body_size, settings.body_timeout)
-        # plain dict/list results skip werkzeug's Response unless CORS or VERBOSE need it
-        self._fast = self.cors is None and not self.logger.verbose
         self.request_class = type(
             "EnvoxyRequest",
             (Request,),
@@ -196,78 +191,82 @@ class EnvoxyApp:
         trace id, else a new one) is bound while the request is handled, so every log
         line carries it, and sent back in ``X-Request-ID``.
         """
-        token = bind(
-            request_id_from(
-                environ.get("HTTP_X_REQUEST_ID"),
-                environ.get("HTTP_X_CID"),
-                environ.get("HTTP_TRACEPARENT"),
-            )
+        started = time.perf_counter()
+        context = request_id_from(
+            environ.get("HTTP_X_REQUEST_ID"),
+            environ.get("HTTP_X_CID"),
+            environ.get("HTTP_TRACEPARENT"),
         )
+        token = bind(context)
         metrics = self.metrics
-        began = 0.0
         if metrics is not None:
             metrics.request_started()
-            began = time.perf_counter()
         tracing = self.tracing
         span = tracing.start_request(environ) if tracing is not None else None
-        route_label = UNMATCHED_ROUTE
+        route = UNMATCHED_ROUTE
         status = 500
         try:
             refusal = self.input_guard(environ)
-            if refusal is not None:
-                status = refusal.status_code
-                refusal.headers["X-Request-ID"] = current_request_id() or ""
-                return refusal(environ, start_response)
-            request = self.request_class(environ)
-            logger = self.logger
-            started = logger.request(request) if logger.enabled else 0.0
-            method = request.method
-            allowed: Iterable[str] = ()
-            try:
-                builtin = self.builtin.get(request.path)
-                if builtin is not None:
-                    route_label = request.path
-                    if method not in ("GET", "HEAD"):
-                        raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
-                    response = builtin(request)
-                else:
-                    try:
-                        route, values = self.routes.match(request.path, method)
-                    except (NotFound, MethodNotAllowed):
-                        if self.proxy is None or not self.proxy.handles(request.path, method):
-                            raise
-                        route_label = self.proxy.route_label
-                        response = self.proxy(request)
-                    else:
-                        route_label = route.endpoint
-                        allowed = route.methods
-                        response = self._dispatch(request, route, values)
-            except HTTPException as exc:
-                response = error_response(exc, request, force_json=exc.code in (404, 405))
-            except Exception as exc:
-                response = error_response(exc, request)
-            if self.cors is not None:
-                self.cors.apply(request, response, allowed)
-            status = response.status_code
-            request_id = current_request_id() or ""
-            if type(response) is JsonAnswer:
-                response.request_id = request_id
+            if refusal is None:
+                request = self.request_class(environ)
+                response, route = self._answer(request)
             else:
-                response.headers["X-Request-ID"] = request_id
-            if logger.enabled:
-                logger.response(request, response, started)
-            return response(environ, start_response)
+                request, response = None, refusal
+            status = response.status_code
+            # the one place a finished request is reported: the access line and the metrics
+            if self.logger.enabled:
+                self.logger.access(environ, request, response, started)
+            request_id = context.request_id
+
+            def start(status_line: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+                headers.append(("X-Request-ID", request_id))
+                return start_response(status_line, headers, *exc_info)
+
+            return response(environ, start)
         finally:
             if metrics is not None:
                 metrics.request_finished(
-                    route_label,
-                    environ.get("REQUEST_METHOD", ""),
-                    status,
-                    time.perf_counter() - began,
+                    route, environ.get("REQUEST_METHOD", ""), status, time.perf_counter() - started
                 )
             if span is not None and tracing is not None:
-                tracing.end_request(span, route_label, status)
+                tracing.end_request(span, route, status)
             reset(token)
+
+    def _answer(self, request: Any) -> tuple[Any, str]:
+        """The response to ``request`` (errors included, CORS headers set) and the route
+        template that answered (the ``route`` label of the metrics)."""
+        logger = self.logger
+        if logger.debug:
+            logger.request(request)
+        method = request.method
+        allowed: Iterable[str] = ()
+        label = UNMATCHED_ROUTE
+        try:
+            builtin = self.builtin.get(request.path)
+            if builtin is not None:
+                label = request.path
+                if method not in ("GET", "HEAD"):
+                    raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
+                response = builtin(request)
+            else:
+                try:
+                    route, values = self.routes.match(request.path, method)
+                except (NotFound, MethodNotAllowed):
+                    if self.proxy is None or not self.proxy.handles(request.path, method):
+                        raise
+                    label = self.proxy.route_label
+                    response = self.proxy(request)
+                else:
+                    label = route.endpoint
+                    allowed = route.methods
+                    response = self._dispatch(request, route, values)
+        except HTTPException as exc:
+            response = error_response(exc, request, force_json=exc.code in (404, 405))
+        except Exception as exc:
+            response = error_response(exc, request)
+        if self.cors is not None:
+            self.cors.apply(request, response, allowed)
+        return response, label
 
     def _dispatch(self, request: Any, route: Route, values: dict[str, Any]) -> Any:
         method = request.method
@@ -277,29 +276,35 @@ class EnvoxyApp:
             )
             return Response(None, status=200, headers={"Allow": ", ".join(allow)})
         handler = route.handlers[method]
+        environ = request.environ
         # behind auth decorators the body is parsed once they accepted the caller
-        if declares_json_body(request) and not getattr(handler, AUTH_MARKER, None):
-            request.get_json()
-        result = handler(request, **values, endpoint=route.endpoint)
-        if self._fast and (
-            type(result) is list or (type(result) is dict and _RESERVED_KEYS.isdisjoint(result))
+        if (
+            (environ.get("CONTENT_LENGTH") or "HTTP_TRANSFER_ENCODING" in environ)
+            and declares_json_body(request)
+            and not getattr(handler, AUTH_MARKER, None)
         ):
-            return JsonAnswer(result)
+            request.get_json()
+        if values:
+            result = handler(request, **values, endpoint=route.endpoint)
+        else:
+            result = handler(request, endpoint=route.endpoint)
+        if type(result) is list or (type(result) is dict and RESERVED_KEYS.isdisjoint(result)):
+            return json_response(result)
         return to_response(result)
 
     def _add_view(self, cls: type[View]) -> None:
-        meta = cls.__metaclass__
-        endpoint = str(meta.endpoint)
-        protocols = list(getattr(meta, "protocols", None) or ["http"])
+        spec = route_spec_of(cls)
+        if spec is None:  # create_app validated the class: only a class changed since
+            raise InvalidViewError(f"view {cls.__qualname__} has no endpoint: decorate it with @on")
         view = cls()
-        if "http" in protocols:
-            self.routes.add(endpoint, view, cls.http_methods)
-        if "mqtt" in protocols:
-            options = mqtt_options(meta, cls.__qualname__)
-            self.mqtt_routes.append(MqttRoute(view, endpoint, str(meta.server), **options))
+        if spec.http:
+            self.routes.add(spec.endpoint, view, cls.http_methods)
+        if spec.mqtt:
+            options = mqtt_options(spec, cls.__qualname__)
+            self.mqtt_routes.append(MqttRoute(view, spec.endpoint, str(spec.server), **options))
 
     def _health(self, request: Any) -> Any:
-        return JsonAnswer(HEALTH_BODY) if self._fast else Response(HEALTH_BODY)
+        return Response(HEALTH_BODY)
 
     def _metrics(self, request: Any) -> WerkzeugResponse:
         assert self.metrics is not None
@@ -311,37 +316,6 @@ class EnvoxyApp:
 
     def _test_index(self, request: Any) -> WerkzeugResponse:
         return Response(TEST_MODE_BODY, content_type="text/plain; charset=utf-8")
-
-
-class JsonAnswer:
-    """A 200 JSON answer built without werkzeug's :class:`Response` (the fast path for
-    handlers returning a plain dict or list); same body and headers as ``Response(value)``,
-    plus ``X-Request-ID`` when ``request_id`` is set.
-    """
-
-    __slots__ = ("body", "request_id")
-
-    status_code = 200
-
-    def __init__(self, value: dict[str, Any] | list[Any]) -> None:
-        if type(value) is list:
-            value = {"elements": value, "size": len(value)}
-        self.body = envoxy_json_dumps(value)
-        self.request_id = ""
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
-        """Send the answer (no body for HEAD)."""
-        body = self.body
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Server", SERVER_NAME),
-            ("Date", http_date_now()),
-        ]
-        if self.request_id:
-            headers.append(("X-Request-ID", self.request_id))
-        start_response("200 OK", headers)
-        return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
 def to_response(result: Any) -> WerkzeugResponse:

@@ -20,8 +20,10 @@ bodies are decoded as they are read (``uwsgi.chunked_read``; elsewhere the serve
 Requests without a body pay only for the checks.
 """
 
+import importlib
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +35,7 @@ from envoxy.views.error_responses import error_response
 
 __all__ = [
     "HEADER_LIMIT",
+    "WATCH_INTERVAL",
     "BodyDeadlines",
     "GuardedInput",
     "HttpInputError",
@@ -41,6 +44,8 @@ __all__ = [
 
 #: largest accepted request line and header fields, in bytes (larger: 431)
 HEADER_LIMIT = 32 * 1024
+#: the longest a read may go on past its body deadline before it is cut, in seconds
+WATCH_INTERVAL = 0.1
 _READ_SIZE = 64 * 1024
 
 
@@ -137,6 +142,10 @@ class GuardedInput:
     :param fd: the connection, watched from the first read (``None``: no deadline).
     """
 
+    #: the stream ends with the body and never passes ``max_body_size``: the handler's
+    #: :class:`~envoxy.views.request.Request` reads it without werkzeug's ``LimitedStream``
+    envoxy_bounded = True
+
     __slots__ = (
         "_buffer",
         "_entry",
@@ -170,13 +179,18 @@ class GuardedInput:
         :raises HttpInputError: 408 past the deadline, 400 for a body that stops short
             or a malformed chunk, 413 for a chunked body over ``max_body_size``.
         """
+        if self._remaining is not None:
+            if size is not None and size >= 0:
+                return self._read_sized(size)
+            parts = []
+            while self._remaining:  # _read_sized raises rather than return b"" early
+                parts.append(self._read_sized(self._remaining))
+            return b"".join(parts)
         if size is None or size < 0:
             parts = []
             while data := self.read(_READ_SIZE):
                 parts.append(data)
             return b"".join(parts)
-        if self._remaining is not None:
-            return self._read_sized(size)
         limit = self._guard.max_body_size
         # at the limit, one more read tells the end from a body too large (a reader that
         # stops at the limit, like werkzeug's, would otherwise get a truncated body)
@@ -244,29 +258,29 @@ class BodyDeadlines:
     :meth:`arm` registers a connection; when its deadline passes before :meth:`disarm`,
     the thread shuts the socket for reading, so that the blocked read returns at once
     (the answer can still be written). A connection is recognised by its socket's inode:
-    a descriptor that now belongs to another connection is left alone. All deadlines use
-    the same delay, so a new one is never earlier than those already armed.
+    a descriptor that now belongs to another connection is left alone. Arming never
+    wakes the thread (a request with a body pays a lock and an ``fstat``, no thread
+    switch): the thread looks at the deadlines every :data:`WATCH_INTERVAL` seconds, so
+    a read is cut at most that long after its deadline.
     """
 
     def __init__(self) -> None:
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
         self._armed: list[list[Any]] = []
         self._pid = 0
 
     def arm(self, fd: int, seconds: float) -> list[Any]:
         """Watch ``fd`` for ``seconds``; return the entry to pass to :meth:`disarm`."""
-        if self._pid != os.getpid():
+        if self._pid != os.getpid():  # also forks made without Python's at-fork hooks
             self._start()
         entry = [time.monotonic() + seconds, fd, _inode(fd), False]
-        with self._condition:
+        with self._lock:
             self._armed.append(entry)
-            if len(self._armed) == 1:
-                self._condition.notify()
         return entry
 
     def disarm(self, entry: list[Any]) -> bool:
         """Stop watching; return True when the deadline had passed (the read was cut)."""
-        with self._condition:
+        with self._lock:
             if entry[3]:
                 return True
             armed = self._armed
@@ -279,24 +293,22 @@ class BodyDeadlines:
     def _start(self) -> None:
         # after a fork only the forking thread survives: start this process's own
         self._pid = os.getpid()
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
         self._armed = []
         threading.Thread(target=self._run, name="envoxy-body-deadlines", daemon=True).start()
 
     def _run(self) -> None:
-        condition = self._condition
+        lock = self._lock
         armed = self._armed
-        with condition:
-            while True:
-                if not armed:
-                    condition.wait()
-                    continue
-                wait = armed[0][0] - time.monotonic()
-                if wait > 0:
-                    condition.wait(wait)
-                    continue
-                entry = armed.pop(0)
-                entry[3] = True
+        while True:
+            time.sleep(WATCH_INTERVAL)
+            now = time.monotonic()
+            with lock:
+                late = [entry for entry in armed if entry[0] <= now]
+                for entry in late:
+                    armed.remove(entry)
+                    entry[3] = True
+            for entry in late:
                 if _inode(entry[1]) == entry[2]:
                     _shut_reading(entry[1])
 
@@ -305,8 +317,8 @@ def _connection(environ: dict[str, Any]) -> int | None:
     """The connection's descriptor under uWSGI (``None`` under another server)."""
     if "uwsgi.version" not in environ:
         return None
-    import uwsgi
-
+    # the module is loaded under uWSGI: skip the import statement's machinery
+    uwsgi: Any = sys.modules.get("uwsgi") or importlib.import_module("uwsgi")
     return int(uwsgi.connection_fd())
 
 

@@ -1,8 +1,12 @@
 """Loading view classes from ``modules`` (file paths) or ``packages`` (``<pkg>.loader``).
 
-Each module lists its views in a module-level ``__loader__`` list. A module without a
-non-empty list is skipped with a warning. Every failure is a startup error whose
-message is one line naming the file, package or class at fault.
+Each module lists its views in a module-level ``VIEWS`` list (the original
+``__loader__`` list is still read; a module may keep both, holding the same views). A
+module without a non-empty list is skipped with a warning. Every failure is a startup
+error whose message is one line naming the file, package or class at fault.
+
+.. versionchanged:: 1.1
+   ``VIEWS``; a view's route is its ``route_spec`` (:mod:`envoxy.views.route_spec`).
 """
 
 import hashlib
@@ -20,6 +24,7 @@ from envoxy.decorators import AUTH_MARKER, CACHE_MARKER
 from envoxy.utils.logs import log
 from envoxy.views.base import HANDLER_NAMES, View
 from envoxy.views.exceptions import InvalidViewError
+from envoxy.views.route_spec import PROTOCOLS, route_spec_of
 
 __all__ = ["load_view_classes", "needs_auth_plugin", "uses_cache", "validate_view_class"]
 
@@ -27,8 +32,9 @@ __all__ = ["load_view_classes", "needs_auth_plugin", "uses_cache", "validate_vie
 def load_view_classes(settings: DaemonSettings) -> list[type[View]]:
     """Import the configured ``modules`` or ``packages`` and return their view classes.
 
-    :raises ViewLoadError: when a module or package cannot be imported.
-    :raises InvalidViewError: when a ``__loader__`` entry is not a usable view.
+    :raises ViewLoadError: when a module or package cannot be imported, or lists
+        different views in ``VIEWS`` and ``__loader__``.
+    :raises InvalidViewError: when a listed entry is not a usable view.
     """
     classes: list[type[View]] = []
     for path in settings.modules:
@@ -55,20 +61,22 @@ def validate_view_class(cls: Any) -> None:
         view without ``server`` or ``on_event``, or a view with no handler.
     """
     if not (isinstance(cls, type) and issubclass(cls, View)):
-        raise InvalidViewError(f"__loader__ entry {cls!r} is not a subclass of envoxy.views.View")
+        raise InvalidViewError(f"VIEWS entry {cls!r} is not a subclass of envoxy.views.View")
     name = f"{cls.__module__}.{cls.__qualname__}"
-    meta = cls.__metaclass__
-    endpoint = getattr(meta, "endpoint", None)
-    if meta is None or not endpoint:
+    try:
+        spec = route_spec_of(cls)
+    except TypeError as exc:
+        raise InvalidViewError(f"view {name}: {exc}") from exc
+    if spec is None:
         raise InvalidViewError(f"view {name} has no endpoint: decorate it with @on(endpoint=...)")
-    protocols = list(getattr(meta, "protocols", None) or ["http"])
-    unknown = [protocol for protocol in protocols if protocol not in ("http", "mqtt")]
-    if unknown:
+    protocols = list(spec.protocols)
+    unknown = [protocol for protocol in protocols if protocol not in PROTOCOLS]
+    if unknown or not protocols:
         raise InvalidViewError(
-            f"view {name} declares unknown protocols {unknown}; use http or mqtt"
+            f"view {name} declares unknown protocols {unknown or protocols}; use http or mqtt"
         )
     if "mqtt" in protocols:
-        if not getattr(meta, "server", None):
+        if not spec.server:
             raise InvalidViewError(
                 f"MQTT view {name} has no server: add server='<mqtt_servers key>' to @on"
             )
@@ -124,8 +132,22 @@ def _import_file(path: str, base_dir: str) -> ModuleType:
 
 
 def _views_of(module: ModuleType, label: str) -> list[Any]:
-    entries = module.__dict__.get("__loader__")
-    if not isinstance(entries, list | tuple) or not entries:
-        log.warning(f"{label} has no non-empty __loader__ list of views: skipped")
+    names = module.__dict__
+    views = names.get("VIEWS")
+    legacy = names.get("__loader__")  # also Python's own loader object: only a list counts
+    legacy = list(legacy) if isinstance(legacy, list | tuple) else None
+    if views is None:
+        entries = legacy
+    elif not isinstance(views, list | tuple):
+        raise ViewLoadError(f"{label}: VIEWS must be a list of view classes, got {views!r}")
+    else:
+        entries = list(views)
+        if legacy is not None and legacy != entries:
+            raise ViewLoadError(
+                f"{label} lists different views in VIEWS and __loader__: keep VIEWS "
+                "(or make __loader__ the same list)"
+            )
+    if not entries:
+        log.warning(f"{label} has no non-empty VIEWS list of views: skipped")
         return []
-    return list(entries)
+    return entries

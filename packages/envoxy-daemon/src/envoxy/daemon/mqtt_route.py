@@ -74,7 +74,8 @@ class MqttRoute:
 def mqtt_options(meta: Any, name: str) -> dict[str, Any]:
     """Return the MQTT options of a view's ``@on`` (defaults filled in).
 
-    :param meta: the view's ``__metaclass__``. :param name: the view, for messages.
+    :param meta: the view's route (its ``RouteSpec``; an original ``__metaclass__`` works
+        too). :param name: the view, for messages.
     :raises InvalidViewError: for an option of the wrong type or out of range, or an
         endpoint that is not a valid topic filter.
     """

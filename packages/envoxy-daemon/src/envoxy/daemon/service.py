@@ -20,7 +20,7 @@ from typing import Any
 from envoxy.daemon.mqtt import MqttSubscriber
 from envoxy.daemon.runtime import Runtime, current
 from envoxy.utils.identity import set_process_tag
-from envoxy.utils.logs import log
+from envoxy.utils.logs import after_fork, log
 from envoxy.utils.watchdog import Watchdog, notify
 
 __all__ = ["HEALTH_TIMEOUT", "ServiceMule", "run", "watchdog_interval"]
@@ -103,6 +103,7 @@ def watchdog_interval(keep_alive: int) -> float:
 
 def run() -> None:
     """The mule's entry point (``--mule=envoxy.daemon.service:run``)."""
+    after_fork()  # forked from C by uWSGI: its lines carry the mule's own pid
     runtime = current()
     if runtime is None:
         log.error("[envoxyd] the service mule found no prepared service; is this envoxyd?")

@@ -19,6 +19,7 @@ from envoxy.daemon.app import EnvoxyApp
 from envoxy.daemon.boot import health_url, prepare
 from envoxy.daemon.runtime import Runtime, current
 from envoxy.utils.identity import set_process_tag
+from envoxy.utils.logs import after_fork
 
 __all__ = ["application", "attach", "load"]
 
@@ -38,6 +39,9 @@ def attach(runtime: Runtime) -> None:
     legacy_uwsgi.bind(runtime.legacy_options)
 
     def post_fork() -> None:
+        # uWSGI forks from C without Python's at-fork hooks: forget the master's pid and
+        # queued log lines first (else every worker's lines carry the master's pid)
+        after_fork()
         # each worker qualifies the replica's client ids (w<N>: stable across respawns)
         worker = uwsgi.worker_id()
         set_process_tag(f"w{worker}" if worker > 0 else "")

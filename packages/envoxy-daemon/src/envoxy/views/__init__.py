@@ -2,18 +2,23 @@
 
 Usage::
 
-    from envoxy.decorators import on
-    from envoxy.views import View
+    from typing import Any
 
-    @on(endpoint="/v1/items/{item_id:int}", protocols=["http"])
+    from envoxy.decorators import on
+    from envoxy.views import Request, ResponseValue, View
+
+    @on("/v1/items/{item_id:int}")
     class ItemView(View):
-        def get(self, request, item_id, **kwargs):
+        def get(self, request: Request, item_id: int, **kwargs: Any) -> ResponseValue:
             return {"id": item_id}
+
+    VIEWS = [ItemView]
 
 Modules:
 
 - :mod:`envoxy.views.base`: :class:`View`;
-- :mod:`envoxy.views.containers`: :class:`Response`;
+- :mod:`envoxy.views.route_spec`: :class:`RouteSpec` (what ``@on`` declares);
+- :mod:`envoxy.views.containers`: :class:`Response`, :data:`ResponseValue`;
 - :mod:`envoxy.views.request`: :class:`Request` (the handler's ``request``);
 - :mod:`envoxy.views.routing`: URL types and the route table;
 - :mod:`envoxy.views.error_responses`: the error contract (ELRC);
@@ -22,6 +27,8 @@ Modules:
 
 from envoxy.views.base import View as View
 from envoxy.views.containers import Response as Response
+from envoxy.views.containers import ResponseValue as ResponseValue
 from envoxy.views.request import Request as Request
+from envoxy.views.route_spec import RouteSpec as RouteSpec
 
-__all__ = ["Request", "Response", "View"]
+__all__ = ["Request", "Response", "ResponseValue", "RouteSpec", "View"]

@@ -13,6 +13,8 @@ The allowed HTTP methods are worked out once, when the class is defined.
 
 from typing import Any, ClassVar
 
+from envoxy.views.route_spec import RouteSpec
+
 __all__ = ["HANDLER_NAMES", "HTTP_HANDLER_NAMES", "View"]
 
 #: handler names that answer HTTP requests, in the order they are listed
@@ -24,11 +26,22 @@ HANDLER_NAMES: tuple[str, ...] = (*HTTP_HANDLER_NAMES, "on_event")
 class View:
     """Base class of Envoxy views.
 
-    ``__metaclass__`` holds the values given to ``@on`` (``endpoint``, ``protocols``,
-    ``server``); it is ``None`` until the class is decorated. ``http_methods`` is the
-    set of upper-case HTTP methods the class defines (computed on subclassing).
+    ``route_spec`` is the frozen route ``@on`` declared
+    (:class:`~envoxy.views.route_spec.RouteSpec`), and ``__metaclass__`` the same values
+    as the original namespace; both are ``None`` until the class is decorated.
+    ``http_methods`` is the set of upper-case HTTP methods the class defines (computed on
+    subclassing).
+
+    Handlers are ``get``, ``post``, ``put``, ``patch`` and ``delete``, called as
+    ``handler(self, request, **url_vars, endpoint=<pattern>)`` with a
+    :class:`~envoxy.views.request.Request`; they return a
+    :data:`~envoxy.views.containers.ResponseValue`::
+
+        def get(self, request: Request, item_id: int, **kwargs: Any) -> ResponseValue:
+            return {"id": item_id, "q": request.args.get("q")}
     """
 
+    route_spec: ClassVar[RouteSpec | None] = None
     __metaclass__: ClassVar[Any] = None
     http_methods: ClassVar[frozenset[str]] = frozenset()
 

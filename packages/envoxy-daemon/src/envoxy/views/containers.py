@@ -5,22 +5,43 @@
 - ``str``/``bytes`` are sent unchanged (JSON or ``text/plain`` by content);
 - every response carries ``Server: Envoxy Server`` and an RFC 7231 ``Date``.
 
+A :class:`Response` is *lean* until something needs werkzeug: the constructor renders the
+status line, the header list and the body bytes, and the app sends them as they are. The
+first use of anything werkzeug provides (``headers``, ``set_cookie``, ``get_data``, setting
+an attribute…) builds the werkzeug response from them, with the same status, headers and
+body, and from then on werkzeug answers. So ``return Response({...})`` costs about what a
+plain dict costs, and every werkzeug use still works. Cookies, ``direct_passthrough``,
+iterable bodies, a ``str`` status and ``Location`` headers build the werkzeug response at
+once.
+
 .. versionchanged:: 1.0
    ``Date`` is RFC 7231 (was a local ISO time); a numeric-string ``status`` is used;
    a ``None`` or ``str`` payload gives an empty or text body (was the dict's keys).
+.. versionchanged:: 1.1
+   Lean until werkzeug is needed (same bytes on the wire).
 """
 
+import re
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from werkzeug.http import http_date
+from werkzeug.datastructures import Headers
+from werkzeug.http import HTTP_STATUS_CODES, http_date
+from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from envoxy.constants import SERVER_NAME
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 
-__all__ = ["HOP_BY_HOP_HEADERS", "Response", "http_date_now"]
+__all__ = [
+    "HOP_BY_HOP_HEADERS",
+    "RESERVED_KEYS",
+    "Response",
+    "ResponseValue",
+    "http_date_now",
+    "json_response",
+]
 
 #: headers a handler may not set through a ``headers`` key (RFC 7230 §6.1 plus Content-Length)
 HOP_BY_HOP_HEADERS: frozenset[str] = frozenset(
@@ -40,6 +61,16 @@ HOP_BY_HOP_HEADERS: frozenset[str] = frozenset(
 
 JSON_MIMETYPE = "application/json"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
+#: dict keys that give a body a meaning beyond its JSON (status, headers, cookies, payload)
+RESERVED_KEYS: frozenset[str] = frozenset({"status", "headers", "cookies", "payload"})
+
+#: what a view handler may return: a response (sent as it is), a dict or list (JSON, as
+#: ``Response(value)``), a str or bytes body, ``None`` (204), or ``(body, status[, headers])``
+type ResponseValue = (
+    WerkzeugResponse | dict[str, Any] | list[Any] | str | bytes | tuple[Any, ...] | None
+)
+#: (status code, status line, header list, body): a response not yet built by werkzeug
+type LeanAnswer = tuple[int, str, list[tuple[str, str]], bytes]
 
 
 class Response(WerkzeugResponse):
@@ -51,9 +82,12 @@ class Response(WerkzeugResponse):
     :param mimetype: the mimetype (default ``application/json``).
     :param content_type: the full Content-Type, overriding ``mimetype``.
     :raises TypeError: when a dict or list holds a value the JSON encoder cannot handle.
+    :raises ValueError: when a header value holds a newline.
     """
 
     default_mimetype = JSON_MIMETYPE
+    #: the answer while no werkzeug response was built (``None`` afterwards)
+    _lean: LeanAnswer | None = None
 
     def __init__(
         self,
@@ -64,12 +98,24 @@ class Response(WerkzeugResponse):
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
+        kind = type(response)
+        if (
+            _LEAN
+            and (kind is list or (kind is dict and RESERVED_KEYS.isdisjoint(response)))
+            and status is None
+            and headers is None
+            and mimetype is None
+            and content_type is None
+            and not direct_passthrough
+        ):  # Response({...}) / Response([...]): what the app does for a plain dict or list
+            self.__dict__["_lean"] = _json_answer(response)
+            return
         extra_headers: Mapping[str, Any] | None = None
         cookies: Iterable[Mapping[str, Any]] = ()
         body = response
         if isinstance(response, dict):
             status = _dict_status(response, status)
-            extra_headers = response.get("headers") if "headers" in response else None
+            extra_headers = response.get("headers")
             cookies = response.get("cookies") or ()
             body = response.get("payload", response)
         if isinstance(body, list):
@@ -80,6 +126,11 @@ class Response(WerkzeugResponse):
             body = b""
         elif isinstance(body, str | bytes) and mimetype is None and content_type is None:
             content_type = JSON_MIMETYPE if _is_json_text(body) else TEXT_CONTENT_TYPE
+        if _LEAN and not cookies and not direct_passthrough:
+            lean = _lean_answer(body, status, headers, mimetype, content_type, extra_headers)
+            if lean is not None:
+                self.__dict__["_lean"] = lean
+                return
         super().__init__(body, status, headers, mimetype, content_type, direct_passthrough)
         response_headers = self.headers
         response_headers["Server"] = SERVER_NAME
@@ -91,18 +142,194 @@ class Response(WerkzeugResponse):
         for cookie in cookies:
             self.set_cookie(**cookie)
 
+    @property
+    def status_code(self) -> int:
+        """The HTTP status code as a number (read without building the werkzeug response)."""
+        lean = self._lean
+        return lean[0] if lean is not None else self._status_code
+
+    @status_code.setter
+    def status_code(self, code: int) -> None:
+        self.status = code
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Send the response: a lean one as it is, else through werkzeug."""
+        lean = self._lean
+        if lean is None:
+            return super().__call__(environ, start_response)
+        code, line, headers, body = lean
+        if code == 204 or code < 200:  # RFC 7230 §3.3.2, as werkzeug does: no length, no body
+            start_response(line, [item for item in headers if item[0].lower() != "content-length"])
+            return []
+        start_response(line, list(headers))
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # an attribute set on a lean response must land on the werkzeug response it stands for
+        if self.__dict__.get("_lean") is not None:
+            self._materialize()
+        object.__setattr__(self, name, value)
+
+    if not TYPE_CHECKING:  # keeps mypy checking attribute names
+
+        def __getattr__(self, name: str) -> Any:
+            # only called for attributes werkzeug sets in __init__: build it, then look again
+            if name.startswith("__") or self.__dict__.get("_lean") is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            self._materialize()
+            return getattr(self, name)
+
+    def _materialize(self) -> None:
+        """Build the werkzeug response from the lean answer (same status, headers, body)."""
+        code, _line, headers, body = self.__dict__.pop("_lean")
+        WerkzeugResponse.__init__(self, body, code, Headers(headers))
+
+
+def json_response(value: dict[str, Any] | list[Any]) -> Response:
+    """Return ``Response(value)`` for a list, or a dict without ``status``, ``headers``,
+    ``cookies`` and ``payload`` keys (the caller checked), skipping the key checks."""
+    response = Response.__new__(Response)
+    response.__dict__["_lean"] = _json_answer(value)
+    return response
+
+
+def _json_answer(value: dict[str, Any] | list[Any]) -> LeanAnswer:
+    """The 200 answer of a plain dict or a list (wrapped as ``elements``/``size``)."""
+    if type(value) is list:
+        value = {"elements": value, "size": len(value)}
+    body = envoxy_json_dumps(value)
+    headers = [_JSON_TYPE_HEADER, ("Content-Length", str(len(body))), _SERVER_HEADER]
+    headers.append(_date_header())
+    return 200, "200 OK", headers, body
+
 
 def http_date_now() -> str:
     """Return the current time as an RFC 7231 date, computed at most once per second."""
+    return _date_header()[1]
+
+
+def _date_header() -> tuple[str, str]:
+    """The ``Date`` header, made at most once per second."""
     now = int(time.time())
     cached = _DATE_CACHE
     if cached[0] != now:
-        cached[1] = http_date(now)
+        cached[1] = ("Date", http_date(now))
         cached[0] = now
     return cached[1]  # type: ignore[return-value]
 
 
-_DATE_CACHE: list[int | str] = [0, ""]
+#: False builds every Response with werkzeug in its constructor (the tests compare both)
+_LEAN = True
+_DATE_CACHE: list[int | tuple[str, str]] = [0, ("Date", "")]
+_JSON_TYPE_HEADER = ("Content-Type", JSON_MIMETYPE)
+_SERVER_HEADER = ("Server", SERVER_NAME)
+
+#: werkzeug's status line for every code it names ("404 NOT FOUND"), but 304: werkzeug
+#: drops its entity headers when sending, so that response is built by werkzeug
+_STATUS_LINES = {
+    code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items() if code != 304
+}
+_NEWLINE = re.compile(r"[\r\n]")
+#: headers werkzeug rewrites when sending (IRI to URI): those responses are built at once
+_REWRITTEN_HEADERS = frozenset({"location", "content-location"})
+
+
+def _lean_answer(
+    body: Any,
+    status: Any,
+    headers: Any,
+    mimetype: str | None,
+    content_type: str | None,
+    extra_headers: Any,
+) -> LeanAnswer | None:
+    """The status, headers and body werkzeug would send, or ``None`` when only werkzeug
+    knows (a str status, an iterable body, a multi-valued or rewritten header)."""
+    if type(body) is str:
+        body = body.encode()
+    elif type(body) is not bytes:
+        return None
+    if status is None:
+        code, line = 200, "200 OK"
+    elif type(status) is int and status in _STATUS_LINES:
+        code, line = status, _STATUS_LINES[status]
+    else:
+        return None
+    if headers is None and extra_headers is None and mimetype is None:
+        # the common case: the four headers, in werkzeug's order
+        return (
+            code,
+            line,
+            [
+                ("Content-Type", content_type) if content_type else _JSON_TYPE_HEADER,
+                ("Content-Length", str(len(body))),
+                _SERVER_HEADER,
+                _date_header(),
+            ],
+            body,
+        )
+    items = _header_items(headers)
+    if items is None:
+        return None
+    positions = {name.lower(): index for index, (name, _) in enumerate(items)}
+    if len(positions) != len(items):  # a name given twice: werkzeug's Headers.set rules
+        return None
+    updates: list[tuple[str, Any]] = []
+    if content_type is None:
+        if mimetype is not None:
+            content_type = get_content_type(mimetype, "utf-8")
+        elif "content-type" not in positions:
+            content_type = JSON_MIMETYPE
+    if content_type is not None:
+        updates.append(("Content-Type", content_type))
+    updates += [("Content-Length", str(len(body))), _SERVER_HEADER, _date_header()]
+    if extra_headers:
+        updates += [
+            (name, str(value))
+            for name, value in extra_headers.items()
+            if name.lower() not in HOP_BY_HOP_HEADERS
+        ]
+    for name, value in updates:  # Headers.set: replace the header of that name, else append
+        key = name.lower()
+        position = positions.get(key)
+        if position is None:
+            positions[key] = len(items)
+            items.append((name, _header_value(value)))
+        else:
+            items[position] = (name, _header_value(value))
+    if not _REWRITTEN_HEADERS.isdisjoint(positions):
+        return None
+    return code, line, items, body
+
+
+def _header_items(headers: Any) -> list[tuple[str, str]] | None:
+    """``headers`` as (name, value) pairs as werkzeug's ``Headers`` stores them, or ``None``
+    for a form werkzeug expands (multi-valued, ``Headers``, other mappings)."""
+    if not headers:
+        return []
+    if type(headers) is dict:
+        pairs: Iterable[Any] = headers.items()
+    elif type(headers) is list:
+        pairs = headers
+    else:
+        return None
+    items = []
+    for pair in pairs:
+        if type(pair) is not tuple or len(pair) != 2:
+            return None
+        name, value = pair
+        if isinstance(value, list | tuple | set):
+            return None
+        items.append((name, _header_value(value)))
+    return items
+
+
+def _header_value(value: Any) -> str:
+    """``value`` as werkzeug stores it: a str without CR or LF."""
+    if not isinstance(value, str):
+        value = str(value)
+    if _NEWLINE.search(value) is not None:
+        raise ValueError("Header values must not contain newline characters.")
+    return value
 
 
 def _dict_status(body: Mapping[str, Any], default: int | str | None) -> int | str | None:

@@ -6,7 +6,7 @@ Hierarchy::
     ├── ViewError                    a view class or its route cannot be used (a startup error)
     │   ├── UnknownURLTypeError      a ``{name:type}`` type has no converter (a LookupError)
     │   ├── DuplicateRouteError      two views declare the same route and method
-    │   └── InvalidViewError         a ``__loader__`` entry is not a usable View subclass
+    │   └── InvalidViewError         a ``VIEWS`` entry is not a usable View subclass
     │       └── UnsafeCacheOrderError  ``@cache`` above a decorator that hides an auth decorator
     └── ValidationException
         ├── MalformedJSONError       a JSON request body that does not parse (400, code 0)
@@ -69,7 +69,7 @@ class DuplicateRouteError(ViewError):
 
 
 class InvalidViewError(ViewError):
-    """A ``__loader__`` entry is not a :class:`~envoxy.views.View` subclass, or its ``@on`` is
+    """A ``VIEWS`` entry is not a :class:`~envoxy.views.View` subclass, or its ``@on`` is
     incomplete (e.g. an MQTT view without ``server``)."""
 
 

@@ -23,9 +23,9 @@ variables, then more literal characters), as werkzeug ranks its rules.
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import (
@@ -38,6 +38,7 @@ from werkzeug.routing import (
     UUIDConverter,
     ValidationError,
 )
+from werkzeug.routing.converters import NumberConverter
 
 from envoxy.views.exceptions import DuplicateRouteError, InvalidViewError, UnknownURLTypeError
 
@@ -110,6 +111,8 @@ class _Pattern:
     rank: tuple[int, int, int]
     shape: str
     by_method: dict[str, Route] = field(default_factory=dict)
+    #: (name, function) for each variable whose text is converted (``str`` ones are not)
+    conversions: tuple[tuple[str, Callable[[str], Any]], ...] = ()
 
 
 class RouteTable:
@@ -184,11 +187,10 @@ class RouteTable:
             found = pattern.regex.fullmatch(path)
             if found is None:
                 continue
+            values: dict[str, Any] = found.groupdict()
             try:
-                values = {
-                    name: pattern.converters[name].to_python(text)
-                    for name, text in found.groupdict().items()
-                }
+                for name, convert in pattern.conversions:
+                    values[name] = convert(values[name])
             except ValidationError:
                 continue
             route = pattern.by_method.get(method)
@@ -230,9 +232,29 @@ class RouteTable:
         tail = rule_text[position:]
         parts.append(re.escape(tail))
         literal += len(tail)
+        conversions = tuple(
+            (name, convert)
+            for name, converter in converters.items()
+            if (convert := _conversion(converter)) is not None
+        )
         return _Pattern(
             regex=re.compile("".join(parts)),
             converters=converters,
             rank=(paths, -literal, len(converters)),
             shape=shape,
+            conversions=conversions,
         )
+
+
+def _conversion(converter: BaseConverter) -> Callable[[str], Any] | None:
+    """What turns a matched text into the handler's value: ``None`` when werkzeug's
+    converter keeps the text, ``int``/``float`` for its default number converters (the
+    same result without the checks they skip), else its ``to_python``."""
+    kind = type(converter)
+    if kind.to_python is BaseConverter.to_python:
+        return None
+    if kind in (IntegerConverter, FloatConverter):
+        number = cast(NumberConverter, converter)
+        if not number.fixed_digits and number.min is None and number.max is None:
+            return int if kind is IntegerConverter else float
+    return converter.to_python

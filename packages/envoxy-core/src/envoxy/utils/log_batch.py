@@ -1,0 +1,189 @@
+"""Lines written together: one ``write`` for many per-request log lines.
+
+Under a busy uWSGI worker one ``write`` per request costs far more than its bytes (a
+system call, a chance for the scheduler to switch away, colder caches afterwards), and
+building each line as it happens costs more than keeping its parts. So a batched
+:class:`envoxy.utils.logs.LineEmitter` (envoxyd's access line) queues the parts of each
+line with its time in the handler's :class:`LineBatch`, and the lines are built,
+rendered and written together:
+
+- when :data:`BATCH_LINES` are queued (written in pieces of at most :data:`BATCH_BYTES`,
+  Linux's ``PIPE_BUF``: each piece is one atomic write, so lines of processes sharing a
+  pipe never interleave);
+- when another line is written through the same handler (the batch goes first: the
+  order of the lines is kept);
+- at most :data:`BATCH_SECONDS` after the first of them, by a daemon thread started in
+  each process on its first queued line (or by the next line, when threads cannot run);
+- when the handler is flushed or closed, which :mod:`logging` does at interpreter exit.
+
+A process killed with ``SIGKILL`` loses its last :data:`BATCH_SECONDS` of queued lines at
+most. A forked child drops the lines it inherited (its parent writes them): at
+:func:`os.fork`, or when a C fork's child calls :func:`envoxy.utils.logs.after_fork`.
+"""
+
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from envoxy.utils.log_format import current_pid
+
+__all__ = [
+    "BATCH_BYTES",
+    "BATCH_LINES",
+    "BATCH_SECONDS",
+    "LineBatch",
+    "QueuedLine",
+    "forget_batches",
+]
+
+#: the most bytes written at once (Linux's ``PIPE_BUF``: a write this size is atomic)
+BATCH_BYTES = 4096
+#: the most lines queued before they are written
+BATCH_LINES = 32
+#: the longest a queued line waits before it is written
+BATCH_SECONDS = 0.1
+
+#: a queued line: ``render(build(*args), created, request_id)`` is its text (no newline)
+type QueuedLine = tuple[Callable[..., str], float, Callable[..., str], tuple[Any, ...], str | None]
+
+
+class LineBatch:
+    """Lines queued by their parts, to be built, rendered and written with ``write``.
+
+    ``generation`` changes whenever the queue is emptied or closed: a producer that
+    checked its level and handler may queue again without checking until it changes.
+
+    :param write: writes text (whole lines, newlines included); called with ``lock`` held.
+    :param lock: the lock of the writer (the handler's).
+    :param failed: called (inside ``except``) when a queued line cannot be built.
+    """
+
+    def __init__(
+        self, write: Callable[[str], None], lock: threading.RLock, failed: Callable[[], None]
+    ) -> None:
+        self._write = write
+        self._lock = lock
+        self._failed = failed
+        self.entries: list[QueuedLine] = []
+        self.generation = 0
+        self.closed = False
+        self._started = 0.0
+        self._flusher_pid: int | None = None
+        _BATCHES.add(self)
+
+    def queue(
+        self,
+        render: Callable[..., str],
+        created: float,
+        build: Callable[..., str],
+        args: tuple[Any, ...],
+        request_id: str | None = None,
+    ) -> None:
+        """Queue the line ``render(build(*args), created, request_id)``; write the queue
+        first when it is full or old enough.
+
+        :param request_id: the request id of the line, read when it is queued (it is
+            rendered later, outside the request).
+        """
+        lock = self._lock
+        lock.acquire()  # not "with": this runs for every request's access line
+        try:
+            entries = self.entries
+            if not entries:
+                self._started = time.monotonic()
+                if self._flusher_pid != current_pid():
+                    self._start_flusher()
+            elif len(entries) >= BATCH_LINES or time.monotonic() - self._started > BATCH_SECONDS:
+                self.write_queued()
+                self._started = time.monotonic()
+            self.entries.append((render, created, build, args, request_id))
+        finally:
+            lock.release()
+
+    def write_queued(self, then: str = "") -> None:
+        """Build, render and write the queued lines, then ``then`` (a line with its
+        newline), in as few writes as :data:`BATCH_BYTES` allows (the caller holds the
+        lock)."""
+        texts = self._take()
+        if then:
+            if texts and len(texts[-1]) + len(then) <= BATCH_BYTES:
+                texts[-1] += then
+            else:
+                texts.append(then)
+        for text in texts:
+            self._write(text)
+
+    def flush(self) -> None:
+        """Write the queued lines now."""
+        with self._lock:
+            if self.entries:
+                self.write_queued()
+
+    def close(self) -> None:
+        """Write the queued lines and stop the flusher thread."""
+        self.flush()
+        self.closed = True
+        self.generation += 1
+
+    def _take(self) -> list[str]:
+        """Empty the queue; return its lines as texts of at most :data:`BATCH_BYTES` (a
+        longer line alone), each line with its newline."""
+        entries = self.entries
+        self.entries = []  # before building: a line logged meanwhile finds the queue empty
+        self.generation += 1
+        texts: list[str] = []
+        chunk: list[str] = []
+        size = 0
+        for render, created, build, args, request_id in entries:
+            try:
+                line = render(build(*args), created, request_id)
+            except RecursionError:
+                raise
+            except Exception:
+                self._failed()
+                continue
+            length = (len(line) if line.isascii() else len(line.encode())) + 1
+            if chunk and size + length > BATCH_BYTES:
+                texts.append("\n".join(chunk) + "\n")
+                chunk, size = [], 0
+            chunk.append(line)
+            size += length
+        if chunk:
+            texts.append("\n".join(chunk) + "\n")
+        return texts
+
+    def _start_flusher(self) -> None:
+        self._flusher_pid = current_pid()
+        thread = threading.Thread(target=self._flush_periodically, name="envoxy-log-batch")
+        thread.daemon = True
+        thread.start()
+
+    def _flush_periodically(self) -> None:
+        while not self.closed:
+            time.sleep(BATCH_SECONDS)
+            try:
+                self.flush()
+            except Exception:  # a broken stream: the handler reports it with the next line
+                continue
+
+    def _forget(self) -> None:
+        """In a forked child: the queued lines are the parent's, and so is the thread."""
+        self.entries = []
+        self.generation += 1
+        self._flusher_pid = None
+
+
+_BATCHES: weakref.WeakSet[LineBatch] = weakref.WeakSet()
+
+
+def forget_batches() -> None:
+    """Drop the queued lines in a forked child (its parent writes them); see
+    ``logs.after_fork``."""
+    for batch in list(_BATCHES):
+        batch._forget()
+
+
+os.register_at_fork(after_in_child=forget_batches)
