@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -19,6 +20,7 @@ from envoxy.utils.context import (
     reset,
     safe_request_id,
 )
+from envoxy_testing.forking import FORKS, in_child
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -123,6 +125,30 @@ def test_new_ids_are_uuid4_and_distinct() -> None:
     assert len(ids) == 1000
     for value in list(ids)[:20]:
         assert uuid.UUID(value).version == 4
+
+
+@pytest.mark.parametrize("fork", list(FORKS.values()), ids=list(FORKS))
+def test_a_forked_child_never_hands_out_its_parents_ids(fork: Callable[[], int]) -> None:
+    new_request_id()  # the parent now holds a batch of ids made but not handed out
+    child = in_child(lambda: [new_request_id() for _ in range(200)], fork)
+    parent = [new_request_id() for _ in range(200)]
+    assert not set(child) & set(parent)
+    assert len(set(child)) == 200
+
+
+def test_ids_from_many_threads_are_all_different() -> None:
+    found: list[list[str]] = []
+
+    def make() -> None:
+        found.append([new_request_id() for _ in range(500)])
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [value for values in found for value in values]
+    assert len(every) == len(set(every)) == 4000
 
 
 def test_bind_reset_and_bound() -> None:

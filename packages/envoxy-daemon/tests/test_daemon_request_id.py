@@ -246,3 +246,39 @@ def test_concurrent_requests_keep_their_own_ids(lines: io.StringIO) -> None:
     for entry in access:
         item = str(entry["short_message"]).split("/v1/items/")[1].split(" ")[0]
         assert entry["_request_id"] == f"r-{item}", entry
+
+
+SHARED_VIEWS = """
+from envoxy.decorators import on
+from envoxy.views import View
+from envoxy.views.containers import Response
+
+LEAN = Response({"shared": True})
+MATERIALIZED = Response({"shared": True}, status=201)
+MATERIALIZED.headers["X-Shared"] = "yes"  # built as a werkzeug response now
+NO_CONTENT = Response(None, status=204)
+
+
+@on(endpoint="/shared/{kind}")
+class Shared(View):
+    def get(self, request, kind, **kwargs):
+        return {"lean": LEAN, "materialized": MATERIALIZED, "empty": NO_CONTENT}[kind]
+
+
+VIEWS = [Shared]
+"""
+
+
+@pytest.mark.parametrize("kind", ["lean", "materialized", "empty"])
+def test_a_response_object_shared_by_callers_carries_only_each_callers_id(
+    lines: io.StringIO, tmp_path: Path, kind: str
+) -> None:
+    module = tmp_path / "shared_views.py"
+    module.write_text(SHARED_VIEWS)
+    client = Client(create_app({"modules": [str(module)]}))
+    for caller in ("alice-1", "bob-2", "carol-3"):
+        answer = client.get(f"/shared/{kind}", headers={"X-Request-ID": caller})
+        assert answer.headers.getlist("X-Request-ID") == [caller]
+    again = client.get(f"/shared/{kind}")
+    assert len(again.headers.getlist("X-Request-ID")) == 1
+    assert UUID.fullmatch(again.headers["X-Request-ID"])

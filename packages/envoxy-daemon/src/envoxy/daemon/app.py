@@ -31,7 +31,7 @@ from envoxy.daemon.settings import DaemonSettings
 from envoxy.decorators import AUTH_MARKER
 from envoxy.utils.context import bind, request_id_from, reset
 from envoxy.views.base import View
-from envoxy.views.containers import RESERVED_KEYS, Response, json_response
+from envoxy.views.containers import RESERVED_KEYS, Response, json_response, send_adding
 from envoxy.views.error_responses import error_response
 from envoxy.views.exceptions import InvalidViewError
 from envoxy.views.jsonbody import declares_json_body
@@ -216,13 +216,7 @@ class EnvoxyApp:
             # the one place a finished request is reported: the access line and the metrics
             if self.logger.enabled:
                 self.logger.access(environ, request, response, started)
-            request_id = context.request_id
-
-            def start(status_line: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
-                headers.append(("X-Request-ID", request_id))
-                return start_response(status_line, headers, *exc_info)
-
-            return response(environ, start)
+            return send_adding(response, environ, start_response, ("X-Request-ID", context[0]))
         finally:
             if metrics is not None:
                 metrics.request_finished(

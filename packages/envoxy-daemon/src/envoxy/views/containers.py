@@ -41,6 +41,7 @@ __all__ = [
     "ResponseValue",
     "http_date_now",
     "json_response",
+    "send_adding",
 ]
 
 #: headers a handler may not set through a ``headers`` key (RFC 7230 §6.1 plus Content-Length)
@@ -164,6 +165,20 @@ class Response(WerkzeugResponse):
         start_response(line, list(headers))
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
+    def send(self, environ: dict[str, Any], start_response: Any, header: tuple[str, str]) -> Any:
+        """Send the response with ``header`` added (envoxyd's ``X-Request-ID``), leaving
+        this object unchanged: a view may return the same response to every caller."""
+        lean = self._lean
+        if lean is None:
+            return super().__call__(environ, _adding(start_response, header))
+        code, line, headers, body = lean
+        if code == 204 or code < 200:
+            return self(environ, _adding(start_response, header))
+        sent = list(headers)
+        sent.append(header)
+        start_response(line, sent)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
     def __setattr__(self, name: str, value: Any) -> None:
         # an attribute set on a lean response must land on the werkzeug response it stands for
         if self.__dict__.get("_lean") is not None:
@@ -183,6 +198,16 @@ class Response(WerkzeugResponse):
         """Build the werkzeug response from the lean answer (same status, headers, body)."""
         code, _line, headers, body = self.__dict__.pop("_lean")
         WerkzeugResponse.__init__(self, body, code, Headers(headers))
+
+
+def send_adding(
+    response: Any, environ: dict[str, Any], start_response: Any, header: tuple[str, str]
+) -> Any:
+    """Send any WSGI ``response`` with ``header`` added to the headers it starts with
+    (:meth:`Response.send` without a copy of the headers for a lean one)."""
+    if type(response) is Response:
+        return response.send(environ, start_response, header)
+    return response(environ, _adding(start_response, header))
 
 
 def json_response(value: dict[str, Any] | list[Any]) -> Response:
@@ -351,3 +376,13 @@ def _is_json_text(body: str | bytes) -> bool:
     except (ValueError, TypeError):
         return False
     return True
+
+
+def _adding(start_response: Any, header: tuple[str, str]) -> Any:
+    """``start_response`` that adds ``header`` to the headers it is given."""
+
+    def start(status, headers, *exc_info):  # type: ignore[no-untyped-def]  # per request: no annotations to evaluate
+        headers.append(header)
+        return start_response(status, headers, *exc_info)
+
+    return start
