@@ -191,8 +191,8 @@ def test_batched_counts_match_what_observe_would_write() -> None:
     )
     durations = [0.0, 0.0005, 0.001, 0.0011, 0.0025, 0.3, 0.5, 9.9, 10.0, 11.0, 42.0]
     for seconds in durations:
-        metrics.request_started()
-        metrics.request_finished("/r", "GET", 200, seconds)
+        metrics.request_started(seconds)
+        metrics.request_finished(seconds, "/r", "GET", 200, seconds)
         reference.labels("/r", "GET").observe(seconds)
     ours = metrics.render().decode()
     expected = generate_latest(reference_registry).decode()

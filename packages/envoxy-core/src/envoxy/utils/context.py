@@ -17,6 +17,7 @@ other characters); otherwise a new id is made. ``traceparent`` must match W3C Tr
 Context (``00-<32 hex>-<16 hex>-<2 hex>``, ids not all zero) or it is dropped.
 """
 
+import functools
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -108,13 +109,12 @@ def new_request_id() -> str:
     at-fork hooks) never hands out its parent's ids.
     """
     ids = _IDS
-    while True:
-        if ids.pid != os.getpid() or not ids.batch:
-            ids.refill()
+    if ids.pid == os.getpid():
         try:
             return ids.batch.pop()
-        except IndexError:  # another thread took the last one meanwhile
-            continue
+        except IndexError:  # the batch is used up (or another thread took its last id)
+            pass
+    return ids.refill()
 
 
 def safe_request_id(value: object) -> str | None:
@@ -166,7 +166,7 @@ def request_id_from(
     :param traceparent: the ``traceparent`` value, or ``None`` (kept when valid).
     """
     if request_id is None and cid is None and traceparent is None:  # most requests
-        return RequestContext(new_request_id())
+        return _new_context((new_request_id(), None))
     parent = parse_traceparent(traceparent) if traceparent is not None else None
     chosen = safe_request_id(request_id) if request_id is not None else None
     if chosen is None and cid is not None:
@@ -224,11 +224,16 @@ class _IdBatch:
         self.batch: list[str] = []
         self.pid = 0
 
-    def refill(self) -> None:
+    def refill(self) -> str:
+        """Make a new batch for this process and return one id of it."""
         digits = os.urandom(16 * _ID_BATCH).hex()
         batch = _UUID4_SHAPE.sub(r"\1-\2-4\3-8\4-\5 ", digits).split()
+        taken = batch.pop()
         self.batch = batch
         self.pid = os.getpid()  # last: a batch is never taken for another process's
+        return taken
 
 
 _IDS = _IdBatch()
+#: ``RequestContext(id, None)`` without the keyword handling of its generated ``__new__``
+_new_context = functools.partial(tuple.__new__, RequestContext)

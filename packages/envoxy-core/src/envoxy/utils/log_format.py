@@ -176,7 +176,7 @@ class JsonFormatter(LineFormatter):
         if details:
             line = f'{line},"full_message":{encode_basestring(_clean(details))}'
         if request_id:
-            line = f'{line},"_request_id":{_encoded_id(request_id)}'
+            line = f'{line},"_request_id":{encode_basestring(request_id)}'
         if fields:
             line += "".join(
                 f",{_encoded_name(name)}:{_json_value(value)}"
@@ -197,7 +197,7 @@ class JsonFormatter(LineFormatter):
                 f"{fields}{encode_basestring(_clean(message))}"
             )
             if request_id:
-                return f'{text},"_request_id":{_encoded_id(request_id)}}}'
+                return f'{text},"_request_id":{encode_basestring(request_id)}}}'
             return f"{text}}}"
 
         return line
@@ -409,11 +409,6 @@ def _sensitive_field(field: str) -> bool:
 @functools.lru_cache(maxsize=1024)
 def _encoded_name(field: str) -> str:
     return encode_basestring(field)
-
-
-@functools.lru_cache(maxsize=256)
-def _encoded_id(request_id: str) -> str:
-    return encode_basestring(request_id)
 
 
 def _json_value(value: Any) -> str:

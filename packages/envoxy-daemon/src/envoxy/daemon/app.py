@@ -200,7 +200,7 @@ class EnvoxyApp:
         token = bind(context)
         metrics = self.metrics
         if metrics is not None:
-            metrics.request_started()
+            metrics.request_started(started)
         tracing = self.tracing
         span = tracing.start_request(environ) if tracing is not None else None
         route = UNMATCHED_ROUTE
@@ -220,7 +220,11 @@ class EnvoxyApp:
         finally:
             if metrics is not None:
                 metrics.request_finished(
-                    route, environ.get("REQUEST_METHOD", ""), status, time.perf_counter() - started
+                    started,
+                    route,
+                    environ.get("REQUEST_METHOD", ""),
+                    status,
+                    time.perf_counter() - started,
                 )
             if span is not None and tracing is not None:
                 tracing.end_request(span, route, status)

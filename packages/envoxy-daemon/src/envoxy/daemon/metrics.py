@@ -154,38 +154,43 @@ class Metrics:
         # [count, sum of seconds, per-bucket counts]; the requests in flight
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, str, int], list[Any]] = {}
-        self._in_flight = 0
+        self._active: list[float] = []  # the start times of the requests in flight
         self._flushed_in_flight = 0
         self._flusher_started = False
         os.register_at_fork(after_in_child=self._after_fork)
         atexit.register(self.flush)
 
-    def request_started(self) -> None:
-        """Count one more request in flight."""
+    def request_started(self, token: float) -> None:
+        """Count one more request in flight; ``token`` (its start time) ends it in
+        :meth:`request_finished`."""
         if not self._flusher_started and self.directory is not None:
             self._start_flusher()
-        lock = self._lock
-        lock.acquire()  # not "with": this runs for every request
-        self._in_flight += 1
-        lock.release()
+        self._active.append(token)  # atomic: no lock on the way in
 
-    def request_finished(self, route: str, method: str, status: int, seconds: float) -> None:
+    def request_finished(
+        self, token: float, route: str, method: str, status: int, seconds: float
+    ) -> None:
         """Count a request answered with ``status`` after ``seconds`` (and one fewer in flight).
 
+        :param token: what :meth:`request_started` was given.
         :param route: the endpoint template (or :data:`UNMATCHED_ROUTE`).
         :param method: the request method (normalised to :data:`METHODS` or ``OTHER``).
         """
+        active = self._active
+        try:  # noqa: SIM105  (contextlib.suppress costs an object per request)
+            active.remove(token)
+        except ValueError:  # started before this process forked
+            pass
         key = (route, method, status)
         bucket = bisect.bisect_left(HTTP_BUCKETS, seconds)
         with self._lock:
-            self._in_flight -= 1
             pending = self._pending.get(key)
             if pending is None:
                 pending = self._pending[key] = [0, 0.0, [0] * (len(HTTP_BUCKETS) + 1)]
             pending[0] += 1
             pending[1] += seconds
             pending[2][bucket] += 1
-            if self._in_flight == 0 and self._flushed_in_flight:
+            if not active and self._flushed_in_flight:
                 # the process went idle after a flush counted requests in flight (a
                 # scrape counts itself): say so now, not a flush later
                 self._flushed_in_flight = 0
@@ -195,7 +200,7 @@ class Metrics:
         """Write the HTTP counts added up so far to the metric values (thread-safe)."""
         with self._lock:
             pending, self._pending = self._pending, {}
-            in_flight = self._in_flight
+            in_flight = len(self._active)
         for (route, method, status), (count, total, buckets) in pending.items():
             counter, histogram = self._children_for(route, method, status)
             counter.inc(count)
@@ -208,8 +213,8 @@ class Metrics:
         with self._lock:
             if in_flight != self._flushed_in_flight or pending:
                 # the value now, not the one read above: a request may have ended since
-                self._flushed_in_flight = self._in_flight
-                self.in_flight.set(self._in_flight)
+                self._flushed_in_flight = len(self._active)
+                self.in_flight.set(self._flushed_in_flight)
 
     def observe_call(
         self, client: str, key: str, seconds: float, error: BaseException | None
@@ -289,7 +294,7 @@ class Metrics:
         # the parent's counts are its own; the child starts empty, with its own flusher
         self._lock = threading.Lock()
         self._pending = {}
-        self._in_flight = 0
+        self._active = []
         self._flushed_in_flight = 0
         self._flusher_started = False
 
