@@ -208,6 +208,26 @@ def test_batched_counts_match_what_observe_would_write() -> None:
     assert "envoxy_http_requests_in_flight 0.0" in ours
 
 
+def test_a_flood_of_made_up_methods_keeps_one_count_in_memory() -> None:
+    """A hostile client sending thousands of distinct methods (a 405 or 404 each) costs
+    one pending count, not one per method: served in one process nothing flushes the
+    counts until a scrape, which may never come."""
+    from envoxy.daemon.metrics import Metrics
+
+    metrics = Metrics()
+    for number in range(5000):
+        metrics.request_started(float(number))
+        metrics.request_finished(float(number), "(unmatched)", f"M{number}", 405, 0.001)
+        metrics.request_started(-1.0)
+        metrics.request_finished(-1.0, "/r", "GET", 200, 0.001)
+    assert len(metrics._pending) == 2
+    text = metrics.render().decode()
+    assert 'envoxy_http_requests_total{method="OTHER",route="(unmatched)",status="405"} 5000.0' in (
+        text
+    )
+    assert "M4999" not in text
+
+
 def test_a_refused_request_carries_its_id_too(client: Client, lines: io.StringIO) -> None:
     """The input guard refuses a NUL in the query before the app sees the request."""
     answer = client.get("/v1/items/1?q=%00", headers={"X-Request-ID": "refused-1"})

@@ -186,7 +186,11 @@ class Metrics:
         with self._lock:
             pending = self._pending.get(key)
             if pending is None:
-                pending = self._pending[key] = [0, 0.0, [0] * (len(HTTP_BUCKETS) + 1)]
+                if method not in METHODS:  # made-up methods share one count (checked once
+                    key = (route, "OTHER", status)  # per key: not on the way of the others)
+                    pending = self._pending.get(key)
+                if pending is None:
+                    pending = self._pending[key] = [0, 0.0, [0] * (len(HTTP_BUCKETS) + 1)]
             pending[0] += 1
             pending[1] += seconds
             pending[2][bucket] += 1
@@ -314,8 +318,8 @@ def get_metrics() -> Metrics:
     return metrics
 
 
-#: cached (route, method, status) label children; methods outside METHODS are not
-#: cached one by one past this bound (they all count as OTHER anyway)
+#: cached (route, method, status) label children, at most this many (a view may answer
+#: with statuses of its own making)
 _MAX_CACHED_CHILDREN = 4096
 _PROCESS: list[Metrics | None] = [None]
 _LOCK = threading.Lock()
