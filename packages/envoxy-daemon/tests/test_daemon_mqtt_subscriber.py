@@ -218,3 +218,35 @@ def test_shared_qos1_handlers_run_under_each_senders_request_id_and_are_counted(
     assert 'envoxy_mqtt_messages_total{outcome="ok",route="obs/+",server="local"} 11.0' in text
     assert 'envoxy_mqtt_messages_total{outcome="error",route="obs/+",server="local"} 1.0' in text
     assert 'envoxy_mqtt_message_duration_seconds_count{route="obs/+",server="local"} 12.0' in text
+
+
+class BrokenMetrics(Metrics):
+    """Metrics whose multiprocess directory is gone (removed, or /dev/shm unusable)."""
+
+    def message_handled(self, *args: Any) -> None:
+        raise FileNotFoundError("/dev/shm/envoxyd-metrics-1-x/counter_7.db")
+
+
+def test_a_broken_metrics_directory_still_acknowledges_and_unbinds(
+    clients: Callable[..., MqttClient],
+) -> None:
+    """Counting a message must not fail it: the message is acknowledged (not delivered
+    again to the persistent session) and nothing is left in flight."""
+    client_id = f"envoxy-sub-{uuid.uuid4().hex[:8]}"
+    view = Recording()
+    app = SimpleNamespace(metrics=BrokenMetrics(), tracing=None)
+    first_client = clients(client_id)
+    mule = subscriber(view, first_client, "broken/t", app, qos=1)
+    publish(clients(), lambda n: "broken/t", range(3))
+    assert view.wait_for(3) == [0, 1, 2]
+    deadline = time.monotonic() + 5
+    while mule.in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert mule.in_flight == 0
+    assert mule.stop(5)
+    first_client.close()
+    again = Recording()
+    later = subscriber(again, clients(client_id), "broken/t", qos=1)
+    time.sleep(0.5)
+    assert again.handled == []  # all three were acknowledged
+    assert later.stop(5)

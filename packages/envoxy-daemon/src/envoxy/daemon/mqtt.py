@@ -203,9 +203,11 @@ class MqttSubscriber:
                 )
             finally:
                 if metrics is not None:
-                    metrics.message_handled(
-                        route.endpoint, route.server, time.perf_counter() - started, error
-                    )
+                    # a broken metrics directory never fails (nor leaves unacknowledged)
+                    with contextlib.suppress(Exception):
+                        metrics.message_handled(
+                            route.endpoint, route.server, time.perf_counter() - started, error
+                        )
                 reset(token)
                 with self._idle:
                     self._in_flight -= 1
