@@ -1,5 +1,6 @@
 """The multiprocess directory: fresh per master, orphans removed, dead pids marked."""
 
+import json
 import os
 import shlex
 import subprocess
@@ -74,3 +75,66 @@ def test_dead_and_zombie_and_foreign_pids_are_marked(tmp_path: Path) -> None:
         assert mark_dead_processes(str(tmp_path), master_pid=dead) == [os.getpid()]
     finally:
         zombie.wait()
+
+
+REMOVED_DIRECTORY_SCRIPT = """
+import json, os, shutil, sys
+from werkzeug.test import Client
+from envoxy.daemon.app import create_app
+from envoxy_testing.forking import c_fork, in_child
+
+app = create_app({"modules": [sys.argv[1]]})
+shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def worker():
+    client = Client(app)
+    answers = []
+    for path in ("/_metrics", "/v1/items/1", "/_metrics", "/v1/items/2"):
+        try:
+            answer = client.get(path)
+        except Exception as exc:
+            answers.append([path, repr(exc)])
+        else:
+            answers.append([path, answer.status_code, answer.get_data(as_text=True)])
+    return answers
+
+
+print(json.dumps(in_child(worker, fork=c_fork)))
+"""
+
+
+def test_a_removed_directory_never_fails_a_request(tmp_path: Path) -> None:
+    """The directory removed under a running service (a cleaner of /dev/shm), then a
+    worker forked from C as uWSGI respawns one: its files cannot be opened. The scrape
+    answers an error (nothing internal in it) and no request raises out of the app."""
+    import envoxy_testing
+
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    sample = Path(__file__).with_name("views_sample.py")
+    testing = str(Path(envoxy_testing.__file__).parents[1])
+    env = {**os.environ, ENV_VAR: str(directory), "ENVOXY_LOG_LEVEL": "3"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [testing, env.get("PYTHONPATH")]))
+    env.pop("ENVOXY_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-c", REMOVED_DIRECTORY_SCRIPT, str(sample)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    answers = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [answer[:2] for answer in answers if answer[0] != "/_metrics"] == [
+        ["/v1/items/1", 200],
+        ["/v1/items/2", 200],
+    ]
+    for path, *rest in answers:
+        assert len(rest) == 2, (path, rest)  # an answer, not an exception
+        if path == "/_metrics":
+            assert rest[0] >= 500
+            assert str(directory) not in rest[1]
+            assert "Traceback" not in rest[1]
+            assert "TypeError" not in rest[1]
+            assert "FileNotFoundError" not in rest[1]

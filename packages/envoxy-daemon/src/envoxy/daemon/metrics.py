@@ -34,6 +34,7 @@ killed with SIGKILL loses at most the last :data:`FLUSH_SECONDS` of its counts.
 
 import atexit
 import bisect
+import contextlib
 import os
 import threading
 import time
@@ -198,7 +199,9 @@ class Metrics:
                 # the process went idle after a flush counted requests in flight (a
                 # scrape counts itself): say so now, not a flush later
                 self._flushed_in_flight = 0
-                self.in_flight.set(0)
+                # a broken metrics directory never fails a request (the flusher tries again)
+                with contextlib.suppress(Exception):
+                    self.in_flight.set(0)
 
     def flush(self) -> None:
         """Write the HTTP counts added up so far to the metric values (thread-safe)."""
