@@ -207,6 +207,40 @@ def test_cors_echoes_listed_origin_only() -> None:
     assert preflight.headers["Access-Control-Allow-Headers"].lower() == "x-token"
 
 
+@pytest.mark.parametrize("kind", ["lean", "materialized", "werkzeug"])
+def test_cors_headers_of_one_caller_never_stay_on_a_shared_response(kind: str) -> None:
+    """A view may hand every caller the same response object: the origin echoed to Alice
+    must not reach Bob (or a caller without Origin) through it."""
+    from werkzeug.wrappers import Response as WerkzeugResponse
+
+    from envoxy.views.containers import Response
+
+    shared: object
+    if kind == "lean":
+        shared = Response({"shared": True})
+    elif kind == "materialized":
+        shared = Response({"shared": True})
+        shared.headers["X-Shared"] = "yes"  # type: ignore[attr-defined]
+    else:
+        shared = WerkzeugResponse('{"shared": true}', content_type="application/json")
+
+    @on(endpoint="/shared")
+    class Shared(View):
+        def get(self, request, **kwargs):
+            return shared
+
+    origins = ["https://alice.example", "https://bob.example"]
+    client = Client(create_app({"enable_cors": True, "cors_origins": origins}, views=[Shared]))
+    for origin in origins * 2:
+        answer = client.get("/shared", headers={"Origin": origin})
+        assert answer.headers.getlist("Access-Control-Allow-Origin") == [origin]
+        assert answer.headers.getlist("Vary") == ["Origin"]
+    plain = client.get("/shared")
+    assert "Access-Control-Allow-Origin" not in plain.headers
+    assert "Vary" not in plain.headers
+    assert json.loads(plain.data) == {"shared": True}
+
+
 def test_cors_star_allows_any_origin_without_credentials() -> None:
     client = Client(create_app({"enable_cors": True, "cors_origins": ["*"]}, views=[]))
     answer = client.get("/_health", headers={"Origin": "https://any.example"})

@@ -202,10 +202,12 @@ class EnvoxyApp:
         if metrics is not None:
             metrics.request_started(started)
         tracing = self.tracing
-        span = tracing.start_request(environ) if tracing is not None else None
+        span = None
         route = UNMATCHED_ROUTE
         status = 500
         try:
+            if tracing is not None:
+                span = tracing.start_request(environ)
             refusal = self.input_guard(environ)
             if refusal is None:
                 request = self.request_class(environ)
@@ -263,7 +265,7 @@ class EnvoxyApp:
         except Exception as exc:
             response = error_response(exc, request)
         if self.cors is not None:
-            self.cors.apply(request, response, allowed)
+            response = self.cors.apply(request, response, allowed)
         return response, label
 
     def _dispatch(self, request: Any, route: Route, values: dict[str, Any]) -> Any:

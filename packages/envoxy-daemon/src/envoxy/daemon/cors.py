@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from envoxy.utils.logs import log
+from envoxy.views.containers import private_copy
 
 __all__ = ["PREFLIGHT_MAX_AGE", "CorsPolicy"]
 
@@ -35,19 +36,27 @@ class CorsPolicy:
         if not self.origins:
             log.warning("enable_cors is true but cors_origins is empty: no origin is allowed")
 
-    def apply(self, request: Any, response: Any, allowed_methods: Iterable[str] = ()) -> None:
-        """Set the CORS headers on ``response`` for ``request`` when its origin is allowed."""
+    def apply(self, request: Any, response: Any, allowed_methods: Iterable[str] = ()) -> Any:
+        """Return ``response`` with the CORS headers for ``request`` when its origin is
+        allowed: set on a copy (see :func:`~envoxy.views.containers.private_copy`), so a
+        response object a view hands every caller never carries one caller's origin to
+        the next. Without an allowed ``Origin``, ``response`` itself is returned."""
         origin = request.headers.get("Origin")
         if not origin:
-            return
+            return response
+        credentials = False
         if self.any_origin:
-            response.access_control_allow_origin = "*"
+            allowed_origin = "*"
         elif origin.rstrip("/") in self.origins:
-            response.access_control_allow_origin = origin
+            allowed_origin = origin
+            credentials = True
+        else:
+            return response
+        response = private_copy(response)
+        response.access_control_allow_origin = allowed_origin
+        if credentials:
             response.access_control_allow_credentials = True
             response.vary.add("Origin")
-        else:
-            return
         if request.method == "OPTIONS" and request.access_control_request_method:
             methods = sorted(set(allowed_methods)) or [request.access_control_request_method]
             response.access_control_allow_methods = methods
@@ -55,3 +64,4 @@ class CorsPolicy:
             if requested:
                 response.access_control_allow_headers = requested
             response.access_control_max_age = PREFLIGHT_MAX_AGE
+        return response

@@ -21,6 +21,7 @@ once.
    Lean until werkzeug is needed (same bytes on the wire).
 """
 
+import copy
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -41,6 +42,7 @@ __all__ = [
     "ResponseValue",
     "http_date_now",
     "json_response",
+    "private_copy",
     "send_adding",
 ]
 
@@ -208,6 +210,25 @@ def send_adding(
     if type(response) is Response:
         return response.send(environ, start_response, header)
     return response(environ, _adding(start_response, header))
+
+
+def private_copy(response: Any) -> Any:
+    """Return a copy of ``response`` whose headers can be changed without changing
+    ``response``: a view may return one response object to every caller, so headers
+    meant for one caller (CORS) go on a copy.
+
+    A lean :class:`Response` stays lean; any other response is copied shallowly with its
+    own :class:`~werkzeug.datastructures.Headers` (the body is shared, never changed).
+    """
+    lean = response.__dict__.get("_lean") if type(response) is Response else None
+    if lean is not None:
+        code, line, headers, body = lean
+        copied = Response.__new__(Response)
+        copied.__dict__["_lean"] = (code, line, list(headers), body)
+        return copied
+    copied = copy.copy(response)
+    copied.headers = Headers(response.headers)
+    return copied
 
 
 def json_response(value: dict[str, Any] | list[Any]) -> Response:
