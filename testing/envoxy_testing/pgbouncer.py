@@ -26,6 +26,7 @@ from envoxy_testing.postgres import (
     DATABASE,
     PASSWORD,
     ROLE,
+    EnvoxyRoleEndpoint,
     PrivatePostgres,
     _as_server_user,
     _give_to_server_user,
@@ -35,7 +36,7 @@ from envoxy_testing.servers import ServerProcess, find_binary
 __all__ = ["PrivatePgBouncer"]
 
 
-class PrivatePgBouncer(ServerProcess):
+class PrivatePgBouncer(EnvoxyRoleEndpoint, ServerProcess):
     """``pgbouncer`` forwarding database ``envoxy_test`` to ``server``.
 
     Args:
@@ -49,7 +50,6 @@ class PrivatePgBouncer(ServerProcess):
     """
 
     name = "pgbouncer"
-    scheme = "postgresql"
     stop_signal = signal.SIGTERM  # immediate shutdown: clients are disconnected
     start_timeout: ClassVar[float] = 20.0
 
@@ -71,29 +71,6 @@ class PrivatePgBouncer(ServerProcess):
         self.settings = dict(settings or {})
         self.config_path = self.directory / "pgbouncer.ini"
         self.userlist_path = self.directory / "userlist.txt"
-
-    # ------------------------------------------------------------------ URLs
-
-    @property
-    def url(self) -> str:
-        """SQLAlchemy URL as ``envoxy`` on ``envoxy_test``, through the bouncer."""
-        return f"postgresql+psycopg2://{ROLE}:{PASSWORD}@{self.host}:{self.port}/{DATABASE}"
-
-    @property
-    def dsn(self) -> str:
-        """libpq URL as ``envoxy`` on ``envoxy_test``, through the bouncer."""
-        return f"postgresql://{ROLE}:{PASSWORD}@{self.host}:{self.port}/{DATABASE}"
-
-    def client_config(self, **overrides: Any) -> dict[str, Any]:
-        """A ``psql_servers`` entry of ``envoxy.json`` pointing at the bouncer."""
-        return {
-            "host": self.host,
-            "port": self.port,
-            "db": DATABASE,
-            "user": ROLE,
-            "passwd": PASSWORD,
-            **overrides,
-        }
 
     def connect(self, *, connect_timeout: int = 5, **kwargs: Any) -> Any:
         """A new psycopg2 connection (autocommit) through the bouncer."""

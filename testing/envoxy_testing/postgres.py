@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from envoxy_testing.network import free_port
 from envoxy_testing.servers import ServerError, ServerProcess, ServerStartError
 
-__all__ = ["PrivatePostgres", "make_template", "postgres_bindir"]
+__all__ = ["EnvoxyRoleEndpoint", "PrivatePostgres", "make_template", "postgres_bindir"]
 
 #: Role, password and database every private server has (as the shared server does).
 ROLE = "envoxy"
@@ -49,7 +49,38 @@ FAST_SETTINGS: Mapping[str, str] = {
 }
 
 
-class PrivatePostgres(ServerProcess):
+class EnvoxyRoleEndpoint:
+    """The URLs and ``envoxy.json`` entry of role ``envoxy`` on ``envoxy_test`` at
+    ``host:port`` (a private PostgreSQL, or a pooler in front of one)."""
+
+    host: str
+    port: int
+    #: the SQLAlchemy URL scheme of :attr:`url`
+    scheme: ClassVar[str] = "postgresql+psycopg2"
+
+    @property
+    def url(self) -> str:
+        """SQLAlchemy URL as role ``envoxy`` on ``envoxy_test`` (like ``postgresql_url``)."""
+        return f"{self.scheme}://{ROLE}:{PASSWORD}@{self.host}:{self.port}/{DATABASE}"
+
+    @property
+    def dsn(self) -> str:
+        """libpq URL as role ``envoxy`` on ``envoxy_test``."""
+        return f"postgresql://{ROLE}:{PASSWORD}@{self.host}:{self.port}/{DATABASE}"
+
+    def client_config(self, **overrides: Any) -> dict[str, Any]:
+        """A ``psql_servers`` entry of ``envoxy.json`` pointing here."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "db": DATABASE,
+            "user": ROLE,
+            "passwd": PASSWORD,
+            **overrides,
+        }
+
+
+class PrivatePostgres(EnvoxyRoleEndpoint, ServerProcess):
     """A PostgreSQL server of its own, with role ``envoxy``/``envoxy`` and db ``envoxy_test``.
 
     Args:
@@ -62,7 +93,6 @@ class PrivatePostgres(ServerProcess):
     """
 
     name = "postgresql"
-    scheme = "postgresql+psycopg2"
     stop_signal = signal.SIGINT  # "fast" shutdown: sessions are ended, not waited for
     start_timeout: ClassVar[float] = 30.0
 
@@ -87,30 +117,9 @@ class PrivatePostgres(ServerProcess):
     # ------------------------------------------------------------------ URLs
 
     @property
-    def url(self) -> str:
-        """SQLAlchemy URL as role ``envoxy`` on ``envoxy_test`` (like ``postgresql_url``)."""
-        return f"{self.scheme}://{ROLE}:{PASSWORD}@{self.host}:{self.port}/{DATABASE}"
-
-    @property
-    def dsn(self) -> str:
-        """libpq URL as role ``envoxy`` on ``envoxy_test``."""
-        return f"postgresql://{ROLE}:{PASSWORD}@{self.host}:{self.port}/{DATABASE}"
-
-    @property
     def admin_dsn(self) -> str:
         """libpq URL as the superuser on database ``postgres``."""
         return f"postgresql://{SUPERUSER}:{SUPERUSER_PASSWORD}@{self.host}:{self.port}/postgres"
-
-    def client_config(self, **overrides: Any) -> dict[str, Any]:
-        """A ``postgresql_servers`` entry of ``envoxy.json`` pointing here."""
-        return {
-            "host": self.host,
-            "port": self.port,
-            "db": DATABASE,
-            "user": ROLE,
-            "passwd": PASSWORD,
-            **overrides,
-        }
 
     def connect(self, *, admin: bool = False, connect_timeout: int = 5) -> Any:
         """A new psycopg2 connection (autocommit) as ``envoxy``, or as the superuser."""

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from envoxy_testing.network import wait_until
 from envoxy_testing.servers import (
@@ -341,28 +341,30 @@ def _pairs(reply: object) -> dict[str, str]:
 
 def role(server: PrivateRedis) -> str:
     """``master`` or ``slave`` as ``ROLE`` of ``server`` says; ``""`` when it does not answer."""
-    import redis
-
-    client = redis.Redis(
-        host=server.host,
-        port=server.port,
-        password=server.password,
-        socket_timeout=1,
-        socket_connect_timeout=1,
-        retry=None,
-    )
     try:
-        reply = client.execute_command("ROLE")
+        reply = _ask(server, "ROLE")
     except Exception:
         return ""
-    finally:
-        client.close()
     first = reply[0] if isinstance(reply, list) and reply else b""
     return first.decode() if isinstance(first, bytes) else str(first)
 
 
 def _online_replicas(server: PrivateRedis) -> int:
     """How many replicas ``INFO replication`` of ``server`` lists as online (0 on error)."""
+    try:
+        info = _ask(server, "INFO", "replication")
+    except Exception:
+        return 0
+    return sum(
+        1
+        for key, value in info.items()
+        if key.startswith("slave") and isinstance(value, dict) and value.get("state") == "online"
+    )
+
+
+def _ask(server: PrivateRedis, *command: str) -> Any:
+    """``command``'s parsed reply from ``server`` on a fresh connection (1 s timeouts, no
+    retries); raises what redis-py raises."""
     import redis
 
     client = redis.Redis(
@@ -374,13 +376,6 @@ def _online_replicas(server: PrivateRedis) -> int:
         retry=None,
     )
     try:
-        info = client.info("replication")
-    except Exception:
-        return 0
+        return client.execute_command(*command)
     finally:
         client.close()
-    return sum(
-        1
-        for key, value in info.items()
-        if key.startswith("slave") and isinstance(value, dict) and value.get("state") == "online"
-    )
