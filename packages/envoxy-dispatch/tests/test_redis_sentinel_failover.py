@@ -17,8 +17,8 @@ The numbers go to docs/RELIABILITY.md (``envoxy_testing.reliability``).
 
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,47 +87,24 @@ def test_sentinel_failover_under_load_recovers_within_5_s_without_wrong_results(
     tmp_path: Path,
 ) -> None:
     redis_set = redis_sentinel_set(replicas=1)
-    entry = {
-        "sentinels": redis_set.sentinel_hosts,
-        "service_name": redis_set.service_name,
-        "socket_timeout": 1,
-        "connect_timeout": 1,
-        "max_connections": THREADS,
-    }
-    with load_config({"redis_servers": {KEY: entry}}, tmp_path):
-        client = RedisClient()
-        workers = [Worker(number) for number in range(THREADS)]
-        stop = threading.Event()
-        threads = [
-            threading.Thread(target=worker.run, args=(client, stop), daemon=True)
-            for worker in workers
-        ]
-        try:
-            for thread in threads:
-                thread.start()
-            wait_until(lambda: all(w.acked > 20 for w in workers), timeout=10, what="load")
-            old = redis_set.master
-            failover_started = time.monotonic()
-            new = redis_set.failover()
-            switched = time.monotonic() - failover_started
-            pool = client.client(KEY).connection_pool
-            repointed = wait_until(
-                lambda: pool.master_address == new.address, timeout=5, what="pool re-pointed"
-            )
-            marks = {worker.number: worker.acked for worker in workers}
-            wait_until(
-                lambda: all(w.acked > marks[w.number] + 20 for w in workers),
-                timeout=10,
-                what="every thread writing again",
-            )
-            calls_on_old_before = data_commands(old)
-            time.sleep(0.5)  # the load goes on; none of it may reach the old master
-            calls_on_old_after = data_commands(old)
-        finally:
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=5)
-            client.close()
+    with _under_load(redis_set, load_config, tmp_path) as (client, workers):
+        old = redis_set.master
+        failover_started = time.monotonic()
+        new = redis_set.failover()
+        switched = time.monotonic() - failover_started
+        pool = client.client(KEY).connection_pool
+        repointed = wait_until(
+            lambda: pool.master_address == new.address, timeout=5, what="pool re-pointed"
+        )
+        marks = {worker.number: worker.acked for worker in workers}
+        wait_until(
+            lambda: all(w.acked > marks[w.number] + 20 for w in workers),
+            timeout=10,
+            what="every thread writing again",
+        )
+        calls_on_old_before = data_commands(old)
+        time.sleep(0.5)  # the load goes on; none of it may reach the old master
+        calls_on_old_after = data_commands(old)
     wrong = [value for worker in workers for value in worker.wrong]
     assert wrong == [], wrong[:5]
     longest = max(worker.longest_outage for worker in workers)
@@ -168,6 +145,46 @@ def test_a_killed_master_is_replaced_and_callers_recover_within_5_s(
     tmp_path: Path,
 ) -> None:
     redis_set = redis_sentinel_set(replicas=1)
+    with _under_load(redis_set, load_config, tmp_path) as (_client, workers):
+        old = redis_set.master
+        killed = time.monotonic()
+        old.kill()
+        wait_until(lambda: redis_set.master_address() != old.address, timeout=15, what="new master")
+        replaced = time.monotonic() - killed
+        marks = {worker.number: worker.acked for worker in workers}
+        wait_until(
+            lambda: all(w.acked > marks[w.number] + 20 for w in workers),
+            timeout=10,
+            what="every thread writing again",
+        )
+        recovered = time.monotonic() - killed
+    wrong = [value for worker in workers for value in worker.wrong]
+    assert wrong == [], wrong[:5]
+    longest = max(worker.longest_outage for worker in workers)
+    assert longest < 5, [worker.longest_outage for worker in workers]
+    errors = sum(len(worker.errors) for worker in workers)
+    stale = sum(worker.stale for worker in workers)
+    record(
+        "redisc",
+        "Sentinel: master killed (kill -9)",
+        f"calls fail with RedisConnectionError/RedisTimeoutError until the sentinels "
+        f"promote the replica (down-after-milliseconds 1000 here), then every thread "
+        f"answers again; no wrong result; {errors} failed and {stale} stale reads",
+        "test_a_killed_master_is_replaced_and_callers_recover_within_5_s",
+        failover=replaced,
+        recover=recovered,
+        outage=longest,
+    )
+
+
+@contextmanager
+def _under_load(
+    redis_set: RedisSentinelSet,
+    load_config: Callable[..., AbstractContextManager[Path]],
+    tmp_path: Path,
+) -> Iterator[tuple[RedisClient, list[Worker]]]:
+    """redisc configured for ``redis_set``'s sentinels, with :data:`THREADS` workers
+    writing and reading through it (each acknowledged 20 writes); stopped on exit."""
     entry = {
         "sentinels": redis_set.sentinel_hosts,
         "service_name": redis_set.service_name,
@@ -187,39 +204,9 @@ def test_a_killed_master_is_replaced_and_callers_recover_within_5_s(
             for thread in threads:
                 thread.start()
             wait_until(lambda: all(w.acked > 20 for w in workers), timeout=10, what="load")
-            old = redis_set.master
-            killed = time.monotonic()
-            old.kill()
-            wait_until(
-                lambda: redis_set.master_address() != old.address, timeout=15, what="new master"
-            )
-            replaced = time.monotonic() - killed
-            marks = {worker.number: worker.acked for worker in workers}
-            wait_until(
-                lambda: all(w.acked > marks[w.number] + 20 for w in workers),
-                timeout=10,
-                what="every thread writing again",
-            )
-            recovered = time.monotonic() - killed
+            yield client, workers
         finally:
             stop.set()
             for thread in threads:
                 thread.join(timeout=5)
             client.close()
-    wrong = [value for worker in workers for value in worker.wrong]
-    assert wrong == [], wrong[:5]
-    longest = max(worker.longest_outage for worker in workers)
-    assert longest < 5, [worker.longest_outage for worker in workers]
-    errors = sum(len(worker.errors) for worker in workers)
-    stale = sum(worker.stale for worker in workers)
-    record(
-        "redisc",
-        "Sentinel: master killed (kill -9)",
-        f"calls fail with RedisConnectionError/RedisTimeoutError until the sentinels "
-        f"promote the replica (down-after-milliseconds 1000 here), then every thread "
-        f"answers again; no wrong result; {errors} failed and {stale} stale reads",
-        "test_a_killed_master_is_replaced_and_callers_recover_within_5_s",
-        failover=replaced,
-        recover=recovered,
-        outage=longest,
-    )
