@@ -190,9 +190,11 @@ def test_batched_counts_match_what_observe_would_write() -> None:
         registry=reference_registry,
     )
     durations = [0.0, 0.0005, 0.001, 0.0011, 0.0025, 0.3, 0.5, 9.9, 10.0, 11.0, 42.0]
+    # (started, ended, method, path, status, route, request id): ended - started is exact
+    metrics.count_requests(
+        [(0.0, seconds, "GET", "/r/1", 200, "/r", "id") for seconds in durations]
+    )
     for seconds in durations:
-        metrics.request_started(seconds)
-        metrics.request_finished(seconds, "/r", "GET", 200, seconds)
         reference.labels("/r", "GET").observe(seconds)
     ours = metrics.render().decode()
     expected = generate_latest(reference_registry).decode()
@@ -216,10 +218,12 @@ def test_a_flood_of_made_up_methods_keeps_one_count_in_memory() -> None:
 
     metrics = Metrics()
     for number in range(5000):
-        metrics.request_started(float(number))
-        metrics.request_finished(float(number), "(unmatched)", f"M{number}", 405, 0.001)
-        metrics.request_started(-1.0)
-        metrics.request_finished(-1.0, "/r", "GET", 200, 0.001)
+        metrics.count_requests(
+            [
+                (1.0, 1.001, f"M{number}", "/x", 405, "(unmatched)", "a"),
+                (1.0, 1.001, "GET", "/r", 200, "/r", "b"),
+            ]
+        )
     assert len(metrics._pending) == 2
     text = metrics.render().decode()
     assert 'envoxy_http_requests_total{method="OTHER",route="(unmatched)",status="405"} 5000.0' in (

@@ -20,7 +20,7 @@ Context (``00-<32 hex>-<16 hex>-<2 hex>``, ids not all zero) or it is dropped.
 import functools
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, NamedTuple
@@ -78,16 +78,6 @@ def current_request_id() -> str | None:
     """Return the request id bound in this thread or task, or ``None``."""
     context = _CURRENT.get()
     return None if context is None else context.request_id
-
-
-def bind(context: RequestContext | None) -> Token[RequestContext | None]:
-    """Make ``context`` current; give the returned token to :func:`reset` when done."""
-    return _CURRENT.set(context)
-
-
-def reset(token: Token[RequestContext | None]) -> None:
-    """Restore the context that was current before :func:`bind` returned ``token``."""
-    _CURRENT.reset(token)
 
 
 @contextmanager
@@ -194,6 +184,13 @@ def context_from_headers(headers: Mapping[str, Any] | None) -> RequestContext:
 
 
 _CURRENT: ContextVar[RequestContext | None] = ContextVar("envoxy_request", default=None)
+
+#: ``bind(context)``: make ``context`` current; give the returned token to :func:`reset`
+#: when done. (The context variable's own method: no Python call on envoxyd's request path.)
+bind: Callable[[RequestContext | None], Token[RequestContext | None]] = _CURRENT.set
+#: ``reset(token)``: restore the context that was current before :func:`bind` returned
+#: ``token``.
+reset: Callable[[Token[RequestContext | None]], None] = _CURRENT.reset
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:\-+/=@]+")
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")

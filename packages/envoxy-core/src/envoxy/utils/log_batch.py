@@ -7,14 +7,22 @@ building each line as it happens costs more than keeping its parts. So a batched
 line with its time in the handler's :class:`LineBatch`, and the lines are built,
 rendered and written together:
 
-- when :data:`BATCH_LINES` are queued (written in pieces of at most :data:`BATCH_BYTES`,
-  Linux's ``PIPE_BUF``: each piece is one atomic write, so lines of processes sharing a
-  pipe never interleave);
+- when :data:`BATCH_LINES` are queued (to a pipe or socket in pieces of at most
+  :data:`BATCH_BYTES`, Linux's ``PIPE_BUF``: each piece is one atomic write, so lines of
+  processes sharing a pipe never interleave; to a regular file in one write, which Linux
+  keeps whole among processes sharing the file);
 - when another line is written through the same handler (the batch goes first: the
   order of the lines is kept);
 - at most :data:`BATCH_SECONDS` after the first of them, by a daemon thread started in
   each process on its first queued line (or by the next line, when threads cannot run);
 - when the handler is flushed or closed, which :mod:`logging` does at interpreter exit.
+
+Besides its own queue, a batch writes the lines of its *sources* (:class:`LineSource`):
+producers that queue records of their own shape and render many lines in one pass
+(envoxyd's request ledger, whose records also feed its metrics). A source calls
+:meth:`LineBatch.wake` when it queues its first record, and :meth:`LineBatch.flush` when
+it holds enough; its lines go out with the batch's, in its own order, before any later
+unbatched line.
 
 A process killed with ``SIGKILL`` loses its last :data:`BATCH_SECONDS` of queued lines at
 most. A forked child drops the lines it inherited (its parent writes them): at
@@ -26,7 +34,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from envoxy.utils.log_format import current_pid
 
@@ -35,6 +43,7 @@ __all__ = [
     "BATCH_LINES",
     "BATCH_SECONDS",
     "LineBatch",
+    "LineSource",
     "QueuedLine",
     "forget_batches",
 ]
@@ -50,6 +59,21 @@ BATCH_SECONDS = 0.1
 type QueuedLine = tuple[Callable[..., str], float, Callable[..., str], tuple[Any, ...], str | None]
 
 
+class LineSource(Protocol):
+    """Records queued elsewhere, rendered to lines when their batch is written."""
+
+    def __len__(self) -> int:
+        """The number of records queued."""
+        ...
+
+    def take_lines(self) -> list[str]:
+        """Remove the queued records; return their lines (no newlines), in order.
+
+        Called with the batch's lock held, from any thread.
+        """
+        ...
+
+
 class LineBatch:
     """Lines queued by their parts, to be built, rendered and written with ``write``.
 
@@ -62,17 +86,50 @@ class LineBatch:
     """
 
     def __init__(
-        self, write: Callable[[str], None], lock: threading.RLock, failed: Callable[[], None]
+        self,
+        write: Callable[[str], None],
+        lock: threading.RLock,
+        failed: Callable[[], None],
+        piece_bytes: Callable[[], int | None] = lambda: BATCH_BYTES,
     ) -> None:
         self._write = write
         self._lock = lock
         self._failed = failed
+        self._piece_bytes = piece_bytes
         self.entries: list[QueuedLine] = []
         self.generation = 0
         self.closed = False
         self._started = 0.0
         self._flusher_pid: int | None = None
+        #: the sources (weakly: a source is kept while it lives)
+        self._sources: list[weakref.ref[LineSource]] = []
         _BATCHES.add(self)
+
+    def add_source(self, source: LineSource) -> None:
+        """Write the lines of ``source`` with this batch's (kept while ``source`` lives)."""
+        with self._lock:
+            live = [ref for ref in self._sources if ref() is not None]
+            if not any(ref() is source for ref in live):
+                live.append(weakref.ref(source))
+            self._sources = live
+
+    def wake(self) -> None:
+        """Make sure queued lines are written within :data:`BATCH_SECONDS`: a source
+        calls it when it queues a first record (cheap when the flusher runs)."""
+        if self._flusher_pid != current_pid():
+            with self._lock:
+                if self._flusher_pid != current_pid():
+                    self._start_flusher()
+
+    def pending(self) -> bool:
+        """Whether any line is queued here or in a source."""
+        if self.entries:
+            return True
+        for ref in self._sources:
+            source = ref()
+            if source is not None and len(source):
+                return True
+        return False
 
     def queue(
         self,
@@ -104,12 +161,17 @@ class LineBatch:
             lock.release()
 
     def write_queued(self, then: str = "") -> None:
-        """Build, render and write the queued lines, then ``then`` (a line with its
-        newline), in as few writes as :data:`BATCH_BYTES` allows (the caller holds the
-        lock)."""
-        texts = self._take()
+        """Build, render and write the queued lines (the sources' after this batch's
+        own), then ``then`` (a line with its newline), in as few writes as
+        :data:`BATCH_BYTES` allows (the caller holds the lock)."""
+        limit = self._piece_bytes()
+        texts = self._take(limit)
+        for ref in self._sources:
+            source = ref()
+            if source is not None and len(source):
+                texts += _chunks(self._source_lines(source), limit)
         if then:
-            if texts and len(texts[-1]) + len(then) <= BATCH_BYTES:
+            if texts and (limit is None or len(texts[-1]) + len(then) <= limit):
                 texts[-1] += then
             else:
                 texts.append(then)
@@ -119,7 +181,7 @@ class LineBatch:
     def flush(self) -> None:
         """Write the queued lines now."""
         with self._lock:
-            if self.entries:
+            if self.pending():
                 self.write_queued()
 
     def close(self) -> None:
@@ -128,32 +190,32 @@ class LineBatch:
         self.closed = True
         self.generation += 1
 
-    def _take(self) -> list[str]:
+    def _take(self, limit: int | None) -> list[str]:
         """Empty the queue; return its lines as texts of at most :data:`BATCH_BYTES` (a
         longer line alone), each line with its newline."""
         entries = self.entries
+        if not entries:
+            return []
         self.entries = []  # before building: a line logged meanwhile finds the queue empty
         self.generation += 1
-        texts: list[str] = []
-        chunk: list[str] = []
-        size = 0
+        lines: list[str] = []
         for render, created, build, args, request_id in entries:
             try:
-                line = render(build(*args), created, request_id)
+                lines.append(render(build(*args), created, request_id))
             except RecursionError:
                 raise
             except Exception:
                 self._failed()
-                continue
-            length = (len(line) if line.isascii() else len(line.encode())) + 1
-            if chunk and size + length > BATCH_BYTES:
-                texts.append("\n".join(chunk) + "\n")
-                chunk, size = [], 0
-            chunk.append(line)
-            size += length
-        if chunk:
-            texts.append("\n".join(chunk) + "\n")
-        return texts
+        return _chunks(lines, limit)
+
+    def _source_lines(self, source: LineSource) -> list[str]:
+        try:
+            return source.take_lines()
+        except RecursionError:
+            raise
+        except Exception:  # the source's records are gone; the handler says so
+            self._failed()
+            return []
 
     def _start_flusher(self) -> None:
         self._flusher_pid = current_pid()
@@ -174,6 +236,43 @@ class LineBatch:
         self.entries = []
         self.generation += 1
         self._flusher_pid = None
+
+
+def _chunks(lines: list[str], limit: int | None = BATCH_BYTES) -> list[str]:
+    """``lines`` joined into texts of at most ``limit`` bytes (a longer line alone; one
+    text when ``limit`` is ``None``), each line with its newline."""
+    if not lines:
+        return []
+    text = "\n".join(lines) + "\n"
+    if limit is None:
+        return [text]
+    if text.isascii():  # the usual case: cut after the last newline that fits
+        if len(text) <= limit:
+            return [text]
+        texts = []
+        start, end = 0, len(text)
+        while end - start > limit:
+            cut = text.rfind("\n", start, start + limit) + 1
+            if cut <= start:  # a line longer than a piece goes alone
+                cut = text.index("\n", start) + 1
+            texts.append(text[start:cut])
+            start = cut
+        if start < end:
+            texts.append(text[start:])
+        return texts
+    texts = []
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        length = (len(line) if line.isascii() else len(line.encode())) + 1
+        if chunk and size + length > limit:
+            texts.append("\n".join(chunk) + "\n")
+            chunk, size = [], 0
+        chunk.append(line)
+        size += length
+    if chunk:
+        texts.append("\n".join(chunk) + "\n")
+    return texts
 
 
 _BATCHES: weakref.WeakSet[LineBatch] = weakref.WeakSet()

@@ -187,8 +187,7 @@ class JsonFormatter(LineFormatter):
     def bind(self, levelno: int, pathname: str, lineno: int) -> BoundRender:
         """Return :meth:`render` for one level and caller in this process, with every field
         but the time, the message and the request id rendered once (valid until a fork)."""
-        head = self._head
-        fields = self._fields(levelno, pathname, lineno, None, None)
+        head, fields = self.json_parts(levelno, pathname, lineno)
 
         def line(message: str, created: float, request_id: str | None = None) -> str:
             second = int(created)
@@ -201,6 +200,16 @@ class JsonFormatter(LineFormatter):
             return f"{text}}}"
 
         return line
+
+    def json_parts(self, levelno: int, pathname: str, lineno: int) -> tuple[str, str]:
+        """The fixed text of a line for one level and caller in this process, as
+        ``(before, after)``: a line is ``before`` + its timestamp (``1761662730.123``) +
+        ``after`` + its JSON-encoded, redacted message + its optional fields + ``}``.
+
+        For a caller that renders many lines at once faster than :meth:`bind`'s function
+        (envoxyd's access lines); valid until a fork, like :meth:`bind`.
+        """
+        return self._head, self._fields(levelno, pathname, lineno, None, None)
 
     def _fields(
         self,

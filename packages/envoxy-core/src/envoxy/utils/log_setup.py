@@ -13,6 +13,7 @@ calls :func:`ensure_configured`; envoxyd calls :func:`configure_logging` at star
 
 import logging
 import os
+import stat
 import sys
 import threading
 import time
@@ -23,8 +24,8 @@ from envoxy.exceptions import ConfigError
 from envoxy.utils.config import Config
 from envoxy.utils.context import current_request_id
 from envoxy.utils.conversions import as_bool
-from envoxy.utils.log_batch import LineBatch
-from envoxy.utils.log_format import JsonFormatter, LineFormatter, PrettyFormatter
+from envoxy.utils.log_batch import BATCH_BYTES, LineBatch
+from envoxy.utils.log_format import JsonFormatter, LineFormatter, PrettyFormatter, current_pid
 from envoxy.utils.log_levels import DEFAULT_LEVEL, LOGGING_LEVELS, LogLevel, parse_level
 
 __all__ = [
@@ -78,7 +79,8 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
     CLI runner swaps it. Each line (with its newline) is handed to the stream in one
     ``write`` call, so lines of processes sharing a stderr pipe do not interleave; the
     stream is flushed after each line unless it is line-buffered (then the write flushed).
-    Lines queued in :attr:`batch` (by a batched :class:`~envoxy.utils.logs.LineEmitter`)
+    Lines queued in :attr:`batch` (by a batched :class:`~envoxy.utils.logs.LineEmitter`
+    or a :class:`~envoxy.utils.log_batch.LineSource` such as envoxyd's request ledger)
     are written together, at most 0.1 s later and before any other line.
 
     :param stream: a text stream, or ``None`` for ``sys.stderr``.
@@ -91,8 +93,12 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
         self._line_lock = cast(threading.RLock, self.lock)
         self._tty_stream: object = None
         self._tty = False
+        #: (stream, pid, the largest write of queued lines) last found by _piece_bytes
+        self._pieces: tuple[object, int, int | None] = (None, 0, BATCH_BYTES)
         #: lines queued by their parts (:mod:`envoxy.utils.log_batch`)
-        self.batch = LineBatch(self._write_text, self._line_lock, self._batch_failed)
+        self.batch = LineBatch(
+            self._write_text, self._line_lock, self._batch_failed, self._piece_bytes
+        )
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write ``record`` formatted, plus a newline, to the stream."""
@@ -159,6 +165,23 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
         except Exception:
             self._line_failed(levelno, pathname, lineno, line)
 
+    def _piece_bytes(self) -> int | None:
+        """The largest write of queued lines: ``PIPE_BUF`` (atomic) to a pipe, a socket or
+        a stream of unknown kind, shared with other processes maybe; no limit to a
+        regular file or a terminal. Found once per stream and process."""
+        stream = sys.stderr if self.follows_stderr else self.stream
+        known, pid, limit = self._pieces
+        if known is stream and pid == current_pid():
+            return limit
+        try:
+            mode = os.fstat(stream.fileno()).st_mode
+        except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation included
+            limit = BATCH_BYTES
+        else:
+            limit = None if stat.S_ISREG(mode) or stat.S_ISCHR(mode) else BATCH_BYTES
+        self._pieces = (stream, current_pid(), limit)
+        return limit
+
     def _batch_failed(self) -> None:
         self.handleError(logging.makeLogRecord({"msg": "a batched log line"}))
 
@@ -195,7 +218,7 @@ class EnvoxyStreamHandler(logging.StreamHandler[IO[str]]):
 
     def _write(self, line: str) -> None:
         """Write ``line`` and the terminator, after any queued lines (together if they fit)."""
-        if self.batch.entries:
+        if self.batch.pending():
             self.batch.write_queued(line + self.terminator)
         else:
             self._write_text(line + self.terminator)

@@ -23,10 +23,11 @@ from envoxy.daemon.cors import CorsPolicy
 from envoxy.daemon.credentials import CredentialsKeeper
 from envoxy.daemon.health import HEALTH_BODY, ReadinessProbe
 from envoxy.daemon.httpinput import InputGuard
+from envoxy.daemon.ledger import RequestLedger
 from envoxy.daemon.metrics import METRICS_PATH, UNMATCHED_ROUTE, Metrics, get_metrics
 from envoxy.daemon.mqtt_route import MqttRoute, check_mqtt_routes, mqtt_options
 from envoxy.daemon.proxy import ZmqBackendProxy
-from envoxy.daemon.reqlog import RequestLogger
+from envoxy.daemon.reqlog import RequestLogger, environ_method_and_path
 from envoxy.daemon.settings import DaemonSettings
 from envoxy.decorators import AUTH_MARKER
 from envoxy.utils.context import bind, request_id_from, reset
@@ -161,6 +162,14 @@ class EnvoxyApp:
         if settings.metrics.enabled:
             self.metrics = get_metrics()
             self.builtin[METRICS_PATH] = self._metrics
+        #: finished requests, settled in batches into access lines and metrics
+        self.ledger = (
+            RequestLedger(self.metrics, self.logger.lines)
+            if self.metrics is not None or self.logger.lines is not None
+            else None
+        )
+        #: VERBOSE: the access line (with headers and bodies) is written as each request ends
+        self.verbose_access = self.logger.enabled and self.logger.lines is None
         #: set after the fork by :meth:`start_background` when ``otel.enabled``
         self.tracing: Tracing | None = None
         if settings.test_mode:
@@ -189,7 +198,8 @@ class EnvoxyApp:
 
         The request id (``X-Request-ID``, else ``X-Cid``, else the ``traceparent``
         trace id, else a new one) is bound while the request is handled, so every log
-        line carries it, and sent back in ``X-Request-ID``.
+        line carries it, and sent back in ``X-Request-ID``. The finished request goes to
+        the ledger: its access line and metrics (:mod:`envoxy.daemon.ledger`).
         """
         started = time.perf_counter()
         context = request_id_from(
@@ -200,9 +210,11 @@ class EnvoxyApp:
         token = bind(context)
         metrics = self.metrics
         if metrics is not None:
-            metrics.request_started(started)
+            in_flight = metrics.active
+            in_flight.append(started)
         tracing = self.tracing
         span = None
+        request = None
         route = UNMATCHED_ROUTE
         status = 500
         try:
@@ -213,21 +225,27 @@ class EnvoxyApp:
                 request = self.request_class(environ)
                 response, route = self._answer(request)
             else:
-                request, response = None, refusal
+                response = refusal
             status = response.status_code
-            # the one place a finished request is reported: the access line and the metrics
-            if self.logger.enabled:
+            if self.verbose_access:
                 self.logger.access(environ, request, response, started)
             return send_adding(response, environ, start_response, ("X-Request-ID", context[0]))
         finally:
             if metrics is not None:
-                metrics.request_finished(
-                    started,
-                    route,
-                    environ.get("REQUEST_METHOD", ""),
-                    status,
-                    time.perf_counter() - started,
-                )
+                try:  # noqa: SIM105  (contextlib.suppress costs an object per request)
+                    in_flight.remove(started)
+                except ValueError:  # the list was replaced: os.fork in another thread
+                    pass
+                if not in_flight and metrics.flushed_in_flight:
+                    metrics.went_idle()
+            # the one place a finished request is reported: its access line and metrics
+            ledger = self.ledger
+            if ledger is not None:
+                if request is not None:
+                    method, path = request.method, request.path
+                else:
+                    method, path = environ_method_and_path(environ)
+                ledger.add((started, time.perf_counter(), method, path, status, route, context[0]))
             if span is not None and tracing is not None:
                 tracing.end_request(span, route, status)
             reset(token)

@@ -25,11 +25,13 @@ metric                                    type       labels
 request no route matched counts as ``route="(unmatched)"`` and an unknown method as
 ``OTHER``, so a hostile client cannot create series.
 
-Per request, the HTTP metrics are added up in the process (a lock and a few integer
-additions) and written to prometheus_client's values by a flusher thread every
-:data:`FLUSH_SECONDS`, at each scrape the process answers and when it exits: a
-request costs well under a microsecond instead of five memory-mapped writes. A worker
-killed with SIGKILL loses at most the last :data:`FLUSH_SECONDS` of its counts.
+The HTTP metrics are counted from the request ledger's records
+(:mod:`envoxy.daemon.ledger`), many requests at a time, added up in the process and
+written to prometheus_client's values by a flusher thread every :data:`FLUSH_SECONDS`, at
+each scrape the process answers and when it exits (the ledger's records are counted
+first): a request costs an append and a fraction of a microsecond instead of five
+memory-mapped writes. A worker killed with SIGKILL loses at most the last
+:data:`FLUSH_SECONDS` of its counts.
 """
 
 import atexit
@@ -38,13 +40,15 @@ import contextlib
 import os
 import threading
 import time
+import weakref
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from envoxy.daemon.metrics_dir import ENV_VAR, mark_dead_processes
 from envoxy.utils.observe import add_call_observer, pool_stats
 
 if TYPE_CHECKING:
-    pass
+    from envoxy.daemon.ledger import FinishedRequest, RequestLedger
 
 __all__ = [
     "FLUSH_SECONDS",
@@ -155,59 +159,73 @@ class Metrics:
         # [count, sum of seconds, per-bucket counts]; the requests in flight
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, str, int], list[Any]] = {}
-        self._active: list[float] = []  # the start times of the requests in flight
-        self._flushed_in_flight = 0
+        #: the start times of the requests in flight: the app appends one when a request
+        #: starts and removes it when it ends (both atomic, no lock)
+        self.active: list[float] = []
+        #: the requests in flight the last flush wrote
+        self.flushed_in_flight = 0
         self._flusher_started = False
+        #: ledgers whose records are counted before each flush
+        self._ledgers: weakref.WeakSet[RequestLedger] = weakref.WeakSet()
         os.register_at_fork(after_in_child=self._after_fork)
         atexit.register(self.flush)
 
-    def request_started(self, token: float) -> None:
-        """Count one more request in flight; ``token`` (its start time) ends it in
-        :meth:`request_finished`."""
+    def start(self) -> None:
+        """Start this process's flusher thread (multiprocess mode) if it is not running:
+        the request ledger calls it when it queues a first record."""
         if not self._flusher_started and self.directory is not None:
             self._start_flusher()
-        self._active.append(token)  # atomic: no lock on the way in
 
-    def request_finished(
-        self, token: float, route: str, method: str, status: int, seconds: float
-    ) -> None:
-        """Count a request answered with ``status`` after ``seconds`` (and one fewer in flight).
+    def add_ledger(self, ledger: "RequestLedger") -> None:
+        """Count ``ledger``'s records before each flush (kept while ``ledger`` lives)."""
+        self._ledgers.add(ledger)
 
-        :param token: what :meth:`request_started` was given.
-        :param route: the endpoint template (or :data:`UNMATCHED_ROUTE`).
-        :param method: the request method (normalised to :data:`METHODS` or ``OTHER``).
-        """
-        active = self._active
-        try:  # noqa: SIM105  (contextlib.suppress costs an object per request)
-            active.remove(token)
-        except ValueError:  # started before this process forked
-            pass
-        key = (route, method, status)
-        bucket = bisect.bisect_left(HTTP_BUCKETS, seconds)
+    def count_requests(self, records: Iterable["FinishedRequest"]) -> None:
+        """Count finished requests by route template, method (normalised to
+        :data:`METHODS` or ``OTHER``) and status, with their durations."""
+        first_bucket = HTTP_BUCKETS[0]
+        bucket_of = bisect.bisect_left
         with self._lock:
-            pending = self._pending.get(key)
-            if pending is None:
-                if method not in METHODS:  # made-up methods share one count (checked once
-                    key = (route, "OTHER", status)  # per key: not on the way of the others)
-                    pending = self._pending.get(key)
+            pending_counts = self._pending
+            get = pending_counts.get
+            for started, ended, method, _path, status, route, _id in records:
+                pending = get((route, method, status))
                 if pending is None:
-                    pending = self._pending[key] = [0, 0.0, [0] * (len(HTTP_BUCKETS) + 1)]
-            pending[0] += 1
-            pending[1] += seconds
-            pending[2][bucket] += 1
-            if not active and self._flushed_in_flight:
-                # the process went idle after a flush counted requests in flight (a
-                # scrape counts itself): say so now, not a flush later
-                self._flushed_in_flight = 0
+                    pending = self._pending_for(route, method, status)
+                seconds = ended - started
+                pending[0] += 1
+                pending[1] += seconds
+                pending[2][0 if seconds <= first_bucket else bucket_of(HTTP_BUCKETS, seconds)] += 1
+
+    def went_idle(self) -> None:
+        """No request is in flight any more while the last flush counted some (a scrape
+        counts itself): say so now, not a flush later. The app calls it when
+        :attr:`active` becomes empty and :attr:`flushed_in_flight` is not 0."""
+        with self._lock:
+            if not self.active and self.flushed_in_flight:
+                self.flushed_in_flight = 0
                 # a broken metrics directory never fails a request (the flusher tries again)
                 with contextlib.suppress(Exception):
                     self.in_flight.set(0)
 
+    def _pending_for(self, route: str, method: str, status: int) -> list[Any]:
+        """The counts of a key not counted since the last flush (the lock held)."""
+        if method not in METHODS:  # made-up methods share one count (checked once per
+            method = "OTHER"  # key, not per request)
+        key = (route, method, status)
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = [0, 0.0, [0] * (len(HTTP_BUCKETS) + 1)]
+        return pending
+
     def flush(self) -> None:
-        """Write the HTTP counts added up so far to the metric values (thread-safe)."""
+        """Write the HTTP counts added up so far, the ledgers' records first, to the
+        metric values (thread-safe)."""
+        for ledger in list(self._ledgers):
+            ledger.settle()
         with self._lock:
             pending, self._pending = self._pending, {}
-            in_flight = len(self._active)
+            in_flight = len(self.active)
         for (route, method, status), (count, total, buckets) in pending.items():
             counter, histogram = self._children_for(route, method, status)
             counter.inc(count)
@@ -218,10 +236,10 @@ class Metrics:
                 if number:
                     histogram._buckets[index].inc(number)
         with self._lock:
-            if in_flight != self._flushed_in_flight or pending:
+            if in_flight != self.flushed_in_flight or pending:
                 # the value now, not the one read above: a request may have ended since
-                self._flushed_in_flight = len(self._active)
-                self.in_flight.set(self._flushed_in_flight)
+                self.flushed_in_flight = len(self.active)
+                self.in_flight.set(self.flushed_in_flight)
 
     def observe_call(
         self, client: str, key: str, seconds: float, error: BaseException | None
@@ -301,8 +319,8 @@ class Metrics:
         # the parent's counts are its own; the child starts empty, with its own flusher
         self._lock = threading.Lock()
         self._pending = {}
-        self._active = []
-        self._flushed_in_flight = 0
+        self.active = []
+        self.flushed_in_flight = 0
         self._flusher_started = False
 
 

@@ -1,32 +1,56 @@
 """Request logging: one access line per request at INFO, the request line at DEBUG.
 
 - INFO: ``< Response [HTTP] <METHOD> <path> - <status> (<ms> ms)``, once per request,
-  written by :meth:`RequestLogger.access` (the one place the app reports a finished
+  rendered by :class:`AccessLines` from the request's record in the
+  :class:`~envoxy.daemon.ledger.RequestLedger` (the one place the app reports a finished
   request);
 - DEBUG: ``> Request [HTTP] <METHOD> <full_path>`` when the request arrives;
-- VERBOSE adds the headers and JSON bodies to both; other bodies (and JSON bodies over
-  64 KiB or that do not parse) appear as ``<N bytes>``.
+- VERBOSE adds the headers and JSON bodies to both (the access line is then written
+  when the request ends, by :meth:`RequestLogger.access`); other bodies (and JSON bodies
+  over 64 KiB or that do not parse) appear as ``<N bytes>``.
 
 Secrets are masked with the shared list of sensitive names
 (:mod:`envoxy.utils.redaction`): query values at every level, header values, JSON
 fields at any depth and card numbers; then the log format redacts the whole line again.
-The access line is a batched :class:`~envoxy.utils.logs.LineEmitter`: its parts are queued,
-and the lines are built and written together at most 0.1 s later (before any other log
-line), one ``write`` for many requests. The levels are
-read once, when the logger is built, so a request below INFO costs nothing here.
+Access lines are written in batches, at most 0.1 s after their request, before any other
+line, one ``write`` for many requests (:mod:`envoxy.daemon.ledger`). The levels are read
+once, when the logger is built, so a request below INFO costs nothing here.
 
 .. versionchanged:: 1.1
    The ``> Request`` line is DEBUG (it was a second INFO line per request).
 """
 
+import logging
+import sys
 import time
-from typing import Any
+from collections.abc import Iterable
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, Any
 
+from envoxy.utils.context import RequestContext, bound
 from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
-from envoxy.utils.logs import LineEmitter, log
-from envoxy.utils.redaction import redact_headers, redact_json, redact_query
+from envoxy.utils.log_format import JsonFormatter, current_pid
+from envoxy.utils.log_setup import (
+    LOGGER_NAME,
+    EnvoxyStreamHandler,
+    direct_handler,
+    ensure_configured,
+)
+from envoxy.utils.logs import log
+from envoxy.utils.redaction import redact, redact_headers, redact_json, redact_query
 
-__all__ = ["DEBUG_LEVEL", "INFO_LEVEL", "VERBOSE_LEVEL", "RequestLogger", "redact_headers"]
+if TYPE_CHECKING:
+    from envoxy.daemon.ledger import FinishedRequest
+
+__all__ = [
+    "DEBUG_LEVEL",
+    "INFO_LEVEL",
+    "VERBOSE_LEVEL",
+    "AccessLines",
+    "RequestLogger",
+    "environ_method_and_path",
+    "redact_headers",
+]
 
 INFO_LEVEL = 6
 DEBUG_LEVEL = 7
@@ -45,7 +69,9 @@ class RequestLogger:
         self.enabled = bool(log.is_gte_log_level(INFO_LEVEL))
         self.debug = bool(log.is_gte_log_level(DEBUG_LEVEL))
         self.verbose = bool(log.is_gte_log_level(VERBOSE_LEVEL))
-        self._access_line = LineEmitter(INFO_LEVEL, batched=True)
+        #: the access lines rendered from the request ledger (INFO and DEBUG); ``None``
+        #: below INFO and at VERBOSE, where :meth:`access` writes each line
+        self.lines = AccessLines() if self.enabled and not self.verbose else None
 
     def request(self, request: Any) -> None:
         """Log the arrival of ``request`` at DEBUG (with headers and body at VERBOSE)."""
@@ -55,30 +81,146 @@ class RequestLogger:
         log.debug(line)
 
     def access(self, environ: dict[str, Any], request: Any, response: Any, started: float) -> None:
-        """Write the access line of one request, answered by ``response``, begun at
-        ``started`` (:func:`time.perf_counter`).
-
-        :param request: the request, or ``None`` when it was refused before one was built
-            (method and path then come from ``environ``).
-        """
+        """Write the VERBOSE access line of one request now, with the response's headers
+        and body: ``request`` (``None`` when it was refused before one was built: method
+        and path then come from ``environ``), answered by ``response``, begun at
+        ``started`` (:func:`time.perf_counter`)."""
         elapsed = (time.perf_counter() - started) * 1000
         if request is not None:
             method, path = request.method, request.path
         else:
-            method, path = _environ_method_and_path(environ)
-        if self.verbose:
-            line = _access_message(method, path, response.status_code, elapsed)
-            log.info(f"{line} | Headers {_headers(response.headers)}{_body(response)}")
-        else:
-            # the line is built and written with others, at most 0.1 s later
-            self._access_line.later(_access_message, method, path, response.status_code, elapsed)
+            method, path = environ_method_and_path(environ)
+        line = _access_message(method, path, response.status_code, elapsed)
+        log.info(f"{line} | Headers {_headers(response.headers)}{_body(response)}")
+
+
+class AccessLines:
+    """The access lines of finished requests (:data:`~envoxy.daemon.ledger.FinishedRequest`
+    records), rendered many at a time.
+
+    With Envoxy's handler alone on the logger (:meth:`handler`) and the ``json`` format, a
+    line is assembled from text rendered once per process, per method, path and status
+    and per second, and tables of numbers: several times cheaper than rendering it field
+    by field, and the same line. Otherwise each line goes through the formatter (``pretty``)
+    or, with other handlers or filters on the logger, as a record through the logger.
+    """
+
+    def __init__(self) -> None:
+        # the access lines' "file" and "line": here
+        frame = sys._getframe()
+        self.pathname = frame.f_code.co_filename
+        self.lineno = frame.f_lineno
+        #: (formatter, pid) the fixed texts below were rendered for
+        self._binding: tuple[object, int] | None = None
+        self._before = ""
+        self._after = ""
+        #: (method, path, status) -> the line's text from the level to the "(" before the
+        #: duration (bounded: a client choosing paths cannot grow it without limit)
+        self._middles: dict[tuple[str, str, int], str] = {}
+        self._second = -1
+        self._second_text = ""
+
+    def handler(self) -> EnvoxyStreamHandler | None:
+        """Envoxy's handler when it alone writes the envoxy logger's INFO lines (the
+        access lines then go in its batch), else ``None``."""
+        ensure_configured()
+        return direct_handler(_LOGGER, logging.INFO)
+
+    def render(
+        self, records: Iterable["FinishedRequest"], handler: EnvoxyStreamHandler
+    ) -> list[str]:
+        """The lines of ``records`` in ``handler``'s format (no newlines)."""
+        formatter = handler.formatter
+        offset = time.time() - time.perf_counter()  # perf_counter -> seconds since the epoch
+        if type(formatter) is not JsonFormatter:
+            render = formatter.bind(logging.INFO, self.pathname, self.lineno)  # type: ignore[union-attr]
+            return [
+                render(_access_message(method, path, status, (ended - started) * 1000),
+                       ended + offset, request_id)
+                for started, ended, method, path, status, _route, request_id in records
+            ]  # fmt: skip
+        pid = current_pid()
+        if self._binding != (formatter, pid):
+            self._before, self._after = formatter.json_parts(
+                logging.INFO, self.pathname, self.lineno
+            )
+            self._middles.clear()
+            self._second = -1
+            self._binding = (formatter, pid)
+        middles = self._middles
+        second, second_text = self._second, self._second_text
+        lines = []
+        for started, ended, method, path, status, _route, request_id in records:
+            middle = middles.get((method, path, status))
+            if middle is None:
+                middle = self._middle(method, path, status)
+            millis = int((ended + offset) * 1000)
+            if millis // 1000 != second:
+                second = millis // 1000
+                second_text = f"{self._before}{second}."
+            hundredths = int((ended - started) * 100_000 + 0.5)
+            elapsed = (
+                _HUNDREDTHS[hundredths]
+                if hundredths < _TABLED_HUNDREDTHS
+                else f"{(ended - started) * 1000:.2f}"
+            )
+            # the request id needs no escaping: only safe characters are ever bound
+            lines.append(
+                f'{second_text}{_MILLIS[millis - second * 1000]}{middle}{elapsed} ms)",'
+                f'"_request_id":"{request_id}"}}'
+            )
+        self._second, self._second_text = second, second_text
+        return lines
+
+    def log(self, records: Iterable["FinishedRequest"]) -> None:
+        """Log ``records`` one by one through the logger (other handlers or filters on
+        it), each as a record of its own time and request id."""
+        offset = time.time() - time.perf_counter()
+        for started, ended, method, path, status, _route, request_id in records:
+            if not _LOGGER.isEnabledFor(logging.INFO):
+                return
+            message = _access_message(method, path, status, (ended - started) * 1000)
+            record = _LOGGER.makeRecord(
+                _LOGGER.name, logging.INFO, self.pathname, self.lineno, message, (), None,
+                func="access",
+            )  # fmt: skip
+            record.created = ended + offset
+            record.msecs = int((record.created - int(record.created)) * 1000)
+            with bound(RequestContext(request_id, None)):
+                _LOGGER.handle(record)
+
+    def _middle(self, method: str, path: str, status: int) -> str:
+        middles = self._middles
+        if len(middles) >= _MAX_MIDDLES:
+            middles.clear()
+        text = f"< Response [HTTP] {_escaped(method)} {_escaped(path)} - {status} ("
+        # the JSON string without its closing quote: the duration and ' ms)"' follow
+        middle = middles[(method, path, status)] = (
+            self._after + encode_basestring(redact(text))[:-1]
+        )
+        return middle
+
+
+def environ_method_and_path(environ: dict[str, Any]) -> tuple[str, str]:
+    """The method and path of a request refused before werkzeug read it, as werkzeug
+    would give them (the path decoded from WSGI's latin-1 as UTF-8)."""
+    method = str(environ.get("REQUEST_METHOD") or "-")
+    raw = str(environ.get("PATH_INFO") or "")
+    path = "/" + raw.encode("latin-1", "replace").decode("utf-8", "replace").lstrip("/")
+    return (method if method.isprintable() else _escaped(method)), path
+
+
+_LOGGER = logging.getLogger(LOGGER_NAME)
+_MAX_MIDDLES = 1024
+#: durations below 10 ms are written from this table ("0.00" to "9.99")
+_TABLED_HUNDREDTHS = 1000
+_HUNDREDTHS = [f"{number // 100}.{number % 100:02d}" for number in range(_TABLED_HUNDREDTHS)]
+_MILLIS = [f"{number:03d}" for number in range(1000)]
 
 
 def _access_message(method: str, path: str, status: int, elapsed: float) -> str:
-    """The access line's text (a path with control characters escaped)."""
-    if not path.isprintable():
-        path = _escaped(path)
-    return f"< Response [HTTP] {method} {path} - {status} ({elapsed:.2f} ms)"
+    """The access line's text (a method or path with control characters escaped)."""
+    return f"< Response [HTTP] {_escaped(method)} {_escaped(path)} - {status} ({elapsed:.2f} ms)"
 
 
 def _headers(headers: Any) -> str:
@@ -97,15 +239,6 @@ def _escaped(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
-
-
-def _environ_method_and_path(environ: dict[str, Any]) -> tuple[str, str]:
-    """The method and path of a request refused before werkzeug read it, as werkzeug
-    would give them (the path decoded from WSGI's latin-1 as UTF-8)."""
-    method = str(environ.get("REQUEST_METHOD") or "-")
-    raw = str(environ.get("PATH_INFO") or "")
-    path = "/" + raw.encode("latin-1", "replace").decode("utf-8", "replace").lstrip("/")
-    return (method if method.isprintable() else _escaped(method)), path
 
 
 def _body(message: Any) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from envoxy.daemon import legacy_uwsgi
 from envoxy.daemon.app import EnvoxyApp
 from envoxy.daemon.boot import health_url, prepare
+from envoxy.daemon.ledger import forget_ledgers
 from envoxy.daemon.runtime import Runtime, current
 from envoxy.utils.identity import set_process_tag
 from envoxy.utils.logs import after_fork
@@ -42,6 +43,7 @@ def attach(runtime: Runtime) -> None:
         # uWSGI forks from C without Python's at-fork hooks: forget the master's pid and
         # queued log lines first (else every worker's lines carry the master's pid)
         after_fork()
+        forget_ledgers()
         # each worker qualifies the replica's client ids (w<N>: stable across respawns)
         worker = uwsgi.worker_id()
         set_process_tag(f"w{worker}" if worker > 0 else "")
