@@ -312,3 +312,28 @@ def _count(metrics: Metrics, route: str) -> float:
         if line.startswith(prefix):
             return float(line[len(prefix) :])
     return 0.0
+
+
+def test_an_idle_flusher_waits_without_polling() -> None:
+    """With nothing queued the flusher thread waits on its event: no wake-up every 0.1 s
+    and no lock taken (a fork from C while it held the handler's lock would leave it
+    held in the child)."""
+    import sys
+
+    stream = capture()
+    ledger = RequestLedger(None, AccessLines())
+    ledger.add(record(1))
+    deadline = time.monotonic() + SETTLE_SECONDS + 2
+    while not stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert entries(stream)[0]["_request_id"] == "req-1"
+    time.sleep(SETTLE_SECONDS * 3)
+    flushers = [
+        thread
+        for thread in threading.enumerate()
+        if thread.name == "envoxy-log-batch" and thread.is_alive()
+    ]
+    assert flushers
+    for thread in flushers:
+        frame = sys._current_frames()[thread.ident]  # type: ignore[index]
+        assert frame.f_code.co_name == "wait", frame.f_code.co_name

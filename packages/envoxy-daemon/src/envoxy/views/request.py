@@ -64,9 +64,12 @@ class Request(WerkzeugRequest):
         self.environ = environ
         self.shallow = shallow
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
-        # WSGI strings hold bytes as latin-1: decoded as UTF-8, as werkzeug does
-        path = (environ.get("PATH_INFO") or "").encode("latin1").decode(errors="replace")
-        self.path = "/" + path.lstrip("/")
+        # WSGI strings hold bytes as latin-1: decoded as UTF-8, as werkzeug does (ASCII
+        # is the same either way), with one leading slash
+        path = environ.get("PATH_INFO") or ""
+        if not path.isascii():
+            path = path.encode("latin1").decode(errors="replace")
+        self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         if populate_request and not shallow:
             environ["werkzeug.request"] = self
 

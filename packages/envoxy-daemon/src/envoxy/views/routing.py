@@ -176,13 +176,12 @@ class RouteTable:
         :raises MethodNotAllowed: when routes match the path but not the method; its
             ``valid_methods`` lists the allowed ones (with HEAD and OPTIONS).
         """
-        allowed: set[str] = set()
         by_method = self._static.get(path)
         if by_method is not None:
             route = by_method.get(method)
             if route is not None:
                 return route, {}
-            allowed.update(by_method)
+        allowed: set[str] = set(by_method or ())
         for pattern in self._patterns:
             found = pattern.regex.fullmatch(path)
             if found is None:
