@@ -337,3 +337,40 @@ def test_an_idle_flusher_waits_without_polling() -> None:
     for thread in flushers:
         frame = sys._current_frames()[thread.ident]  # type: ignore[index]
         assert frame.f_code.co_name == "wait", frame.f_code.co_name
+
+
+def test_a_broken_log_stream_never_fails_a_request(capsys: pytest.CaptureFixture[str]) -> None:
+    """A log stream whose writes fail (a full disk, a closed pipe): the requests are
+    answered, the failure is reported once per batch through the handler, the metrics
+    still count every request."""
+
+    class Broken(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+    configure_logging(6, "json", stream=Broken(), force=True)
+    app = create_app({"modules": [str(SAMPLE)]})
+    assert app.metrics is not None
+    before = _count(app.metrics, "/v1/items/{item_id:int}")
+    client = Client(app)
+    for _ in range(300):
+        assert client.get("/v1/items/3").status_code == 200
+    app.metrics.flush()
+    flush()
+    assert _count(app.metrics, "/v1/items/{item_id:int}") - before == 300
+    assert "No space left on device" in capsys.readouterr().err
+
+
+def test_hostile_paths_cannot_grow_the_cached_texts() -> None:
+    """A client choosing a new long path per request: nothing of it is kept; short ones
+    are kept up to a bound."""
+    capture()
+    access = AccessLines()
+    handler = access.handler()
+    assert handler is not None
+    long_paths = [record(n, path=f"/{n}/" + "x" * 10_000) for n in range(200)]
+    assert len(access.render(long_paths, handler)) == 200
+    assert access._middles == {}
+    short_paths = [record(n, path=f"/{n}") for n in range(5000)]
+    assert len(access.render(short_paths, handler)) == 5000
+    assert 0 < len(access._middles) <= 1024

@@ -185,10 +185,17 @@ class LineBatch:
             self._write(text)
 
     def flush(self) -> None:
-        """Write the queued lines now."""
+        """Write the queued lines now. A stream that fails is reported through the
+        handler (``handleError``) and those lines are dropped: a broken log never fails
+        the request or the thread that happened to flush."""
         with self._lock:
             if self.pending():
-                self.write_queued()
+                try:
+                    self.write_queued()
+                except RecursionError:
+                    raise
+                except Exception:
+                    self._failed()
 
     def close(self) -> None:
         """Write the queued lines and stop the flusher thread."""

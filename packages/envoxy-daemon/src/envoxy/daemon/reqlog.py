@@ -190,14 +190,14 @@ class AccessLines:
                 _LOGGER.handle(record)
 
     def _middle(self, method: str, path: str, status: int) -> str:
-        middles = self._middles
-        if len(middles) >= _MAX_MIDDLES:
-            middles.clear()
         text = f"< Response [HTTP] {_escaped(method)} {_escaped(path)} - {status} ("
         # the JSON string without its closing quote: the duration and ' ms)"' follow
-        middle = middles[(method, path, status)] = (
-            self._after + encode_basestring(redact(text))[:-1]
-        )
+        middle = self._after + encode_basestring(redact(text))[:-1]
+        if len(path) + len(method) <= _MAX_CACHED_TEXT:  # a client's long paths stay out
+            middles = self._middles
+            if len(middles) >= _MAX_MIDDLES:
+                middles.clear()
+            middles[(method, path, status)] = middle
         return middle
 
 
@@ -211,7 +211,10 @@ def environ_method_and_path(environ: dict[str, Any]) -> tuple[str, str]:
 
 
 _LOGGER = logging.getLogger(LOGGER_NAME)
+#: the most texts cached, and the longest method and path cached: at most about 0.5 MiB
+#: whatever paths clients choose
 _MAX_MIDDLES = 1024
+_MAX_CACHED_TEXT = 256
 #: durations below 10 ms are written from this table ("0.00" to "9.99")
 _TABLED_HUNDREDTHS = 1000
 _HUNDREDTHS = [f"{number // 100}.{number % 100:02d}" for number in range(_TABLED_HUNDREDTHS)]
