@@ -148,28 +148,30 @@ class AccessLines:
             self._second = -1
             self._binding = (formatter, pid)
         middles = self._middles
-        second, second_text = self._second, self._second_text
-        lines = []
+        # the millisecond of the second whose text is second_text: a table index
+        second_start, second_text = self._second * 1000, self._second_text
+        hundredths_of = _HUNDREDTHS
+        millis_of = _MILLIS
+        lines: list[str] = []
+        append = lines.append
         for started, ended, method, path, status, _route, request_id in records:
             middle = middles.get((method, path, status))
             if middle is None:
                 middle = self._middle(method, path, status)
-            millis = int((ended + offset) * 1000)
-            if millis // 1000 != second:
-                second = millis // 1000
-                second_text = f"{self._before}{second}."
+            total = int((ended + offset) * 1000)
+            millis = total - second_start
+            if not 0 <= millis < 1000:  # another second (the first line's, usually)
+                millis = total % 1000
+                second_start = total - millis
+                second_text = f"{self._before}{second_start // 1000}."
             hundredths = int((ended - started) * 100_000 + 0.5)
-            elapsed = (
-                _HUNDREDTHS[hundredths]
-                if hundredths < _TABLED_HUNDREDTHS
-                else f"{(ended - started) * 1000:.2f}"
-            )
             # the request id needs no escaping: only safe characters are ever bound
-            lines.append(
-                f'{second_text}{_MILLIS[millis - second * 1000]}{middle}{elapsed} ms)",'
-                f'"_request_id":"{request_id}"}}'
+            append(
+                f"{second_text}{millis_of[millis]}{middle}"
+                f"{hundredths_of[hundredths] if hundredths < 1000 else _elapsed(started, ended)}"
+                f' ms)","_request_id":"{request_id}"}}'
             )
-        self._second, self._second_text = second, second_text
+        self._second, self._second_text = second_start // 1000, second_text
         return lines
 
     def log(self, records: Iterable["FinishedRequest"]) -> None:
@@ -201,6 +203,11 @@ class AccessLines:
         return middle
 
 
+def _elapsed(started: float, ended: float) -> str:
+    """The duration in milliseconds, two decimals (10 ms and more: past the table)."""
+    return f"{(ended - started) * 1000:.2f}"
+
+
 def environ_method_and_path(environ: dict[str, Any]) -> tuple[str, str]:
     """The method and path of a request refused before werkzeug read it, as werkzeug
     would give them (the path decoded from WSGI's latin-1 as UTF-8)."""
@@ -216,8 +223,7 @@ _LOGGER = logging.getLogger(LOGGER_NAME)
 _MAX_MIDDLES = 1024
 _MAX_CACHED_TEXT = 256
 #: durations below 10 ms are written from this table ("0.00" to "9.99")
-_TABLED_HUNDREDTHS = 1000
-_HUNDREDTHS = [f"{number // 100}.{number % 100:02d}" for number in range(_TABLED_HUNDREDTHS)]
+_HUNDREDTHS = [f"{number // 100}.{number % 100:02d}" for number in range(1000)]
 _MILLIS = [f"{number:03d}" for number in range(1000)]
 
 
