@@ -196,6 +196,10 @@ class LineBatch:
                     raise
                 except Exception:
                     self._failed()
+                if not self.closed and self.pending():
+                    # a source's record queued while its records were taken: its producer
+                    # saw a queue that was not empty, so woke nobody
+                    self.wake()
 
     def close(self) -> None:
         """Write the queued lines and stop the flusher thread."""

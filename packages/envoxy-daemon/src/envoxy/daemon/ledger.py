@@ -135,10 +135,19 @@ class RequestLedger:
         handler.batch.wake()
 
     def _take(self) -> list[FinishedRequest]:
-        """Remove the queued records (another thread may be adding: each is taken once)."""
+        """Remove the queued records (another thread may be adding, or taking too without
+        the handler's lock: the metrics' flusher and a request settling at once; each
+        record is taken once)."""
         queue = self._queue
         take = queue.popleft
-        return [take() for _ in range(len(queue))]
+        records: list[FinishedRequest] = []
+        keep = records.append
+        try:
+            for _ in range(len(queue)):
+                keep(take())
+        except IndexError:  # another thread took the rest meanwhile
+            pass
+        return records
 
 
 def forget_ledgers() -> None:

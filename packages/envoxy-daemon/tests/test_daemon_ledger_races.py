@@ -1,0 +1,123 @@
+"""The request ledger under an adversary: threads settling at once, a record queued while
+another thread takes the queue, logging reconfigured or handlers added while records wait,
+a record that cannot be rendered. Each record is counted once and written once,
+somewhere sensible, and no request ever sees an exception from it."""
+
+import io
+import json
+import logging
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from envoxy.daemon.ledger import SETTLE_SECONDS, RequestLedger
+from envoxy.daemon.metrics import Metrics
+from envoxy.daemon.reqlog import AccessLines
+from envoxy.utils.log_setup import configure_logging
+from envoxy.utils.logs import log
+
+ENVOXY_LOGGER = logging.getLogger("envoxy")
+
+pytestmark = pytest.mark.usefixtures("clean_logging")  # envoxy_testing.plugin
+
+
+def capture(level: int = 6, log_format: str = "json") -> io.StringIO:
+    stream = io.StringIO()
+    configure_logging(level, log_format, stream=stream, force=True)
+    return stream
+
+
+def ids(stream: io.StringIO) -> list[str | None]:
+    return [json.loads(line).get("_request_id") for line in stream.getvalue().splitlines()]
+
+
+def record(request_id: str, ended: float | None = None) -> tuple[Any, ...]:
+    ended = time.perf_counter() if ended is None else ended
+    return (ended - 0.001, ended, "GET", "/x", 200, "/x", request_id)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 2.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+class Interleaved(deque[Any]):
+    """A queue that runs :attr:`hook` once, when ``RequestLedger._take`` has counted the
+    records it will take: what another thread may do at that very moment (a GIL switch)."""
+
+    hook: Callable[[], None] | None = None
+
+    def __len__(self) -> int:
+        size = super().__len__()
+        if self.hook is not None and sys._getframe(1).f_code.co_name == "_take":
+            hook, self.hook = self.hook, None
+            hook()
+        return size
+
+
+def test_two_threads_settling_at_once_take_each_record_once() -> None:
+    """Metrics only (below INFO): a request settling a full queue while the metrics'
+    flusher settles too; the second taker finds fewer records than it counted."""
+    capture(level=4)
+    metrics = Metrics()
+    ledger = RequestLedger(metrics, None)
+    queue = ledger._queue = Interleaved(record(f"id-{number}") for number in range(10))
+    queue.hook = ledger.settle  # the other thread takes everything first
+    ledger.settle()  # raised IndexError into the request, and lost what it had popped
+    assert len(ledger) == 0
+    text = metrics.render().decode()
+    assert 'envoxy_http_requests_total{method="GET",route="/x",status="200"} 10.0' in text
+
+
+def test_threads_settling_under_constant_switches_lose_nothing() -> None:
+    capture(level=4)
+    metrics = Metrics()
+    ledger = RequestLedger(metrics, None)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def settle() -> None:
+        try:
+            while not done.is_set():
+                ledger.settle()
+        except BaseException as exc:
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    threads = [threading.Thread(target=settle) for _ in range(3)]
+    try:
+        for thread in threads:
+            thread.start()
+        for number in range(30_000):
+            ledger.add(record("id", ended=float(number)))
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(10)
+        sys.setswitchinterval(interval)
+    assert errors == []
+    text = metrics.render().decode()
+    assert 'envoxy_http_requests_total{method="GET",route="/x",status="200"} 30000.0' in text
+
+
+def test_a_record_queued_while_the_flusher_takes_the_queue_is_written_in_time() -> None:
+    """The flusher takes the queue; meanwhile a request queues a record: it saw a queue
+    that was not empty, so it woke nobody. It must still be written within the deadline,
+    without another request to push it out."""
+    stream = capture()
+    ledger = RequestLedger(None, AccessLines())
+    ledger.add(record("id-1"))
+    assert wait_for(lambda: ids(stream) == ["id-1"])
+    queue = ledger._queue = Interleaved(ledger._queue)
+    ledger.add(record("id-2"))
+    # same time as the oldest: the request does not settle the queue itself
+    queue.hook = lambda: ledger.add(record("id-3", ended=ledger._oldest))
+    assert wait_for(lambda: ids(stream) == ["id-1", "id-2", "id-3"], SETTLE_SECONDS * 10)
