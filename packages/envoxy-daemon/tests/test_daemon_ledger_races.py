@@ -121,3 +121,32 @@ def test_a_record_queued_while_the_flusher_takes_the_queue_is_written_in_time() 
     # same time as the oldest: the request does not settle the queue itself
     queue.hook = lambda: ledger.add(record("id-3", ended=ledger._oldest))
     assert wait_for(lambda: ids(stream) == ["id-1", "id-2", "id-3"], SETTLE_SECONDS * 10)
+
+
+def test_a_line_of_another_thread_never_takes_records_it_cannot_write() -> None:
+    """A filter was added to the logger: the ledger logs each record through the logger
+    now, yet it is still a source of Envoxy's batch. A record queued by one thread must
+    not be taken (and its line dropped) by another thread's log line meanwhile."""
+    stream = capture()
+    ledger = RequestLedger(None, AccessLines())
+    ledger.add(record("id-1"))  # batched: the ledger becomes a source of the batch
+    ENVOXY_LOGGER.handlers[0].flush()
+    seen: list[str] = []
+
+    class Keep(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            seen.append(record.getMessage())
+            return True
+
+    keep = Keep()
+    ENVOXY_LOGGER.addFilter(keep)
+    try:
+        ledger.add(record("id-2"))  # through the logger, at once
+        assert ids(stream) == ["id-1", "id-2"]
+        ledger._queue.append(record("id-3"))  # a request between its append and its settle
+        log.warning("another thread's line")
+        ledger.settle()  # the request goes on
+    finally:
+        ENVOXY_LOGGER.removeFilter(keep)
+    assert sorted(map(str, ids(stream))) == ["None", "id-1", "id-2", "id-3"]
+    assert sum(message.startswith("< Response") for message in seen) == 2

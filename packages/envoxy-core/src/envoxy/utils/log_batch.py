@@ -117,6 +117,13 @@ class LineBatch:
                 live.append(weakref.ref(source))
             self._sources = live
 
+    def remove_source(self, source: LineSource) -> None:
+        """Stop writing the lines of ``source`` (it writes them another way now)."""
+        with self._lock:
+            self._sources = [
+                ref for ref in self._sources if ref() is not None and ref() is not source
+            ]
+
     def wake(self) -> None:
         """Make sure queued lines are written within :data:`BATCH_SECONDS`: a source
         calls it when it queues a first record (cheap when the flusher runs)."""

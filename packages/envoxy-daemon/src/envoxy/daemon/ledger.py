@@ -100,7 +100,11 @@ class RequestLedger:
 
     def take_lines(self) -> list[str]:
         """Settle the queued records; return their access lines (the log handler's
-        batch calls it, with the handler's lock held)."""
+        batch calls it, with the handler's lock held). Nothing is taken while the
+        records go through the logger instead (other handlers or filters appeared): the
+        thread that queued them logs them."""
+        if self._handler is None:
+            return []
         records = self._take()
         if self._metrics is not None:
             self._metrics.count_requests(records)
@@ -125,13 +129,15 @@ class RequestLedger:
         if access is None:
             return  # the metrics' flush settles it, or the records that follow
         handler = access.handler()
+        if handler is not self._handler:
+            if self._handler is not None:
+                self._handler.batch.remove_source(self)
+            if handler is not None:
+                handler.batch.add_source(self)
+            self._handler = handler
         if handler is None:  # other handlers on the logger: no batching
-            self._handler = None
             self.settle()
             return
-        if handler is not self._handler:
-            handler.batch.add_source(self)
-            self._handler = handler
         handler.batch.wake()
 
     def _take(self) -> list[FinishedRequest]:
