@@ -11,16 +11,21 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.test import Client
 
+from envoxy.daemon.app import create_app
 from envoxy.daemon.ledger import SETTLE_SECONDS, RequestLedger
 from envoxy.daemon.metrics import Metrics
 from envoxy.daemon.reqlog import AccessLines
+from envoxy.utils.context import current_request_id
 from envoxy.utils.log_setup import configure_logging
 from envoxy.utils.logs import log
 
+SAMPLE = Path(__file__).with_name("views_sample.py")
 ENVOXY_LOGGER = logging.getLogger("envoxy")
 
 pytestmark = pytest.mark.usefixtures("clean_logging")  # envoxy_testing.plugin
@@ -150,3 +155,44 @@ def test_a_line_of_another_thread_never_takes_records_it_cannot_write() -> None:
         ENVOXY_LOGGER.removeFilter(keep)
     assert sorted(map(str, ids(stream))) == ["None", "id-1", "id-2", "id-3"]
     assert sum(message.startswith("< Response") for message in seen) == 2
+
+
+def test_a_filter_that_raises_costs_its_line_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """The application's filter raises on one access line: that request is still
+    answered, its request context is unbound, the other lines are written and the
+    failure is reported on stderr."""
+    stream = capture()
+    app = create_app({"modules": [str(SAMPLE)]})
+
+    class Boom(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            if "/v1/items/2 " in record.getMessage():
+                raise ValueError("a filter's own bug")
+            return True
+
+    boom = Boom()
+    ENVOXY_LOGGER.addFilter(boom)
+    try:
+        client = Client(app)
+        for number in (1, 2, 3):
+            assert client.get(f"/v1/items/{number}").status_code == 200
+            assert current_request_id() is None
+    finally:
+        ENVOXY_LOGGER.removeFilter(boom)
+    paths = [json.loads(line)["short_message"].split()[4] for line in stream.getvalue().splitlines()]
+    assert paths == ["/v1/items/1", "/v1/items/3"]
+    assert "a filter's own bug" in capsys.readouterr().err
+
+
+def test_a_record_that_cannot_be_rendered_costs_its_line_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stream = capture()
+    ledger = RequestLedger(None, AccessLines())
+    ended = time.perf_counter()
+    ledger.add(record("id-1", ended=ended))
+    ledger.add((ended - 0.001, ended, "GET", None, 200, "/x", "id-bad"))  # a bug elsewhere
+    ledger.add(record("id-3", ended=ended))
+    ENVOXY_LOGGER.handlers[0].flush()
+    assert ids(stream) == ["id-1", "id-3"]
+    assert "Arguments: ('id-bad',)" in capsys.readouterr().err

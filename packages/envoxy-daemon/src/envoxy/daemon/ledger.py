@@ -111,7 +111,12 @@ class RequestLedger:
         handler = self._handler
         if self._access is None or handler is None or not records:
             return []
-        return self._access.render(records, handler)
+        try:
+            return self._access.render(records, handler)
+        except RecursionError:
+            raise
+        except Exception:  # one record that cannot be rendered: the others still can
+            return self._access.render_each(records, handler)
 
     def forget(self) -> None:
         """Drop the queued records (in a forked child: they are the parent's)."""

@@ -188,8 +188,29 @@ class AccessLines:
             )  # fmt: skip
             record.created = ended + offset
             record.msecs = int((record.created - int(record.created)) * 1000)
-            with bound(RequestContext(request_id, None)):
-                _LOGGER.handle(record)
+            try:
+                with bound(RequestContext(request_id, None)):
+                    _LOGGER.handle(record)
+            except RecursionError:
+                raise
+            except Exception:  # the application's filter or handler failed on this line:
+                _report_failure(record)  # said on stderr; the other lines and the request go on
+
+    def render_each(
+        self, records: Iterable["FinishedRequest"], handler: EnvoxyStreamHandler
+    ) -> list[str]:
+        """The lines of ``records`` rendered one at a time, after :meth:`render` failed
+        on them: a record that cannot be rendered is reported through ``handler`` and
+        costs only its own line."""
+        lines = []
+        for record in records:
+            try:
+                lines += self.render((record,), handler)
+            except RecursionError:
+                raise
+            except Exception:
+                handler.handleError(_failed_record(self, record))
+        return lines
 
     def _middle(self, method: str, path: str, status: int) -> str:
         text = f"< Response [HTTP] {_escaped(method)} {_escaped(path)} - {status} ("
@@ -225,6 +246,23 @@ _MAX_CACHED_TEXT = 256
 #: durations below 10 ms are written from this table ("0.00" to "9.99")
 _HUNDREDTHS = [f"{number // 100}.{number % 100:02d}" for number in range(1000)]
 _MILLIS = [f"{number:03d}" for number in range(1000)]
+
+
+def _report_failure(record: logging.LogRecord) -> None:
+    """Report a line the logger's filters or handlers failed on (inside ``except``), as
+    :mod:`logging` reports a handler's failure: on stderr, when ``raiseExceptions``."""
+    reporter = logging.lastResort
+    if reporter is not None:
+        reporter.handleError(record)
+
+
+def _failed_record(lines: AccessLines, record: "FinishedRequest") -> logging.LogRecord:
+    """A log record naming an access line that could not be rendered (by its request
+    id: the path may hold a secret the line would have redacted)."""
+    return _LOGGER.makeRecord(
+        _LOGGER.name, logging.INFO, lines.pathname, lines.lineno,
+        "the access line of request %s", (record[6],), None, func="access",
+    )  # fmt: skip
 
 
 def _access_message(method: str, path: str, status: int, elapsed: float) -> str:
