@@ -196,3 +196,58 @@ def test_a_record_that_cannot_be_rendered_costs_its_line_only(
     ENVOXY_LOGGER.handlers[0].flush()
     assert ids(stream) == ["id-1", "id-3"]
     assert "Arguments: ('id-bad',)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("second_format", ["json", "pretty"])
+def test_logging_reconfigured_while_requests_end_loses_no_line(second_format: str) -> None:
+    """configure_logging(force=True) while requests end in other threads: a request
+    ending while the old handler is being closed writes its line to the old stream or
+    the new one, once (it found no handler at all, and its INFO line was dropped)."""
+    old_stream = capture()
+    ledger = RequestLedger(None, AccessLines())
+    ledger.add(record("id-1"))
+    old = ENVOXY_LOGGER.handlers[0]
+    old.flush()
+
+    def closing() -> None:
+        ledger.add(record("id-2", ended=time.perf_counter() + 1))  # a request ends now
+        type(old).close(old)
+
+    old.close = closing  # type: ignore[method-assign]
+    new_stream = io.StringIO()
+    configure_logging(6, second_format, stream=new_stream, force=True)
+    ledger.add(record("id-3", ended=time.perf_counter() + 2))
+    ENVOXY_LOGGER.handlers[0].flush()
+    text = old_stream.getvalue() + new_stream.getvalue()
+    assert [text.count(f"id-{number}") for number in (1, 2, 3)] == [1, 1, 1], text
+
+
+def test_logging_reconfigured_under_load_writes_every_line_once() -> None:
+    streams = [capture()]
+    app = create_app({"modules": [str(SAMPLE)]})
+    errors: list[BaseException] = []
+
+    def serve(thread: int) -> None:
+        client = Client(app)
+        try:
+            for number in range(400):
+                headers = {"X-Request-ID": f"t{thread}-{number}"}
+                assert client.get("/v1/items/1", headers=headers).status_code == 200
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=serve, args=(thread,)) for thread in range(3)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while any(thread.is_alive() for thread in threads) and time.monotonic() < deadline:
+        streams.append(io.StringIO())
+        configure_logging(6, "json", stream=streams[-1], force=True)
+        time.sleep(0.002)
+    for thread in threads:
+        thread.join(10)
+    ENVOXY_LOGGER.handlers[0].flush()
+    assert errors == []
+    found = [request_id for stream in streams for request_id in ids(stream)]
+    assert len(found) == 1200
+    assert len(set(found)) == 1200

@@ -393,12 +393,11 @@ def _settings(
 
 def _apply(settings: LogSettings, stream: IO[str] | None) -> None:
     logger = logging.getLogger(LOGGER_NAME)
-    for handler in list(logger.handlers):
-        if isinstance(handler, EnvoxyStreamHandler):
-            logger.removeHandler(handler)
-            handler.close()
+    old = [handler for handler in logger.handlers if isinstance(handler, EnvoxyStreamHandler)]
+    kept = [handler for handler in logger.handlers if handler not in old]
     logger.setLevel(LOGGING_LEVELS[settings.level])
-    if not logger.handlers:
+    ours = not kept  # no handler of the application's: Envoxy's writes
+    if ours:
         handler = EnvoxyStreamHandler(stream)
         formatter: logging.Formatter
         if settings.format == "pretty":
@@ -406,8 +405,13 @@ def _apply(settings: LogSettings, stream: IO[str] | None) -> None:
         else:
             formatter = JsonFormatter(exec_name=settings.exec_name)
         handler.setFormatter(formatter)
-        logger.addHandler(handler)
-        if logger.propagate:
-            logger.propagate = False
-            _STATE.silenced_propagation = True
+        kept.append(handler)
+    # in one step: a line logged meanwhile by another thread finds the old handler or the
+    # new one, never none (the INFO line would be dropped) nor both (written twice)
+    logger.handlers[:] = kept
+    for handler in old:
+        handler.close()  # its queued lines go to its stream
+    if ours and logger.propagate:
+        logger.propagate = False
+        _STATE.silenced_propagation = True
     _STATE.settings = settings
