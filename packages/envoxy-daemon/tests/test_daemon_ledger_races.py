@@ -179,7 +179,9 @@ def test_a_filter_that_raises_costs_its_line_only(capsys: pytest.CaptureFixture[
             assert current_request_id() is None
     finally:
         ENVOXY_LOGGER.removeFilter(boom)
-    paths = [json.loads(line)["short_message"].split()[4] for line in stream.getvalue().splitlines()]
+    paths = [
+        json.loads(line)["short_message"].split()[4] for line in stream.getvalue().splitlines()
+    ]
     assert paths == ["/v1/items/1", "/v1/items/3"]
     assert "a filter's own bug" in capsys.readouterr().err
 
