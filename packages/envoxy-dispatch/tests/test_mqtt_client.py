@@ -2,8 +2,11 @@
 
 import json
 import logging
+import os
 import pathlib
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -17,7 +20,8 @@ import pytest
 from envoxy.exceptions import ConfigError, ValidationException
 from envoxy.mqtt import MqttClient, mqttc
 from envoxy.utils.config import Config
-from envoxy_testing.forking import c_fork, in_child
+from envoxy_testing import forking
+from envoxy_testing.forking import in_child
 from envoxy_testing.servers import PrivateMosquitto
 
 pytestmark = pytest.mark.mqtt
@@ -338,25 +342,60 @@ def test_publishing_and_subscription_resume_after_a_broker_restart(
 
 
 def test_a_worker_forked_from_c_publishes_over_its_own_connection(
-    client: MqttClient, topic: str
+    mqtt_url: str, topic: str
 ) -> None:
     # uWSGI forks its workers from C, without Python's at-fork hooks: a client that
     # relied on os.register_at_fork handed the worker the master's connection (same
     # client id, same socket once started). The master's connection is built but not
-    # started here: a C fork while another Python thread runs can hang the child in
-    # CPython itself, whatever the client does.
-    parent_connection = client.connection("broker")
-
-    def publish_in_the_worker() -> list[bool]:
-        own = client.connection("broker") is not parent_connection
-        sent = client.publish("broker", topic, {"from": "worker"}, qos=1)
-        acknowledged = client.flush("broker")
-        client.close()
-        return [own, sent, acknowledged]
-
-    assert in_child(publish_in_the_worker, c_fork) == [True, True, True]
-    assert client.connection("broker") is parent_connection
+    # started. The fork happens in a fresh interpreter, as in uWSGI's master: a C fork
+    # of this test process, where earlier tests left threads running, can hang the
+    # child in CPython itself (a lock one of them held), whatever the client does.
     inbox = Inbox()
-    assert client.subscribe("broker", topic, inbox, qos=1)
-    assert client.publish("broker", topic, {"from": "parent"}, qos=1)
-    assert inbox.wait_for(1)[0][0] == {"from": "parent"}
+    watcher = MqttClient({"broker": {"bind": mqtt_url, "connect_timeout": 5}})
+    try:
+        assert watcher.subscribe("broker", topic, inbox, qos=1)
+        done = subprocess.run(
+            [sys.executable, "-c", _C_FORK_SCRIPT, mqtt_url, topic],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            env={**os.environ, "PYTHONPATH": str(pathlib.Path(forking.__file__).parents[1])},
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert json.loads(done.stdout.splitlines()[-1]) == {
+            "child": [True, True, True],
+            "parent_kept_its_connection": True,
+            "parent_published": True,
+        }
+        received = inbox.wait_for(2)
+        assert sorted(payload["from"] for payload, _ in received) == ["parent", "worker"]
+    finally:
+        watcher.close()
+
+
+_C_FORK_SCRIPT = """
+import json, sys
+from envoxy.mqtt import MqttClient
+from envoxy_testing.forking import c_fork, in_child
+
+url, topic = sys.argv[1], sys.argv[2]
+client = MqttClient({"broker": {"bind": url, "connect_timeout": 5}})
+parent_connection = client.connection("broker")
+
+
+def publish_in_the_worker():
+    own = client.connection("broker") is not parent_connection
+    sent = client.publish("broker", topic, {"from": "worker"}, qos=1)
+    acknowledged = client.flush("broker")
+    client.close()
+    return [own, sent, acknowledged]
+
+
+child = in_child(publish_in_the_worker, c_fork)
+kept = client.connection("broker") is parent_connection
+published = client.publish("broker", topic, {"from": "parent"}, qos=1) and client.flush("broker")
+client.close()
+print(json.dumps({"child": child, "parent_kept_its_connection": kept,
+                  "parent_published": bool(published)}))
+"""
