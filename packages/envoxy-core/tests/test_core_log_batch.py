@@ -1,14 +1,12 @@
 """LineEmitter and batched lines: the same lines as log.<level>, written together, never lost
 at exit, never duplicated by a fork, always before a later unbatched line."""
 
-import io
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
-from typing import Any
 
 import pytest
 
@@ -18,38 +16,12 @@ from envoxy.utils.log_setup import (
     reset_logging,
 )
 from envoxy.utils.logs import LineEmitter, log
+from envoxy_testing.logcapture import capture, entries, flush
 
 ENVOXY_LOGGER = logging.getLogger("envoxy")
 
 
 pytestmark = pytest.mark.usefixtures("clean_logging")  # envoxy_testing.plugin
-
-
-class Recorder(io.StringIO):
-    """A stream that remembers each ``write`` call."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.writes.append(text)
-        return super().write(text)
-
-
-def capture(level: int = 6, log_format: str = "json") -> Recorder:
-    stream = Recorder()
-    configure_logging(level, log_format, stream=stream, force=True)
-    return stream
-
-
-def flush() -> None:
-    for handler in ENVOXY_LOGGER.handlers:
-        handler.flush()
-
-
-def entries(stream: io.StringIO) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
 def message(name: str, number: int) -> str:

@@ -23,38 +23,12 @@ from envoxy.daemon.reqlog import AccessLines, _access_message
 from envoxy.utils.log_batch import BATCH_BYTES
 from envoxy.utils.log_setup import configure_logging
 from envoxy.utils.logs import log
+from envoxy_testing.logcapture import capture, entries, flush
 
 SAMPLE = Path(__file__).with_name("views_sample.py")
 ENVOXY_LOGGER = logging.getLogger("envoxy")
 
 pytestmark = pytest.mark.usefixtures("clean_logging")  # envoxy_testing.plugin
-
-
-class Recorder(io.StringIO):
-    """A stream that remembers each ``write`` call."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.writes.append(text)
-        return super().write(text)
-
-
-def capture(level: int = 6, log_format: str = "json") -> Recorder:
-    stream = Recorder()
-    configure_logging(level, log_format, stream=stream, force=True)
-    return stream
-
-
-def flush() -> None:
-    for handler in ENVOXY_LOGGER.handlers:
-        handler.flush()
-
-
-def entries(stream: io.StringIO) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
 def record(number: int, path: str = "/v1/items/1", **changes: Any) -> tuple[Any, ...]:
