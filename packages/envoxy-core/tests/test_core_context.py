@@ -1,6 +1,7 @@
 """The request context: hostile incoming ids, traceparent parsing, binding per thread."""
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable
 
@@ -20,7 +21,7 @@ from envoxy.utils.context import (
     reset,
     safe_request_id,
 )
-from envoxy_testing.forking import FORKS, in_child
+from envoxy_testing.forking import FORKS, c_fork, in_child
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -129,8 +130,17 @@ def test_new_ids_are_uuid4_and_distinct() -> None:
 
 @pytest.mark.parametrize("fork", list(FORKS.values()), ids=list(FORKS))
 def test_a_forked_child_never_hands_out_its_parents_ids(fork: Callable[[], int]) -> None:
+    """After os.fork, or after a C fork whose child calls ``logs.after_fork`` first (as
+    envoxyd's post-fork hook does)."""
+    from envoxy.utils.logs import after_fork
+
+    def child_ids() -> list[str]:
+        if fork is c_fork:
+            after_fork()
+        return [new_request_id() for _ in range(200)]
+
     new_request_id()  # the parent now holds a batch of ids made but not handed out
-    child = in_child(lambda: [new_request_id() for _ in range(200)], fork)
+    child = in_child(child_ids, fork)
     parent = [new_request_id() for _ in range(200)]
     assert not set(child) & set(parent)
     assert len(set(child)) == 200
@@ -189,3 +199,23 @@ def test_each_thread_and_task_has_its_own_context() -> None:
         return list(await asyncio.gather(task("x"), task("y")))
 
     assert asyncio.run(both()) == ["x", "y"]
+
+
+def test_new_ids_cost_no_system_call_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch's owner is compared with the cached pid, not os.getpid (a system call
+    per request under envoxyd)."""
+    from envoxy.utils import process
+
+    calls: list[int] = []
+    real = os.getpid
+
+    def counting() -> int:
+        calls.append(1)
+        return real()
+
+    process.forget_process()
+    monkeypatch.setattr(process.os, "getpid", counting)
+    monkeypatch.setattr(os, "getpid", counting)
+    ids = {new_request_id() for _ in range(500)}
+    assert len(ids) == 500
+    assert len(calls) == 1

@@ -221,14 +221,14 @@ def test_after_fork_forgets_the_queued_lines_and_the_cached_pid(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What a child forked from C (uWSGI) calls, since Python's at-fork hooks do not run."""
-    from envoxy.utils import log_format
+    from envoxy.utils import log_format, process
     from envoxy.utils.logs import after_fork
 
     stream = capture()
     LineEmitter(log.INFO, batched=True)("the parent's")
     parent = os.getpid()
     assert log_format.current_pid() == parent
-    monkeypatch.setattr(log_format.os, "getpid", lambda: 424242)
+    monkeypatch.setattr(process.os, "getpid", lambda: 424242)
     try:
         assert log_format.current_pid() == parent  # cached: a C fork leaves it stale
         after_fork()

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, NamedTuple
 
+from envoxy.utils.process import current_pid
+
 __all__ = [
     "MAX_REQUEST_ID_LENGTH",
     "RequestContext",
@@ -95,11 +97,12 @@ def new_request_id() -> str:
 
     Ids are made :data:`_ID_BATCH` at a time from one ``os.urandom`` call (a third of the
     cost of one at a time: envoxyd makes one for every request that brings none). A batch
-    belongs to the process that made it, so a forked child (uWSGI forks without Python's
-    at-fork hooks) never hands out its parent's ids.
+    belongs to the process that made it (:func:`~envoxy.utils.process.current_pid`, no
+    system call): a forked child never hands out its parent's ids, once its cached pid is
+    forgotten (at :func:`os.fork`, or by ``logs.after_fork`` after a fork from C).
     """
     ids = _IDS
-    if ids.pid == os.getpid():
+    if ids.pid == current_pid():
         try:
             return ids.batch.pop()
         except IndexError:  # the batch is used up (or another thread took its last id)
@@ -227,7 +230,7 @@ class _IdBatch:
         batch = _UUID4_SHAPE.sub(r"\1-\2-4\3-8\4-\5 ", digits).split()
         taken = batch.pop()
         self.batch = batch
-        self.pid = os.getpid()  # last: a batch is never taken for another process's
+        self.pid = current_pid()  # last: a batch is never taken for another process's
         return taken
 
 

@@ -18,7 +18,6 @@ are any, coloured only when the stream is a terminal. Both formats redact secret
 import functools
 import logging
 import math
-import os
 import re
 import sys
 import time
@@ -29,6 +28,7 @@ from typing import Any
 from envoxy.utils.context import current_request_id
 from envoxy.utils.log_levels import LEVEL_NAMES, envoxy_level
 from envoxy.utils.log_style import LogStyle, strip_styles
+from envoxy.utils.process import current_pid, forget_process
 from envoxy.utils.redaction import MASK, is_sensitive, redact
 
 __all__ = [
@@ -298,14 +298,6 @@ def caller_file(pathname: str) -> str:
     return ".".join(pathname.replace("\\", "/").split("/")[-3:])
 
 
-def current_pid() -> int:
-    """Return :func:`os.getpid`, cached per process (a forked child reads its own)."""
-    pid = _PROCESS.pid
-    if pid is None:
-        pid = _PROCESS.pid = os.getpid()
-    return pid
-
-
 def gelf_fields(fields: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """Return the GELF additional fields of ``fields``: ``[("_<name>", value), ...]``.
 
@@ -371,23 +363,6 @@ _COLOURED_LEVELS = tuple(
     f"{LogStyle.generate(style)}{name:<9}{_RESET}"
     for name, style in zip(LEVEL_NAMES, _LEVEL_STYLES, strict=True)
 )
-
-
-class _Process:
-    """Per-process values, forgotten in a forked child."""
-
-    pid: int | None = None
-
-
-_PROCESS = _Process()
-
-
-def forget_process() -> None:
-    """Forget the cached process id (in a forked child; see ``logs.after_fork``)."""
-    _PROCESS.pid = None
-
-
-os.register_at_fork(after_in_child=forget_process)
 
 
 @functools.lru_cache(maxsize=512)

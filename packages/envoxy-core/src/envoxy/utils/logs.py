@@ -380,7 +380,8 @@ class LineEmitter:
 
 def after_fork() -> None:
     """Forget the parent's per-process logging state in a forked child: its process id
-    (the ``pid`` of JSON lines) and its queued lines.
+    (the ``pid`` of JSON lines, and the owner of the request ids made ahead) and its
+    queued lines.
 
     :func:`os.fork` does this by itself (:func:`os.register_at_fork`); a server that
     forks from C without running Python's at-fork hooks (uWSGI, unless
