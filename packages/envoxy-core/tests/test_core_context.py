@@ -124,8 +124,20 @@ def test_new_ids_are_uuid4_and_distinct() -> None:
 
     ids = {new_request_id() for _ in range(1000)}
     assert len(ids) == 1000
-    for value in list(ids)[:20]:
-        assert uuid.UUID(value).version == 4
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == value  # lower case, dashes where a UUID has them
+
+
+def test_every_random_digit_of_an_id_varies() -> None:
+    """Each of the 30 random hex digits comes from its own random bits: none is fixed,
+    none is shared by the ids of one batch."""
+    ids = [new_request_id() for _ in range(3000)]
+    fixed = {8, 13, 14, 18, 19, 23}  # dashes, the version digit, the variant digit
+    for index in set(range(36)) - fixed:
+        assert len({value[index] for value in ids}) == 16, index
+    assert {value[19] for value in ids} == {"8"}
 
 
 @pytest.mark.parametrize("fork", list(FORKS.values()), ids=list(FORKS))
