@@ -80,40 +80,40 @@ class InputGuard:
         A body is read here and ``environ["wsgi.input"]`` replaced by its bytes.
         """
         try:
-            self._check(environ)
+            if not environ.get("REQUEST_METHOD"):
+                raise HttpInputError("Malformed request line", 400)
+            query = environ.get("QUERY_STRING", "")
+            if "\x00" in environ.get("PATH_INFO", "") or "\x00" in query or "%00" in query:
+                raise HttpInputError("NUL byte in the path or query", 400)
+            # an upper bound first (every string in the environ); the exact sum when over
+            strings = 0
+            for value in environ.values():
+                if type(value) is str:
+                    strings += len(value)
+            if strings > HEADER_LIMIT and _header_bytes(environ) > HEADER_LIMIT:
+                raise HttpInputError(
+                    f"Request header fields too large (limit {HEADER_LIMIT // 1024} KiB)", 431
+                )
+            length = environ.get("CONTENT_LENGTH")
+            coding = environ.get("HTTP_TRANSFER_ENCODING")
+            if coding is not None:
+                if length:
+                    raise HttpInputError("Both Transfer-Encoding and Content-Length", 400)
+                if coding.strip().lower() != "chunked":
+                    raise HttpInputError("Unsupported Transfer-Encoding (only chunked)", 400)
+                self._read_chunked(environ)
+            elif length and length != "0":
+                if not (length.isascii() and length.isdigit()):
+                    raise HttpInputError("Invalid or conflicting Content-Length", 400)
+                size = int(length)
+                if size > self.max_body_size:
+                    raise _too_large(self.max_body_size)
+                if size:
+                    self._read_sized(environ, size)
         except HttpInputError as exc:
             environ.setdefault("REQUEST_METHOD", "")
             return error_response(exc, None, force_json=True)
         return None
-
-    def _check(self, environ: dict[str, Any]) -> None:
-        if not environ.get("REQUEST_METHOD"):
-            raise HttpInputError("Malformed request line", 400)
-        query = environ.get("QUERY_STRING", "")
-        if "\x00" in environ.get("PATH_INFO", "") or "\x00" in query or "%00" in query:
-            raise HttpInputError("NUL byte in the path or query", 400)
-        # an upper bound first (every string in the environ); the exact sum when it is over
-        strings = sum([len(value) for value in environ.values() if type(value) is str])
-        if strings > HEADER_LIMIT and _header_bytes(environ) > HEADER_LIMIT:
-            raise HttpInputError(
-                f"Request header fields too large (limit {HEADER_LIMIT // 1024} KiB)", 431
-            )
-        length = environ.get("CONTENT_LENGTH")
-        coding = environ.get("HTTP_TRANSFER_ENCODING")
-        if coding is not None:
-            if length:
-                raise HttpInputError("Both Transfer-Encoding and Content-Length", 400)
-            if coding.strip().lower() != "chunked":
-                raise HttpInputError("Unsupported Transfer-Encoding (only chunked)", 400)
-            self._read_chunked(environ)
-        elif length and length != "0":
-            if not (length.isascii() and length.isdigit()):
-                raise HttpInputError("Invalid or conflicting Content-Length", 400)
-            size = int(length)
-            if size > self.max_body_size:
-                raise _too_large(self.max_body_size)
-            if size:
-                self._read_sized(environ, size)
 
     def _read_sized(self, environ: dict[str, Any], size: int) -> None:
         stream = environ["wsgi.input"]

@@ -176,9 +176,7 @@ class Response(WerkzeugResponse):
         code, line, headers, body = lean
         if code == 204 or code < 200:
             return self(environ, _adding(start_response, header))
-        sent = list(headers)
-        sent.append(header)
-        start_response(line, sent)
+        start_response(line, [*headers, header])
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
     def __setattr__(self, name: str, value: Any) -> None:
