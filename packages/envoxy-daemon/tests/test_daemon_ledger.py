@@ -35,8 +35,8 @@ def record(number: int, path: str = "/v1/items/1", **changes: Any) -> tuple[Any,
     """A finished request; all end at the same time unless ``ended`` is given (records
     further apart than SETTLE_SECONDS are settled as they come)."""
     values = {
-        "started": 1000.0 - 0.00123,
-        "ended": 1000.0,
+        "started": 1_000_000_000_000 - 1_230_000,  # perf_counter_ns values
+        "ended": 1_000_000_000_000,
         "method": "GET",
         "path": path,
         "status": 200,
@@ -71,13 +71,13 @@ def test_the_fast_line_is_the_line_the_formatter_writes(path: str) -> None:
     access = AccessLines()
     handler = access.handler()
     assert handler is not None
-    offset = time.time() - time.perf_counter()
-    ended = time.perf_counter()
+    offset = time.time() - time.perf_counter_ns() / 1e9
+    ended = time.perf_counter_ns()
     records = [
         (ended - elapsed, ended, method, path, status, "/r", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6")
         for method in ("GET", "M\x00X")
         for status in (200, 599)
-        for elapsed in (0.0, 0.0000042, 0.0031, 0.0123456, 7.5)
+        for elapsed in (0, 4_200, 3_100_000, 12_345_600, 7_500_000_000)  # nanoseconds
     ]
     fast = access.render(records, handler)
     render = handler.formatter.bind(logging.INFO, access.pathname, access.lineno)  # type: ignore[union-attr]
@@ -85,8 +85,8 @@ def test_the_fast_line_is_the_line_the_formatter_writes(path: str) -> None:
         fast, records, strict=True
     ):
         # the table rounds half up, the format half even: compare the duration apart
-        message = _access_message(method, path_, status, round((ended - started) * 1000, 2))
-        expected = render(message, ended + offset, request_id)
+        message = _access_message(method, path_, status, round((ended - started) / 1e6, 2))
+        expected = render(message, ended / 1e9 + offset, request_id)
         parsed, wanted = json.loads(line), json.loads(expected)
         assert abs(parsed.pop("timestamp") - wanted.pop("timestamp")) < 0.002
         assert parsed == wanted
@@ -132,10 +132,10 @@ def test_records_are_settled_in_batches_and_within_the_deadline() -> None:
     stream = capture()
     ledger = RequestLedger(None, AccessLines())
     for number in range(SETTLE_RECORDS - 1):
-        ledger.add(record(number, ended=time.perf_counter()))
+        ledger.add(record(number, ended=time.perf_counter_ns()))
     assert stream.writes == []  # queued, not yet written
-    ledger.add(record(99, ended=time.perf_counter()))
-    ledger.add(record(100, ended=time.perf_counter()))  # the full queue is settled first
+    ledger.add(record(99, ended=time.perf_counter_ns()))
+    ledger.add(record(100, ended=time.perf_counter_ns()))  # the full queue is settled first
     assert len(entries(stream)) == SETTLE_RECORDS
     deadline = time.monotonic() + SETTLE_SECONDS + 2
     while len(entries(stream)) < SETTLE_RECORDS + 1 and time.monotonic() < deadline:
@@ -187,7 +187,7 @@ def test_with_other_handlers_each_line_goes_through_the_logger_with_its_own_id()
     ENVOXY_LOGGER.addFilter(keep)
     try:
         ledger = RequestLedger(None, AccessLines())
-        ledger.add(record(1, ended=time.perf_counter() - 3.0))
+        ledger.add(record(1, ended=time.perf_counter_ns() - 3_000_000_000))
         assert len(ledger) == 0
         assert len(seen) == 1
         assert seen[0].getMessage().startswith("< Response [HTTP] GET /v1/items/1 - 200 (")
@@ -225,7 +225,7 @@ from envoxy.daemon.ledger import RequestLedger
 from envoxy.daemon.reqlog import AccessLines
 ledger = RequestLedger(None, AccessLines())
 for number in range(5):
-    ledger.add((1.0, 1.001, "GET", "/exit", 200, "/exit", f"id-{{number}}"))
+    ledger.add((1_000_000, 2_000_000, "GET", "/exit", 200, "/exit", f"id-{{number}}"))
 """
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True

@@ -41,9 +41,9 @@ def ids(stream: io.StringIO) -> list[str | None]:
     return [json.loads(line).get("_request_id") for line in stream.getvalue().splitlines()]
 
 
-def record(request_id: str, ended: float | None = None) -> tuple[Any, ...]:
-    ended = time.perf_counter() if ended is None else ended
-    return (ended - 0.001, ended, "GET", "/x", 200, "/x", request_id)
+def record(request_id: str, ended: int | None = None) -> tuple[Any, ...]:
+    ended = time.perf_counter_ns() if ended is None else ended
+    return (ended - 1_000_000, ended, "GET", "/x", 200, "/x", request_id)
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 2.0) -> bool:
@@ -102,7 +102,7 @@ def test_threads_settling_under_constant_switches_lose_nothing() -> None:
         for thread in threads:
             thread.start()
         for number in range(30_000):
-            ledger.add(record("id", ended=float(number)))
+            ledger.add(record("id", ended=number * 1_000_000_000))  # a second apart
     finally:
         done.set()
         for thread in threads:
@@ -191,9 +191,9 @@ def test_a_record_that_cannot_be_rendered_costs_its_line_only(
 ) -> None:
     stream = capture()
     ledger = RequestLedger(None, AccessLines())
-    ended = time.perf_counter()
+    ended = time.perf_counter_ns()
     ledger.add(record("id-1", ended=ended))
-    ledger.add((ended - 0.001, ended, "GET", None, 200, "/x", "id-bad"))  # a bug elsewhere
+    ledger.add((ended - 1_000_000, ended, "GET", None, 200, "/x", "id-bad"))  # a bug elsewhere
     ledger.add(record("id-3", ended=ended))
     ENVOXY_LOGGER.handlers[0].flush()
     assert ids(stream) == ["id-1", "id-3"]
@@ -212,13 +212,14 @@ def test_logging_reconfigured_while_requests_end_loses_no_line(second_format: st
     old.flush()
 
     def closing() -> None:
-        ledger.add(record("id-2", ended=time.perf_counter() + 1))  # a request ends now
+        # a request ends now
+        ledger.add(record("id-2", ended=time.perf_counter_ns() + 1_000_000_000))
         type(old).close(old)
 
     old.close = closing  # type: ignore[method-assign]
     new_stream = io.StringIO()
     configure_logging(6, second_format, stream=new_stream, force=True)
-    ledger.add(record("id-3", ended=time.perf_counter() + 2))
+    ledger.add(record("id-3", ended=time.perf_counter_ns() + 2_000_000_000))
     ENVOXY_LOGGER.handlers[0].flush()
     text = old_stream.getvalue() + new_stream.getvalue()
     assert [text.count(f"id-{number}") for number in (1, 2, 3)] == [1, 1, 1], text

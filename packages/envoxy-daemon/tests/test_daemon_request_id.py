@@ -190,9 +190,9 @@ def test_batched_counts_match_what_observe_would_write() -> None:
         registry=reference_registry,
     )
     durations = [0.0, 0.0005, 0.001, 0.0011, 0.0025, 0.3, 0.5, 9.9, 10.0, 11.0, 42.0]
-    # (started, ended, method, path, status, route, request id): ended - started is exact
+    # (started, ended, method, path, status, route, request id) in nanoseconds
     metrics.count_requests(
-        [(0.0, seconds, "GET", "/r/1", 200, "/r", "id") for seconds in durations]
+        [(0, round(seconds * 1e9), "GET", "/r/1", 200, "/r", "id") for seconds in durations]
     )
     for seconds in durations:
         reference.labels("/r", "GET").observe(seconds)
@@ -220,8 +220,8 @@ def test_a_flood_of_made_up_methods_keeps_one_count_in_memory() -> None:
     for number in range(5000):
         metrics.count_requests(
             [
-                (1.0, 1.001, f"M{number}", "/x", 405, "(unmatched)", "a"),
-                (1.0, 1.001, "GET", "/r", 200, "/r", "b"),
+                (0, 1_000_000, f"M{number}", "/x", 405, "(unmatched)", "a"),
+                (0, 1_000_000, "GET", "/r", 200, "/r", "b"),
             ]
         )
     assert len(metrics._pending) == 2

@@ -201,7 +201,7 @@ class EnvoxyApp:
         line carries it, and sent back in ``X-Request-ID``. The finished request goes to
         the ledger: its access line and metrics (:mod:`envoxy.daemon.ledger`).
         """
-        started = time.perf_counter()
+        started = time.perf_counter_ns()
         context = request_id_from(
             environ.get("HTTP_X_REQUEST_ID"),
             environ.get("HTTP_X_CID"),
@@ -245,7 +245,8 @@ class EnvoxyApp:
                     method, path = request.method, request.path
                 else:
                     method, path = environ_method_and_path(environ)
-                ledger.add((started, time.perf_counter(), method, path, status, route, context[0]))
+                ended = time.perf_counter_ns()
+                ledger.add((started, ended, method, path, status, route, context[0]))
             if span is not None and tracing is not None:
                 tracing.end_request(span, route, status)
             reset(token)

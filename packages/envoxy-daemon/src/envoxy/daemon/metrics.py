@@ -69,6 +69,8 @@ UNMATCHED_ROUTE = "(unmatched)"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: Latency buckets (seconds) of the HTTP, client and MQTT histograms.
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: the same bounds in nanoseconds, the unit of the request ledger's records
+_HTTP_BUCKETS_NS = tuple(round(bound * 1e9) for bound in HTTP_BUCKETS)
 #: A pool's usage is sampled after a call at most this often (per client and key).
 POOL_SAMPLE_SECONDS = 1.0
 #: How often a process writes the HTTP counts it added up (seconds).
@@ -156,12 +158,13 @@ class Metrics:
         self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._sampled: dict[tuple[str, str], float] = {}
         # the HTTP counts added up since the last flush: (route, method, status) ->
-        # [count, sum of seconds, per-bucket counts]; the requests in flight
+        # [count, sum of nanoseconds, per-bucket counts]; the requests in flight
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, str, int], list[Any]] = {}
-        #: the start times of the requests in flight: the app appends one when a request
-        #: starts and removes it when it ends (both atomic, no lock)
-        self.active: list[float] = []
+        #: the start times (:func:`time.perf_counter_ns`) of the requests in flight: the
+        #: app appends one when a request starts and removes it when it ends (both
+        #: atomic, no lock)
+        self.active: list[int] = []
         #: the requests in flight the last flush wrote
         self.flushed_in_flight = 0
         self._flusher_started = False
@@ -183,7 +186,8 @@ class Metrics:
     def count_requests(self, records: Iterable["FinishedRequest"]) -> None:
         """Count finished requests by route template, method (normalised to
         :data:`METHODS` or ``OTHER``) and status, with their durations."""
-        first_bucket = HTTP_BUCKETS[0]
+        buckets = _HTTP_BUCKETS_NS
+        first_bucket = buckets[0]
         bucket_of = bisect.bisect_left
         with self._lock:
             pending_counts = self._pending
@@ -192,10 +196,10 @@ class Metrics:
                 pending = get((route, method, status))
                 if pending is None:
                     pending = self._pending_for(route, method, status)
-                seconds = ended - started
+                took = ended - started
                 pending[0] += 1
-                pending[1] += seconds
-                pending[2][0 if seconds <= first_bucket else bucket_of(HTTP_BUCKETS, seconds)] += 1
+                pending[1] += took
+                pending[2][0 if took <= first_bucket else bucket_of(buckets, took)] += 1
 
     def went_idle(self) -> None:
         """No request is in flight any more while the last flush counted some (a scrape
@@ -215,7 +219,7 @@ class Metrics:
         key = (route, method, status)
         pending = self._pending.get(key)
         if pending is None:
-            pending = self._pending[key] = [0, 0.0, [0] * (len(HTTP_BUCKETS) + 1)]
+            pending = self._pending[key] = [0, 0, [0] * (len(HTTP_BUCKETS) + 1)]
         return pending
 
     def flush(self) -> None:
@@ -226,12 +230,12 @@ class Metrics:
         with self._lock:
             pending, self._pending = self._pending, {}
             in_flight = len(self.active)
-        for (route, method, status), (count, total, buckets) in pending.items():
+        for (route, method, status), (count, nanoseconds, buckets) in pending.items():
             counter, histogram = self._children_for(route, method, status)
             counter.inc(count)
             # a histogram child keeps its sum and one value per bucket (non-cumulative):
             # adding them directly is what ``observe`` does, once per batch
-            histogram._sum.inc(total)
+            histogram._sum.inc(nanoseconds / 1e9)
             for index, number in enumerate(buckets):
                 if number:
                     histogram._buckets[index].inc(number)

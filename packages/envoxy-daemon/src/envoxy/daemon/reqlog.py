@@ -80,12 +80,12 @@ class RequestLogger:
             line += f" | Headers {_headers(request.headers)}{_body(request)}"
         log.debug(line)
 
-    def access(self, environ: dict[str, Any], request: Any, response: Any, started: float) -> None:
+    def access(self, environ: dict[str, Any], request: Any, response: Any, started: int) -> None:
         """Write the VERBOSE access line of one request now, with the response's headers
         and body: ``request`` (``None`` when it was refused before one was built: method
         and path then come from ``environ``), answered by ``response``, begun at
-        ``started`` (:func:`time.perf_counter`)."""
-        elapsed = (time.perf_counter() - started) * 1000
+        ``started`` (:func:`time.perf_counter_ns`)."""
+        elapsed = (time.perf_counter_ns() - started) / 1e6
         if request is not None:
             method, path = request.method, request.path
         else:
@@ -131,12 +131,12 @@ class AccessLines:
     ) -> list[str]:
         """The lines of ``records`` in ``handler``'s format (no newlines)."""
         formatter = handler.formatter
-        offset = time.time() - time.perf_counter()  # perf_counter -> seconds since the epoch
         if type(formatter) is not JsonFormatter:
+            offset = time.time() - time.perf_counter_ns() / 1e9  # -> seconds since the epoch
             render = formatter.bind(logging.INFO, self.pathname, self.lineno)  # type: ignore[union-attr]
             return [
-                render(_access_message(method, path, status, (ended - started) * 1000),
-                       ended + offset, request_id)
+                render(_access_message(method, path, status, (ended - started) / 1e6),
+                       ended / 1e9 + offset, request_id)
                 for started, ended, method, path, status, _route, request_id in records
             ]  # fmt: skip
         pid = current_pid()
@@ -148,6 +148,8 @@ class AccessLines:
             self._second = -1
             self._binding = (formatter, pid)
         middles = self._middles
+        # perf_counter_ns + offset: nanoseconds since the epoch
+        offset = time.time_ns() - time.perf_counter_ns()
         # the millisecond of the second whose text is second_text: a table index
         second_start, second_text = self._second * 1000, self._second_text
         hundredths_of = _HUNDREDTHS
@@ -158,13 +160,13 @@ class AccessLines:
             middle = middles.get((method, path, status))
             if middle is None:
                 middle = self._middle(method, path, status)
-            total = int((ended + offset) * 1000)
+            total = (ended + offset) // 1_000_000  # milliseconds since the epoch
             millis = total - second_start
             if not 0 <= millis < 1000:  # another second (the first line's, usually)
                 millis = total % 1000
                 second_start = total - millis
                 second_text = f"{self._before}{second_start // 1000}."
-            hundredths = int((ended - started) * 100_000 + 0.5)
+            hundredths = (ended - started + 5_000) // 10_000  # of a millisecond, rounded
             # the request id needs no escaping: only safe characters are ever bound
             append(
                 f"{second_text}{millis_of[millis]}{middle}"
@@ -177,16 +179,16 @@ class AccessLines:
     def log(self, records: Iterable["FinishedRequest"]) -> None:
         """Log ``records`` one by one through the logger (other handlers or filters on
         it), each as a record of its own time and request id."""
-        offset = time.time() - time.perf_counter()
+        offset = time.time() - time.perf_counter_ns() / 1e9
         for started, ended, method, path, status, _route, request_id in records:
             if not _LOGGER.isEnabledFor(logging.INFO):
                 return
-            message = _access_message(method, path, status, (ended - started) * 1000)
+            message = _access_message(method, path, status, (ended - started) / 1e6)
             record = _LOGGER.makeRecord(
                 _LOGGER.name, logging.INFO, self.pathname, self.lineno, message, (), None,
                 func="access",
             )  # fmt: skip
-            record.created = ended + offset
+            record.created = ended / 1e9 + offset
             record.msecs = int((record.created - int(record.created)) * 1000)
             try:
                 with bound(RequestContext(request_id, None)):
@@ -224,9 +226,9 @@ class AccessLines:
         return middle
 
 
-def _elapsed(started: float, ended: float) -> str:
+def _elapsed(started: int, ended: int) -> str:
     """The duration in milliseconds, two decimals (10 ms and more: past the table)."""
-    return f"{(ended - started) * 1000:.2f}"
+    return f"{(ended - started) / 1e6:.2f}"
 
 
 def environ_method_and_path(environ: dict[str, Any]) -> tuple[str, str]:
