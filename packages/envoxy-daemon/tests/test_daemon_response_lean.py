@@ -221,3 +221,78 @@ def test_a_subclass_may_set_headers_in_its_constructor(frozen_date: None) -> Non
     _, headers, body = send(Tagged({"a": 1}))
     assert ("X-Tag", "t") in headers
     assert body == b'{"a":1}'
+
+
+#: the cases a lean answer sends (the others are werkzeug's from the constructor)
+LEAN_CASES = [
+    case for case in CASES if Response(*copy.deepcopy(case[0]), **case[1])._lean is not None
+]
+
+
+@pytest.mark.parametrize(("args", "kwargs"), LEAN_CASES)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_send_answer_adds_its_header_to_what_werkzeug_sends(
+    monkeypatch: pytest.MonkeyPatch,
+    frozen_date: None,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    method: str,
+) -> None:
+    """How envoxyd sends a lean answer (a view's plain dict or list, or a lean Response):
+    werkzeug's status, headers and body, X-Request-ID last, the answer left unchanged."""
+    status, headers, body = send(eager(monkeypatch, *copy.deepcopy(args), **kwargs), method)
+    lean = Response(*copy.deepcopy(args), **kwargs)._lean
+    assert lean is not None
+    before = copy.deepcopy(lean)
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+    sent = containers.send_answer(
+        lean,
+        {"REQUEST_METHOD": method},
+        lambda line, sent_headers, exc_info=None: seen.append((line, list(sent_headers))),
+        ("X-Request-ID", "r-1"),
+    )
+    assert seen == [(status, [*headers, ("X-Request-ID", "r-1")])]
+    assert b"".join(sent) == body
+    assert lean == before
+
+
+@pytest.mark.parametrize("value", [{"a": 1, "b": [1, 2]}, [1, {"b": 2}], {}, []])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_plain_dict_or_list_is_sent_as_response_of_it_is(method: str, value: Any) -> None:
+    """A view returning a plain dict or list (sent from its lean answer, no response
+    object) and one returning ``Response(value)`` send the same status, headers and body."""
+    from werkzeug.test import Client
+
+    from envoxy.daemon.app import create_app
+    from envoxy.decorators import on
+    from envoxy.views import View
+
+    @on(endpoint="/plain", protocols=["http"])
+    class Plain(View):
+        def get(self, request: Any, **kwargs: Any) -> Any:
+            return copy.deepcopy(value)
+
+    @on(endpoint="/wrapped", protocols=["http"])
+    class Wrapped(View):
+        def get(self, request: Any, **kwargs: Any) -> Any:
+            return Response(copy.deepcopy(value))
+
+    client = Client(create_app({}, views=[Plain, Wrapped]))
+    plain = client.open("/plain", method=method, headers={"X-Request-ID": "same"})
+    wrapped = client.open("/wrapped", method=method, headers={"X-Request-ID": "same"})
+    assert plain.status == wrapped.status == "200 OK"
+    assert [name for name, _ in plain.headers] == [
+        "Content-Type",
+        "Content-Length",
+        "Server",
+        "Date",
+        "X-Request-ID",
+    ]
+    assert [item for item in plain.headers if item[0] != "Date"] == [
+        item for item in wrapped.headers if item[0] != "Date"
+    ]
+    assert plain.data == wrapped.data == (b"" if method == "HEAD" else plain.data)
+    if method == "GET":
+        assert plain.json == (
+            value if type(value) is dict else {"elements": value, "size": len(value)}
+        )

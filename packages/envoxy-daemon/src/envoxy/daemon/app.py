@@ -32,7 +32,15 @@ from envoxy.daemon.settings import DaemonSettings
 from envoxy.decorators import AUTH_MARKER
 from envoxy.utils.context import bind, request_id_from, reset
 from envoxy.views.base import View
-from envoxy.views.containers import RESERVED_KEYS, Response, json_response, send_adding
+from envoxy.views.containers import (
+    RESERVED_KEYS,
+    LeanAnswer,
+    Response,
+    answer_response,
+    json_answer,
+    send_adding,
+    send_answer,
+)
 from envoxy.views.error_responses import error_response
 from envoxy.views.exceptions import InvalidViewError
 from envoxy.views.jsonbody import declares_json_body
@@ -226,6 +234,11 @@ class EnvoxyApp:
                 response, route = self._answer(request)
             else:
                 response = refusal
+            if type(response) is tuple:  # a plain dict or list: its lean answer, sent as is
+                status = response[0]
+                if self.verbose_access:
+                    self.logger.access(environ, request, answer_response(response), started)
+                return send_answer(response, environ, start_response, ("X-Request-ID", context[0]))
             status = response.status_code
             if self.verbose_access:
                 self.logger.access(environ, request, response, started)
@@ -253,7 +266,9 @@ class EnvoxyApp:
 
     def _answer(self, request: Any) -> tuple[Any, str]:
         """The response to ``request`` (errors included, CORS headers set) and the route
-        template that answered (the ``route`` label of the metrics)."""
+        template that answered (the ``route`` label of the metrics). A view's plain dict
+        or list gives its :data:`~envoxy.views.containers.LeanAnswer` (no response object
+        is needed to send it)."""
         logger = self.logger
         if logger.debug:
             logger.request(request)
@@ -284,10 +299,14 @@ class EnvoxyApp:
         except Exception as exc:
             response = error_response(exc, request)
         if self.cors is not None:
+            if type(response) is tuple:
+                response = answer_response(response)
             response = self.cors.apply(request, response, allowed)
         return response, label
 
-    def _dispatch(self, request: Any, route: Route, values: dict[str, Any]) -> Any:
+    def _dispatch(
+        self, request: Any, route: Route, values: dict[str, Any]
+    ) -> WerkzeugResponse | LeanAnswer:
         method = request.method
         if method == "OPTIONS" and "OPTIONS" not in route.methods:
             allow = sorted(
@@ -308,7 +327,7 @@ class EnvoxyApp:
         else:
             result = handler(request, endpoint=route.endpoint)
         if type(result) is list or (type(result) is dict and RESERVED_KEYS.isdisjoint(result)):
-            return json_response(result)
+            return json_answer(result)
         return to_response(result)
 
     def _add_view(self, cls: type[View]) -> None:

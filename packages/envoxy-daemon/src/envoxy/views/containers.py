@@ -38,12 +38,16 @@ from envoxy.utils.encoders import envoxy_json_dumps, envoxy_json_loads
 __all__ = [
     "HOP_BY_HOP_HEADERS",
     "RESERVED_KEYS",
+    "LeanAnswer",
     "Response",
     "ResponseValue",
+    "answer_response",
     "http_date_now",
+    "json_answer",
     "json_response",
     "private_copy",
     "send_adding",
+    "send_answer",
 ]
 
 #: headers a handler may not set through a ``headers`` key (RFC 7230 §6.1 plus Content-Length)
@@ -73,6 +77,7 @@ type ResponseValue = (
     WerkzeugResponse | dict[str, Any] | list[Any] | str | bytes | tuple[Any, ...] | None
 )
 #: (status code, status line, header list, body): a response not yet built by werkzeug
+#: (the header list is never changed once made: a lean response may be sent many times)
 type LeanAnswer = tuple[int, str, list[tuple[str, str]], bytes]
 
 
@@ -111,7 +116,7 @@ class Response(WerkzeugResponse):
             and content_type is None
             and not direct_passthrough
         ):  # Response({...}) / Response([...]): what the app does for a plain dict or list
-            self.__dict__["_lean"] = _json_answer(response)
+            self.__dict__["_lean"] = json_answer(response)
             return
         extra_headers: Mapping[str, Any] | None = None
         cookies: Iterable[Mapping[str, Any]] = ()
@@ -173,11 +178,7 @@ class Response(WerkzeugResponse):
         lean = self._lean
         if lean is None:
             return super().__call__(environ, _adding(start_response, header))
-        code, line, headers, body = lean
-        if code == 204 or code < 200:
-            return self(environ, _adding(start_response, header))
-        start_response(line, [*headers, header])
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+        return send_answer(lean, environ, start_response, header)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # an attribute set on a lean response must land on the werkzeug response it stands for
@@ -232,13 +233,35 @@ def private_copy(response: Any) -> Any:
 def json_response(value: dict[str, Any] | list[Any]) -> Response:
     """Return ``Response(value)`` for a list, or a dict without ``status``, ``headers``,
     ``cookies`` and ``payload`` keys (the caller checked), skipping the key checks."""
+    return answer_response(json_answer(value))
+
+
+def answer_response(answer: LeanAnswer) -> Response:
+    """Return the lean :class:`Response` that sends ``answer``."""
     response = Response.__new__(Response)
-    response.__dict__["_lean"] = _json_answer(value)
+    response.__dict__["_lean"] = answer
     return response
 
 
-def _json_answer(value: dict[str, Any] | list[Any]) -> LeanAnswer:
-    """The 200 answer of a plain dict or a list (wrapped as ``elements``/``size``)."""
+def send_answer(
+    answer: LeanAnswer, environ: dict[str, Any], start_response: Any, header: tuple[str, str]
+) -> list[bytes]:
+    """Send a lean ``answer`` as WSGI, with ``header`` added, as werkzeug would send it
+    (no length and no body for 1xx and 204, no body for HEAD); ``answer`` is unchanged."""
+    code, line, headers, body = answer
+    if code == 204 or code < 200:  # RFC 7230 §3.3.2, as werkzeug does: no length, no body
+        kept = [item for item in headers if item[0].lower() != "content-length"]
+        kept.append(header)
+        start_response(line, kept)
+        return []
+    start_response(line, [*headers, header])
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+def json_answer(value: dict[str, Any] | list[Any]) -> LeanAnswer:
+    """The 200 answer of a plain dict or a list (wrapped as ``elements``/``size``): what
+    ``Response(value)`` sends, without the object (the app sends it with
+    :func:`send_answer`)."""
     if type(value) is list:
         value = {"elements": value, "size": len(value)}
     body = envoxy_json_dumps(value)
