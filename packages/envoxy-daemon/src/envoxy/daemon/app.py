@@ -267,8 +267,9 @@ class EnvoxyApp:
     def _answer(self, request: Any) -> tuple[Any, str]:
         """The response to ``request`` (errors included, CORS headers set) and the route
         template that answered (the ``route`` label of the metrics). A view's plain dict
-        or list gives its :data:`~envoxy.views.containers.LeanAnswer` (no response object
-        is needed to send it)."""
+        or list, or lean :class:`~envoxy.views.containers.Response`, gives its
+        :data:`~envoxy.views.containers.LeanAnswer`: sent as it is, by
+        :func:`~envoxy.views.containers.send_answer`."""
         logger = self.logger
         if logger.debug:
             logger.request(request)
@@ -326,8 +327,11 @@ class EnvoxyApp:
             result = handler(request, **values, endpoint=route.endpoint)
         else:
             result = handler(request, endpoint=route.endpoint)
-        if type(result) is list or (type(result) is dict and RESERVED_KEYS.isdisjoint(result)):
+        kind = type(result)
+        if kind is list or (kind is dict and RESERVED_KEYS.isdisjoint(result)):
             return json_answer(result)
+        if kind is Response and result._lean is not None:  # sent from its answer, unchanged
+            return result._lean
         return to_response(result)
 
     def _add_view(self, cls: type[View]) -> None:
