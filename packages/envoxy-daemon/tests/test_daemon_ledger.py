@@ -95,6 +95,57 @@ def test_the_fast_line_is_the_line_the_formatter_writes(path: str) -> None:
     assert stream.getvalue() == ""  # rendering writes nothing
 
 
+def test_a_batch_of_mixed_requests_across_seconds_renders_each_line_right() -> None:
+    """Consecutive records share a key most of the time, which the renderer and the
+    counter compare instead of looking up: records whose method, path or status differs
+    from the previous one's (equal text in new string objects included), ending in three
+    different seconds, each get their own line and count."""
+    import random
+    from collections import Counter
+
+    stream = capture()
+    access = AccessLines()
+    handler = access.handler()
+    assert handler is not None
+    offset = time.time() - time.perf_counter_ns() / 1e9
+    now = time.perf_counter_ns()
+    kinds = [
+        ("GET", "/a", 200, "/a"),
+        ("GET", "/a", 404, "/a"),
+        ("POST", "/a", 200, "/a"),
+        ("GET", "/b", 200, "/b"),
+        ("GET", "/" + "b", 200, "/b"),  # equal to the previous in a new string
+        ("GET", "/a" + "a" * 300, 200, "/a"),  # too long to be cached
+    ]
+    chooser = random.Random(7)
+    records = []
+    for number in range(600):
+        method, path, status, route = chooser.choice(kinds[:3] if number % 50 < 25 else kinds)
+        ended = now - 2_500_000_000 + number * 9_000_000  # 5.4 s: three seconds or more
+        elapsed = chooser.choice([0, 41_000, 9_990_000, 12_345_678])
+        records.append((ended - elapsed, ended, method, path, status, route, f"id-{number}"))
+    fast = access.render(records, handler)
+    render = handler.formatter.bind(logging.INFO, access.pathname, access.lineno)  # type: ignore[union-attr]
+    assert len(fast) == len(records)
+    for line, (started, ended, method, path, status, _route, request_id) in zip(
+        fast, records, strict=True
+    ):
+        message = _access_message(method, path, status, round((ended - started) / 1e6, 2))
+        parsed = json.loads(line)
+        wanted = json.loads(render(message, ended / 1e9 + offset, request_id))
+        assert abs(parsed.pop("timestamp") - wanted.pop("timestamp")) < 0.002
+        assert parsed == wanted
+    assert stream.getvalue() == ""
+
+    metrics = Metrics()
+    metrics.count_requests(records)
+    counted = Counter((route, method, status) for _, _, method, _, status, route, _ in records)
+    text = metrics.render().decode()
+    for (route, method, status), number in counted.items():
+        labels = f'method="{method}",route="{route}",status="{status}"'
+        assert f"envoxy_http_requests_total{{{labels}}} {float(number)}" in text
+
+
 def test_every_record_is_counted_and_written_once_under_threads() -> None:
     """8 threads answer 250 requests each through one app: one access line and one count
     per request, none lost or doubled by concurrent settling."""

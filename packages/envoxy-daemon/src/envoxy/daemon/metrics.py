@@ -189,13 +189,18 @@ class Metrics:
         buckets = _HTTP_BUCKETS_NS
         first_bucket = buckets[0]
         bucket_of = bisect.bisect_left
+        # consecutive records mostly share their key: compared with the previous one's
+        last_route = last_method = ""
+        last_status = -1
+        pending: list[Any] = []
         with self._lock:
-            pending_counts = self._pending
-            get = pending_counts.get
+            get = self._pending.get
             for started, ended, method, _path, status, route, _id in records:
-                pending = get((route, method, status))
-                if pending is None:
-                    pending = self._pending_for(route, method, status)
+                if route is not last_route or method != last_method or status != last_status:
+                    pending = get((route, method, status)) or self._pending_for(
+                        route, method, status
+                    )
+                    last_route, last_method, last_status = route, method, status
                 took = ended - started
                 pending[0] += 1
                 pending[1] += took

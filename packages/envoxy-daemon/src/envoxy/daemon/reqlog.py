@@ -150,22 +150,29 @@ class AccessLines:
         middles = self._middles
         # perf_counter_ns + offset: nanoseconds since the epoch
         offset = time.time_ns() - time.perf_counter_ns()
-        # the millisecond of the second whose text is second_text: a table index
-        second_start, second_text = self._second * 1000, self._second_text
+        # second_text is the line up to the millisecond of the second that starts at
+        # since_second (perf_counter_ns + since_second: nanoseconds into that second)
+        second_text = self._second_text
+        since_second = offset - self._second * 1_000_000_000
         hundredths_of = _HUNDREDTHS
         millis_of = _MILLIS
         lines: list[str] = []
         append = lines.append
+        # consecutive records mostly share their method, path and status: comparing them
+        # with the previous record's is cheaper than looking their text up
+        last_method = last_path = middle = ""
+        last_status = -1
         for started, ended, method, path, status, _route, request_id in records:
-            middle = middles.get((method, path, status))
-            if middle is None:
-                middle = self._middle(method, path, status)
-            total = (ended + offset) // 1_000_000  # milliseconds since the epoch
-            millis = total - second_start
+            if path != last_path or method != last_method or status != last_status:
+                middle = middles.get((method, path, status)) or self._middle(method, path, status)
+                last_method, last_path, last_status = method, path, status
+            millis = (ended + since_second) // 1_000_000
             if not 0 <= millis < 1000:  # another second (the first line's, usually)
+                total = (ended + offset) // 1_000_000  # milliseconds since the epoch
                 millis = total % 1000
-                second_start = total - millis
-                second_text = f"{self._before}{second_start // 1000}."
+                second = total // 1000
+                second_text = f"{self._before}{second}."
+                since_second = offset - second * 1_000_000_000
             hundredths = (ended - started + 5_000) // 10_000  # of a millisecond, rounded
             # the request id needs no escaping: only safe characters are ever bound
             append(
@@ -173,7 +180,8 @@ class AccessLines:
                 f"{hundredths_of[hundredths] if hundredths < 1000 else _elapsed(started, ended)}"
                 f' ms)","_request_id":"{request_id}"}}'
             )
-        self._second, self._second_text = second_start // 1000, second_text
+        self._second = (offset - since_second) // 1_000_000_000
+        self._second_text = second_text
         return lines
 
     def log(self, records: Iterable["FinishedRequest"]) -> None:
