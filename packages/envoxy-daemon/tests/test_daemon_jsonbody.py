@@ -113,3 +113,47 @@ def test_unterminated_strings_and_lone_backslashes_stay_linear() -> None:
     check_json_budget(hostile, 64, 10)
     check_json_budget(b'"' * 4_000_000, 64, 10)
     assert time.perf_counter() - started < 2
+
+
+@on(endpoint="/v1/parsed")
+class Parsed(View):
+    def post(self, request, **kwargs):
+        # what the handler got, exactly: repr keeps integer digits, float bits, strings
+        return {"repr": repr(request.get_json())}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'[1, -2, 1.5, 1e300, 5e-324, true, null, "x", {"a": [1], "a": 2}]',
+        b"[9223372036854775807, -9223372036854775808, 18446744073709551615]",
+        # past 64 bits: exact integers (orjson alone would make them floats)
+        b"[18446744073709551616, -123456789012345678901234567890, 1.5]",
+        b'["12345678901234567890123456", 0.00000000000000000001]',
+        '["\u00e9\u6f22\U0001f600", "\\u00e9\\ud83d\\ude00"]'.encode(),
+    ],
+)
+def test_a_json_body_is_parsed_as_the_standard_library_parses_it(text: bytes) -> None:
+    client = Client(create_app({}, views=[Parsed]))
+    answer = client.post("/v1/parsed", data=text, content_type="application/json")
+    assert answer.status_code == 200
+    assert answer.json["repr"] == repr(json.loads(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"[NaN]",
+        b"[Infinity]",
+        b"[-Infinity, 123456789012345678901234]",  # the exact parser refuses them too
+        b'["\\ud800"]',  # a lone surrogate: no string could write it back
+        b"[1,]",
+        b'{"a": 1,}',
+        b"[01]",
+    ],
+)
+def test_what_is_not_json_is_400(text: bytes) -> None:
+    client = Client(create_app({}, views=[Parsed]))
+    answer = client.post("/v1/parsed", data=text, content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.json["error"].startswith("Malformed JSON body")

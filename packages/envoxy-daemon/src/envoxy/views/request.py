@@ -17,7 +17,6 @@ does, on first use.
    ``remote_addr`` are computed on first use.
 """
 
-import json
 from typing import IO, Any, cast
 from urllib.parse import parse_qsl
 
@@ -31,6 +30,7 @@ from envoxy.views.jsonbody import (
     DEFAULT_MAX_JSON_DEPTH,
     DEFAULT_MAX_JSON_ELEMENTS,
     check_json_budget,
+    parse_json_body,
 )
 
 __all__ = ["DEFAULT_MAX_CONTENT_LENGTH", "Request"]
@@ -158,8 +158,7 @@ class Request(WerkzeugRequest):
         else:
             try:
                 check_json_budget(data, self.max_json_depth, self.max_json_elements)
-                # the standard library keeps integers beyond 64 bits exact (orjson makes floats)
-                value = json.loads(data)
+                value = parse_json_body(data)
             except ValidationException:
                 if silent:
                     return None
