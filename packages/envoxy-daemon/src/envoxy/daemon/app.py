@@ -330,8 +330,11 @@ class EnvoxyApp:
         kind = type(result)
         if kind is list or (kind is dict and RESERVED_KEYS.isdisjoint(result)):
             return json_answer(result)
-        if kind is Response and result._lean is not None:  # sent from its answer, unchanged
-            return result._lean
+        if kind is Response:  # a lean one is sent from its answer, unchanged
+            # read from __dict__ once: Response's __getattr__ slows attribute reads
+            lean = result.__dict__.get("_lean")
+            if lean is not None:
+                return lean
         return to_response(result)
 
     def _add_view(self, cls: type[View]) -> None:
