@@ -157,3 +157,21 @@ def test_what_is_not_json_is_400(text: bytes) -> None:
     answer = client.post("/v1/parsed", data=text, content_type="application/json")
     assert answer.status_code == 400
     assert answer.json["error"].startswith("Malformed JSON body")
+
+
+@pytest.mark.parametrize("offset", [0, -20, -19, -10, -1, 0x10000 * 2 + 3])
+def test_a_long_integer_across_the_scan_windows_is_kept_exact(offset: int) -> None:
+    """Large bodies are looked at window by window for integers past 64 bits: one that
+    straddles two windows is still found, and parsed exactly (orjson would make it a
+    float); 19 digits are not taken for one."""
+    from envoxy.views.jsonbody import _WINDOW, _has_long_number, parse_json_body
+
+    at = _WINDOW + offset if offset < 0 else offset
+    digits = b"123456789012345678901"
+    text = bytearray(b"[" + b" " * (4 * _WINDOW) + b"]")
+    text[at + 1 : at + 1 + len(digits)] = digits
+    value = parse_json_body(bytes(text))
+    assert value == [123456789012345678901]
+    assert type(value[0]) is int
+    text[at + 1 + 19 : at + 1 + len(digits)] = b"  "  # 19 digits left
+    assert not _has_long_number(bytes(text))

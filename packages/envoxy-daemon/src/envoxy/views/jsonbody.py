@@ -65,9 +65,22 @@ def parse_json_body(data: bytes) -> Any:
 
     :raises ValueError: for text that is not JSON (``json.JSONDecodeError``).
     """
-    if _LONG_NUMBER in data.translate(_DIGITS_ONLY):  # exact beyond 64 bits
+    if _has_long_number(data):  # exact beyond 64 bits
         return json.loads(data, parse_constant=_refuse_constant)
     return envoxy_json_loads(data)
+
+
+def _has_long_number(data: bytes) -> bool:
+    """Whether ``data`` holds a run of 20 digits, looked for window by window (a large
+    body is never copied whole)."""
+    if len(data) <= _WINDOW:
+        return _LONG_NUMBER in data.translate(_DIGITS_ONLY)
+    overlap = len(_LONG_NUMBER) - 1  # a run across two windows is in the second
+    for start in range(0, len(data), _WINDOW):
+        window = data[max(0, start - overlap) : start + _WINDOW]
+        if _LONG_NUMBER in window.translate(_DIGITS_ONLY):
+            return True
+    return False
 
 
 def _refuse_constant(name: str) -> Any:
