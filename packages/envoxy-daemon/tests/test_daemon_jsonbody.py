@@ -130,6 +130,12 @@ class Parsed(View):
         # past 64 bits: exact integers (orjson alone would make them floats)
         b"[18446744073709551616, -123456789012345678901234567890, 1.5]",
         b'["12345678901234567890123456", 0.00000000000000000001]',
+        # 19 digits past -2**63: exact too (orjson alone makes them floats)
+        b"[-9223372036854775809, -9999999999999999999, -1234567890123456789]",
+        b'{"id": -9999999999999999999}',
+        # the exact parser keeps surrogate pairs and an escaped backslash before "ud800"
+        b'["\\ud83d\\ude00", "\\\\ud800", 12345678901234567890]',
+        b'["2024-01-01-2024-01-31", "+1-555-0100-2000-3000", -1]',  # digits and dashes
         '["\u00e9\u6f22\U0001f600", "\\u00e9\\ud83d\\ude00"]'.encode(),
     ],
 )
@@ -147,6 +153,15 @@ def test_a_json_body_is_parsed_as_the_standard_library_parses_it(text: bytes) ->
         b"[Infinity]",
         b"[-Infinity, 123456789012345678901234]",  # the exact parser refuses them too
         b'["\\ud800"]',  # a lone surrogate: no string could write it back
+        # the exact parser (a body with 20 digits) refuses what orjson refuses
+        b'["\\ud800", 12345678901234567890]',
+        b'["\\udfff\\ud800", 12345678901234567890]',
+        b'["\xed\xa0\x80", 12345678901234567890]',  # a surrogate encoded as UTF-8
+        b'["\xff", 12345678901234567890]',  # not UTF-8
+        b"[1e400, 12345678901234567890]",  # past a float: not a finite number
+        b"[-0.1e99999999999999999999]",
+        b"\xef\xbb\xbf[12345678901234567890]",  # a byte order mark
+        "[12345678901234567890]".encode("utf-16"),  # not UTF-8
         b"[1,]",
         b'{"a": 1,}',
         b"[01]",
