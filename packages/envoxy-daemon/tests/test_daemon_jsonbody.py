@@ -190,3 +190,8 @@ def test_a_long_integer_across_the_scan_windows_is_kept_exact(offset: int) -> No
     assert type(value[0]) is int
     text[at + 1 + 19 : at + 1 + len(digits)] = b"  "  # 19 digits left
     assert not _has_long_number(bytes(text))
+    text[at + 1 : at + 21] = b"-9999999999999999999"  # a minus sign and 19: below -2**63
+    value = parse_json_body(bytes(text))
+    assert value == [-9999999999999999999]
+    assert type(value[0]) is int
+    assert _has_long_number(bytes(text))
