@@ -209,13 +209,27 @@ class RedisSentinelSet:
             raise
         return self
 
-    def wait_until_ready(self, master: tuple[str, int], timeout: float | None = None) -> float:
+    def wait_until_ready(
+        self, master: tuple[str, int] | None = None, timeout: float | None = None
+    ) -> float:
         """Wait until every sentinel names ``master``, sees every replica and the other
-        sentinels, and the master has every replica online; return the seconds waited."""
+        sentinels, and the master has every replica online; return the seconds waited.
+
+        ``master=None`` follows the master the sentinels name at each look: after a
+        failover a second election may pick another replica (a first one that lost its
+        quorum), and the set then settles on that one.
+        """
         expected_replicas = len(self.servers) - 1
         expected_sentinels = len(self.sentinels) - 1
 
         def ready() -> bool:
+            if master is None:
+                try:
+                    wanted = self.master_address()
+                except ServerError:
+                    return False
+            else:
+                wanted = master
             for sentinel in self.sentinels:
                 if not sentinel.running or sentinel.frozen:
                     continue
@@ -223,7 +237,7 @@ class RedisSentinelSet:
                     state = _pairs(sentinel.ask("SENTINEL", "MASTER", self.service_name))
                 except Exception:
                     return False
-                if (state.get("ip"), int(state.get("port", 0))) != master:
+                if (state.get("ip"), int(state.get("port", 0))) != wanted:
                     return False
                 flags = state.get("flags", "")
                 if "s_down" in flags or "o_down" in flags or "failover" in flags:
@@ -232,13 +246,14 @@ class RedisSentinelSet:
                     return False
                 if int(state.get("num-other-sentinels", 0)) < expected_sentinels:
                     return False
-            return _online_replicas(self.server_at(master)) >= self._live_replicas(master)
+            return _online_replicas(self.server_at(wanted)) >= self._live_replicas(wanted)
 
+        named = "the master its sentinels name" if master is None else f"{master[0]}:{master[1]}"
         return wait_until(
             ready,
             timeout=timeout or self.ready_timeout,
             interval=0.05,
-            what=f"sentinel set {self.service_name} settled on master {master[0]}:{master[1]}",
+            what=f"sentinel set {self.service_name} settled on {named}",
         )
 
     def failover(self, timeout: float = 10.0) -> PrivateRedis:
@@ -272,9 +287,9 @@ class RedisSentinelSet:
         return self.master
 
     def settle(self, timeout: float = 20.0) -> float:
-        """Wait until every replica (the old master included) follows the current master
-        and the sentinels agree; return the seconds waited."""
-        return self.wait_until_ready(self.master_address(), timeout=timeout)
+        """Wait until every replica (the old master included) follows the master the
+        sentinels agree on, whichever it ends up being; return the seconds waited."""
+        return self.wait_until_ready(None, timeout=timeout)
 
     def close(self) -> None:
         """Stop every sentinel and server (even frozen); remove the directory if made here."""

@@ -100,11 +100,15 @@ def test_sentinel_set_replaces_a_killed_master_and_the_other_replica_follows(
     assert took < 10  # down-after 1 s, quorum 2, election
     new = redis_set.master
     assert role(new) == "master"
-    # the other replica now follows the new master: Sentinel reconfigures it, and retries
-    # after failover-timeout (5 s) when a reconfiguration is lost; a loaded machine may
-    # need two of those plus the replica's resync
+    # the other replica now follows the master: Sentinel reconfigures it, and retries
+    # after failover-timeout (5 s) when a reconfiguration is lost; on a loaded machine a
+    # second election may even pick the other replica (seen in make test): the set
+    # settles on whichever master the sentinels end up naming
     redis_set.settle(timeout=30)
-    (other,) = [server for server in redis_set.replicas if server is not old]
+    master = redis_set.master
+    assert master is not old
+    assert role(master) == "master"
+    (other,) = [server for server in redis_set.servers if server not in (old, master)]
     assert role(other) == "slave"
 
 
