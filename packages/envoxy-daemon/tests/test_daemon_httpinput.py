@@ -10,6 +10,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from envoxy.daemon.settings import DaemonSettings
 from envoxy.decorators import on
 from envoxy.exceptions import ConfigError
 from envoxy.views import View
+from envoxy_testing.forking import FORKS, c_fork, in_child
 
 ELRC = re.compile(r" :: ELRC\([0-9a-f-]{36}\)$")
 
@@ -293,3 +295,51 @@ def test_guarded_input_without_a_read_arms_no_deadline() -> None:
         time.sleep(0.3)
         peer.sendall(b"x")
         assert waiting.recv(1) == b"x"  # not shut: the body was never read
+
+
+@pytest.mark.parametrize("fork", list(FORKS.values()), ids=list(FORKS))
+def test_a_forked_child_cuts_its_own_late_bodies(fork: Callable[[], int]) -> None:
+    """The parent's deadline thread is not in the child: the child starts its own when it
+    first arms one (after os.fork, or after a C fork whose child calls after_fork, as
+    envoxyd's post-fork hook does)."""
+    from envoxy.utils.logs import after_fork
+
+    deadlines = BodyDeadlines()
+    parent_waiting, parent_peer = socket.socketpair()
+    deadlines.disarm(deadlines.arm(parent_waiting.fileno(), 30))  # the parent's thread runs
+
+    def in_the_child() -> float:
+        if fork is c_fork:
+            after_fork()
+        waiting, peer = socket.socketpair()
+        with waiting, peer:  # the peer stays open: only the deadline can end the read
+            deadlines.arm(waiting.fileno(), 0.2)
+            started = time.monotonic()
+            assert waiting.recv(10) == b""  # cut by the child's own thread
+            return time.monotonic() - started
+
+    try:
+        assert in_child(in_the_child, fork, timeout=10) < 3
+    finally:
+        parent_waiting.close()
+        parent_peer.close()
+
+
+def test_arming_a_deadline_makes_no_getpid_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request with a body arms a deadline: the process is told by the cached pid, not
+    a system call per request."""
+    deadlines = BodyDeadlines()
+    waiting, peer = socket.socketpair()
+    with waiting, peer:
+        deadlines.disarm(deadlines.arm(waiting.fileno(), 30))
+        calls: list[int] = []
+        real = os.getpid
+
+        def counting() -> int:
+            calls.append(1)
+            return real()
+
+        monkeypatch.setattr(os, "getpid", counting)
+        for _ in range(50):
+            deadlines.disarm(deadlines.arm(waiting.fileno(), 30))
+        assert calls == []

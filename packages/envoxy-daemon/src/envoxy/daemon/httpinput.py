@@ -31,6 +31,7 @@ from typing import Any
 
 from envoxy.daemon.settings import DEFAULT_BODY_TIMEOUT
 from envoxy.exceptions import ValidationException
+from envoxy.utils.process import current_pid
 from envoxy.views.error_responses import error_response
 
 __all__ = [
@@ -261,7 +262,9 @@ class BodyDeadlines:
     a descriptor that now belongs to another connection is left alone. Arming never
     wakes the thread (a request with a body pays a lock and an ``fstat``, no thread
     switch): the thread looks at the deadlines every :data:`WATCH_INTERVAL` seconds, so
-    a read is cut at most that long after its deadline.
+    a read is cut at most that long after its deadline. A forked child starts its own
+    thread when it first arms one (its cached pid is forgotten at ``os.fork``, and by
+    ``logs.after_fork`` after a fork from C, as envoxyd's post-fork hook does).
     """
 
     def __init__(self) -> None:
@@ -271,7 +274,7 @@ class BodyDeadlines:
 
     def arm(self, fd: int, seconds: float) -> list[Any]:
         """Watch ``fd`` for ``seconds``; return the entry to pass to :meth:`disarm`."""
-        if self._pid != os.getpid():  # also forks made without Python's at-fork hooks
+        if self._pid != current_pid():  # a forked child starts its own thread
             self._start()
         entry = [time.monotonic() + seconds, fd, _inode(fd), False]
         with self._lock:
@@ -292,7 +295,7 @@ class BodyDeadlines:
 
     def _start(self) -> None:
         # after a fork only the forking thread survives: start this process's own
-        self._pid = os.getpid()
+        self._pid = current_pid()
         self._lock = threading.Lock()
         self._armed = []
         threading.Thread(target=self._run, name="envoxy-body-deadlines", daemon=True).start()
