@@ -165,12 +165,7 @@ class Response(WerkzeugResponse):
         lean = self._lean
         if lean is None:
             return super().__call__(environ, start_response)
-        code, line, headers, body = lean
-        if code == 204 or code < 200:  # RFC 7230 §3.3.2, as werkzeug does: no length, no body
-            start_response(line, [item for item in headers if item[0].lower() != "content-length"])
-            return []
-        start_response(line, list(headers))
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+        return send_answer(lean, environ, start_response)
 
     def send(self, environ: dict[str, Any], start_response: Any, header: tuple[str, str]) -> Any:
         """Send the response with ``header`` added (envoxyd's ``X-Request-ID``), leaving
@@ -244,18 +239,24 @@ def answer_response(answer: LeanAnswer) -> Response:
 
 
 def send_answer(
-    answer: LeanAnswer, environ: dict[str, Any], start_response: Any, header: tuple[str, str]
+    answer: LeanAnswer,
+    environ: dict[str, Any],
+    start_response: Any,
+    header: tuple[str, str] | None = None,
 ) -> list[bytes]:
-    """Send a lean ``answer`` as WSGI, with ``header`` added, as werkzeug would send it
-    (no length and no body for 1xx and 204, no body for HEAD); ``answer`` is unchanged."""
+    """Send a lean ``answer`` as WSGI, ``header`` (when given) added last, as werkzeug
+    would send it (no length and no body for 1xx and 204, no body for HEAD); ``answer``
+    is unchanged (the header list sent is a new one)."""
     code, line, headers, body = answer
-    if code == 204 or code < 200:  # RFC 7230 §3.3.2, as werkzeug does: no length, no body
-        kept = [item for item in headers if item[0].lower() != "content-length"]
-        kept.append(header)
-        start_response(line, kept)
-        return []
-    start_response(line, [*headers, header])
-    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+    if code >= 200 and code != 204:
+        start_response(line, [*headers, header] if header is not None else list(headers))
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+    # 1xx and 204 (RFC 7230 §3.3.2), as werkzeug sends them: no length, no body
+    sent = [item for item in headers if item[0].lower() != "content-length"]
+    if header is not None:
+        sent.append(header)
+    start_response(line, sent)
+    return []
 
 
 def json_answer(value: dict[str, Any] | list[Any]) -> LeanAnswer:
