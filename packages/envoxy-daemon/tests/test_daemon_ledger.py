@@ -6,10 +6,12 @@ import io
 import json
 import logging
 import os
+import random
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,30 @@ def record(number: int, path: str = "/v1/items/1", **changes: Any) -> tuple[Any,
     return tuple(values.values())
 
 
+def rendered_as_the_formatter_would(records: list[tuple[Any, ...]]) -> list[str]:
+    """Render ``records`` as the ledger does (from cached pieces), check each line equals
+    the one the formatter renders field by field (same escaping, redaction, timestamp
+    and request id), and that rendering writes nothing; return the lines."""
+    stream = capture()
+    access = AccessLines()
+    handler = access.handler()
+    assert handler is not None
+    offset = time.time() - time.perf_counter_ns() / 1e9
+    fast = access.render(records, handler)
+    render = handler.formatter.bind(logging.INFO, access.pathname, access.lineno)  # type: ignore[union-attr]
+    for line, (started, ended, method, path, status, _route, request_id) in zip(
+        fast, records, strict=True
+    ):
+        # the table rounds half up, the format half even: compare the duration apart
+        message = _access_message(method, path, status, round((ended - started) / 1e6, 2))
+        parsed = json.loads(line)
+        wanted = json.loads(render(message, ended / 1e9 + offset, request_id))
+        assert abs(parsed.pop("timestamp") - wanted.pop("timestamp")) < 0.002
+        assert parsed == wanted
+    assert stream.getvalue() == ""
+    return fast
+
+
 HOSTILE_PATHS = [
     "/v1/items/1",
     '/quote"and\\backslash',
@@ -67,11 +93,6 @@ HOSTILE_PATHS = [
 def test_the_fast_line_is_the_line_the_formatter_writes(path: str) -> None:
     """The access line assembled from cached pieces equals the line rendered field by
     field (same escaping, redaction, timestamp and request id), for hostile paths."""
-    stream = capture()
-    access = AccessLines()
-    handler = access.handler()
-    assert handler is not None
-    offset = time.time() - time.perf_counter_ns() / 1e9
     ended = time.perf_counter_ns()
     records = [
         (ended - elapsed, ended, method, path, status, "/r", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6")
@@ -79,20 +100,9 @@ def test_the_fast_line_is_the_line_the_formatter_writes(path: str) -> None:
         for status in (200, 599)
         for elapsed in (0, 4_200, 3_100_000, 12_345_600, 7_500_000_000)  # nanoseconds
     ]
-    fast = access.render(records, handler)
-    render = handler.formatter.bind(logging.INFO, access.pathname, access.lineno)  # type: ignore[union-attr]
-    for line, (started, ended, method, path_, status, _route, request_id) in zip(
-        fast, records, strict=True
-    ):
-        # the table rounds half up, the format half even: compare the duration apart
-        message = _access_message(method, path_, status, round((ended - started) / 1e6, 2))
-        expected = render(message, ended / 1e9 + offset, request_id)
-        parsed, wanted = json.loads(line), json.loads(expected)
-        assert abs(parsed.pop("timestamp") - wanted.pop("timestamp")) < 0.002
-        assert parsed == wanted
+    fast = rendered_as_the_formatter_would(records)
     assert "hunter2" not in "".join(fast)
     assert "abc123" not in "".join(fast)
-    assert stream.getvalue() == ""  # rendering writes nothing
 
 
 def test_a_batch_of_mixed_requests_across_seconds_renders_each_line_right() -> None:
@@ -100,14 +110,6 @@ def test_a_batch_of_mixed_requests_across_seconds_renders_each_line_right() -> N
     counter compare instead of looking up: records whose method, path or status differs
     from the previous one's (equal text in new string objects included), ending in three
     different seconds, each get their own line and count."""
-    import random
-    from collections import Counter
-
-    stream = capture()
-    access = AccessLines()
-    handler = access.handler()
-    assert handler is not None
-    offset = time.time() - time.perf_counter_ns() / 1e9
     now = time.perf_counter_ns()
     kinds = [
         ("GET", "/a", 200, "/a"),
@@ -124,18 +126,7 @@ def test_a_batch_of_mixed_requests_across_seconds_renders_each_line_right() -> N
         ended = now - 2_500_000_000 + number * 9_000_000  # 5.4 s: three seconds or more
         elapsed = chooser.choice([0, 41_000, 9_990_000, 12_345_678])
         records.append((ended - elapsed, ended, method, path, status, route, f"id-{number}"))
-    fast = access.render(records, handler)
-    render = handler.formatter.bind(logging.INFO, access.pathname, access.lineno)  # type: ignore[union-attr]
-    assert len(fast) == len(records)
-    for line, (started, ended, method, path, status, _route, request_id) in zip(
-        fast, records, strict=True
-    ):
-        message = _access_message(method, path, status, round((ended - started) / 1e6, 2))
-        parsed = json.loads(line)
-        wanted = json.loads(render(message, ended / 1e9 + offset, request_id))
-        assert abs(parsed.pop("timestamp") - wanted.pop("timestamp")) < 0.002
-        assert parsed == wanted
-    assert stream.getvalue() == ""
+    rendered_as_the_formatter_would(records)  # one line each (zip is strict)
 
     metrics = Metrics()
     metrics.count_requests(records)
